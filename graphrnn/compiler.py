@@ -1,0 +1,96 @@
+"""The pipeline: load -> expand -> check -> plan -> emit, and spec lookup.
+
+    text --read_spec--> Spec --expand--> Graph --check_graph--> Graph --build_plan--> Plan --> Network
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import GraphError, Location, SpecError
+from .graph import check_graph, expand
+from .plan import build_plan
+from .runtime import Network
+from .spec import Spec, did_you_mean, read_spec
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def library_dirs() -> list[Path]:
+    """Where library names are looked up: $GRAPHRNN_PATH entries, then the shipped specs/."""
+    dirs = [Path(p) for p in os.environ.get("GRAPHRNN_PATH", "").split(os.pathsep) if p]
+    dirs.append(Path(__file__).resolve().parent.parent / "specs")
+    return [d for d in dirs if d.is_dir()]
+
+
+def library_names() -> list[str]:
+    return sorted({p.stem for d in library_dirs() for p in d.glob("*.yaml")})
+
+
+def find_library_spec(name: str) -> Path | None:
+    for directory in library_dirs():
+        for suffix in SPEC_SUFFIXES:
+            candidate = directory / f"{name}{suffix}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def read_file(path: Path, loc: Location | None = None) -> Spec:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise SpecError("GR100", f"{path} is not UTF-8 text ({err.reason})", loc=Location(str(path)),
+                        fix="save the spec as UTF-8") from None
+    except OSError as err:
+        raise SpecError("GR114", f"cannot read {path}: {err.strerror}", loc=loc or Location(str(path)),
+                        fix="check the path") from None
+    return read_spec(text, str(path))
+
+
+class ModuleLoader:
+    """Finds ``use:`` targets: a relative path (has a / or a .yaml suffix) or a library name."""
+
+    def __init__(self):
+        self.cache: dict[Path, Spec] = {}
+
+    def __call__(self, use: str, from_file: str, loc: Location) -> Spec:
+        if "/" in use or use.endswith(SPEC_SUFFIXES):
+            base = Path(from_file).parent if not from_file.startswith("<") else Path.cwd()
+            path = (base / use).resolve()
+            if not path.is_file():
+                raise GraphError("GR109", f"module file `{use}` not found (looked at {path})", loc=loc,
+                                 fix="give a path relative to the file that uses it")
+        else:
+            path = find_library_spec(use)
+            if path is None:
+                raise GraphError("GR109", f"no library module `{use}`{did_you_mean(use, library_names())}",
+                                 loc=loc, fix="library modules: " + ", ".join(library_names()))
+            path = path.resolve()
+        if path not in self.cache:
+            self.cache[path] = read_file(path, loc)
+        return self.cache[path]
+
+
+def compile_spec(spec: Spec) -> Network:
+    """Expand, check, plan and emit one network spec."""
+    graph = check_graph(expand(spec, ModuleLoader()))
+    return Network(graph, build_plan(graph))
+
+
+def load(source: str | os.PathLike) -> Network:
+    """A Network from a spec file path or a library name (``"elman"``)."""
+    path = Path(source)
+    if not path.is_file():
+        found = None if path.suffix or os.sep in str(source) else find_library_spec(str(source))
+        if found is None:
+            raise SpecError("GR114", f"no spec file or library spec `{source}`"
+                            f"{did_you_mean(path.stem, library_names())}", loc=Location(str(source)),
+                            fix="library specs: " + ", ".join(library_names()))
+        path = found
+    return compile_spec(read_file(path))
+
+
+def loads(text: str, file: str = "<string>") -> Network:
+    """A Network from YAML text; ``file`` names it in errors and anchors relative modules."""
+    return compile_spec(read_spec(text, file))

@@ -1,0 +1,85 @@
+"""Typed, located errors with stable codes.
+
+Every error a user can cause carries a :class:`Location` (file, line, column),
+a stable code, what is wrong and how to fix it.  The CLI prints ``str(error)``
+and exits 2; it never shows a traceback for these.
+
+The codes are documented in ``docs/errors.md``; :data:`CODES` is the same
+table in code, and a test keeps the two in step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CODES = {
+    "GR100": "YAML syntax error",
+    "GR101": "unsafe or unknown YAML tag",
+    "GR102": "instantaneous cycle",
+    "GR103": "unknown key",
+    "GR104": "invalid value or type",
+    "GR105": "unknown reference",
+    "GR106": "size mismatch",
+    "GR107": "output not reachable from inputs",
+    "GR108": "limit exceeded",
+    "GR109": "module error",
+    "GR110": "duplicate name",
+    "GR111": "unsupported format version",
+    "GR112": "invalid weights, mask or init",
+    "GR113": "unknown op or activation",
+    "GR114": "spec file not found",
+    "GR200": "bad input or parameter shapes",
+    "GR201": "missing or unknown parameters",
+}
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a spec file; ``line`` and ``col`` are 1-based."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.file}:{self.line}:{self.col}"
+        return self.file
+
+
+class GraphRNNError(Exception):
+    """Base of every error graphrnn raises on purpose.
+
+    ``code`` is stable across versions; ``fix`` tells the user what to change;
+    ``notes`` are extra located lines (for example each edge of a cycle).
+    """
+
+    def __init__(self, code: str, message: str, *, loc: Location | None = None,
+                 fix: str | None = None, notes: tuple[str, ...] = ()):
+        assert code in CODES, code
+        self.code, self.message, self.loc, self.fix = code, message, loc, fix
+        self.notes = tuple(notes)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.loc}: " if self.loc else ""
+        lines = [f"{where}error {self.code} ({CODES[self.code]}): {self.message}"]
+        lines += [f"  {note}" for note in self.notes]
+        if self.fix:
+            lines.append(f"  fix: {self.fix}")
+        return "\n".join(lines)
+
+
+class SpecError(GraphRNNError):
+    """The YAML text or its structure is wrong (load stage)."""
+
+
+class GraphError(GraphRNNError):
+    """The expanded graph is inconsistent (expand and check stages)."""
+
+
+class PlanError(GraphRNNError):
+    """The graph cannot be scheduled (plan stage)."""
+
+
+class RunError(GraphRNNError):
+    """Inputs or parameters handed to a Network do not fit it."""

@@ -1,0 +1,133 @@
+"""Check stage: the invariants an expanded Graph must hold before planning.
+
+:func:`check_graph` raises the first violation of, in this order:
+
+1. every edge's source and destination sizes fit its kind (GR106):
+   ``identity``/``diagonal`` need equal sizes, ``broadcast`` a size-1
+   source, ``fixed`` weights a scalar, a destination-size vector or a
+   source x destination matrix, a ``mask`` the source x destination shape;
+2. a parameter name belongs to one edge, or to edges that ``share`` it with
+   the same shape (GR110, GR106);
+3. every node kind that needs inputs has some (GR104);
+4. no instantaneous cycle: every cycle passes through an edge with delay >= 1
+   (GR102, reporting the cycle with each edge's location);
+5. every output depends on at least one input (GR107).
+"""
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+
+from ..errors import GraphError
+from ..ops import OPS
+from .ir import Graph
+
+
+def param_shape(edge, graph: Graph) -> tuple:
+    """Shape of an edge's parameter: (src, dst) dense, (dst,) diagonal, weights' shape fixed."""
+    src, dst = graph.nodes[edge.src].size, graph.nodes[edge.dst].size
+    if edge.kind == "dense":
+        return (src, dst)
+    if edge.kind == "diagonal":
+        return (dst,)
+    return np.shape(edge.weights)
+
+
+def edge_sizes_agree(graph: Graph) -> None:
+    for edge in graph.edges:
+        src, dst = graph.nodes[edge.src].size, graph.nodes[edge.dst].size
+        what = f"edge {edge.src} -> {edge.dst}"
+        if edge.kind in ("identity", "diagonal") and src != dst:
+            raise GraphError("GR106", f"{what} is `{edge.kind}` but the sizes differ ({src} vs {dst})",
+                             loc=edge.loc, fix="make the sizes equal, or use `kind: dense`")
+        if edge.kind == "broadcast" and src != 1:
+            raise GraphError("GR106", f"{what} is `broadcast` but its source has size {src}, not 1",
+                             loc=edge.loc, fix="broadcast from a size-1 node, or use `kind: dense`")
+        if edge.kind == "fixed":
+            shape = np.shape(edge.weights)
+            ok = (shape == () and src == dst) or (shape == (dst,) and src == dst) or shape == (src, dst)
+            if not ok:
+                raise GraphError("GR106", f"{what}: fixed weights of shape {shape} do not fit "
+                                 f"{src} -> {dst} units", loc=edge.loc,
+                                 fix=f"give a number or {dst} values (equal sizes), or a {src}x{dst} matrix")
+        if edge.weights is not None and edge.kind in ("dense", "diagonal"):
+            shape, want = np.shape(edge.weights), param_shape(edge, graph)
+            if shape not in ((), want):
+                raise GraphError("GR106", f"{what}: weights of shape {shape}, expected {want}",
+                                 loc=edge.loc, fix=f"give one number or an array of shape {want}")
+        if edge.mask is not None and np.shape(edge.mask) != (src, dst):
+            raise GraphError("GR112", f"{what}: mask of shape {np.shape(edge.mask)}, expected {(src, dst)}",
+                             loc=edge.loc, fix=f"give {src} rows of {dst} zeros and ones")
+
+
+def parameters_are_consistent(graph: Graph) -> None:
+    owners: dict[str, list] = {}
+    for edge in graph.edges:
+        if edge.param:
+            owners.setdefault(edge.param, []).append(edge)
+    for param, edges in owners.items():
+        if len(edges) > 1 and any(e.param == e.label for e in edges):
+            first, second = edges[0], edges[1]
+            raise GraphError("GR110", f"two edges define the parameter `{param}`", loc=second.loc,
+                             notes=(f"first at {first.loc}",),
+                             fix="merge them into one edge, or tie them on purpose with `share: NAME`")
+        shapes = {param_shape(e, graph) for e in edges}
+        if len(shapes) > 1 or len({e.kind for e in edges}) > 1:
+            raise GraphError("GR106", f"edges sharing `{param}` disagree on kind or shape "
+                             f"({', '.join(sorted(map(str, shapes)))})", loc=edges[-1].loc,
+                             fix="share weights only between edges of the same kind and sizes")
+
+
+def nodes_have_inputs(graph: Graph) -> None:
+    fed = {edge.dst for edge in graph.edges}
+    for node in graph.nodes.values():
+        if not node.is_input and OPS[node.op].needs_inputs and node.name not in fed:
+            raise GraphError("GR104", f"`{node.op}` node `{node.name}` has no incoming edges",
+                             loc=node.loc, fix=f"add an edge into `{node.name}`")
+
+
+def instantaneous_cycles(graph: Graph) -> list[list]:
+    """Cycles made only of delay-0 edges, each as its list of Edge records."""
+    instant = nx.MultiDiGraph()
+    instant.add_nodes_from(graph.nodes)
+    for edge in graph.edges:
+        if edge.delay == 0:
+            instant.add_edge(edge.src, edge.dst, edge=edge)
+    cycles = []
+    for component in nx.strongly_connected_components(instant):
+        sub = instant.subgraph(component)
+        if len(component) > 1 or sub.number_of_edges() > 0:
+            found = nx.find_cycle(sub, source=min(component))
+            cycles.append([sub.edges[u, v, k]["edge"] for u, v, k in found])
+    return sorted(cycles, key=lambda c: [e.src for e in c])
+
+
+def no_instantaneous_cycles(graph: Graph) -> None:
+    cycles = instantaneous_cycles(graph)
+    if not cycles:
+        return
+    cycle = cycles[0]
+    path = " -> ".join([e.src for e in cycle] + [cycle[0].src])
+    notes = tuple(f"edge {e.src} -> {e.dst} at {e.loc} has delay 0" for e in cycle)
+    raise GraphError("GR102", f"instantaneous cycle {path}: each node needs the other's value "
+                     "at the same step", loc=cycle[0].loc, notes=notes,
+                     fix="add `delay: 1` to one of these edges, so the loop reads the previous step")
+
+
+def outputs_reachable(graph: Graph) -> None:
+    g = graph.nx
+    for name, node in graph.outputs.items():
+        if not any(graph.nodes[a].is_input for a in nx.ancestors(g, node)):
+            raise GraphError("GR107", f"output `{name}` (node `{node}`) does not depend on any input",
+                             loc=graph.nodes[node].loc,
+                             fix=f"connect an input (or a node fed by one) to `{node}`")
+
+
+def check_graph(graph: Graph) -> Graph:
+    """Raise GraphError for the first broken invariant (see module docstring); return the graph."""
+    edge_sizes_agree(graph)
+    parameters_are_consistent(graph)
+    nodes_have_inputs(graph)
+    no_instantaneous_cycles(graph)
+    outputs_reachable(graph)
+    return graph

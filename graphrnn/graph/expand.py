@@ -1,0 +1,333 @@
+"""Expand stage: a network Spec with ``use:`` nodes -> a flat primitive Graph.
+
+Modules are inlined with qualified names (``block1.in_gate``); ``$param``
+references are substituted; every reference is resolved to primitive nodes;
+every record keeps the location of the YAML it came from.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import GraphError, Location
+from ..ops import ACTIVATIONS, OPS
+from ..spec import MarkedDict, MarkedList, Spec, did_you_mean
+from .ir import INPUT, Edge, Graph, Node, edge_label
+
+MAX_NODE_SIZE = 1_000_000
+MAX_NODES = 100_000
+MAX_MODULE_DEPTH = 32
+TRAINABLE_BY_DEFAULT = {"dense": True, "diagonal": True, "fixed": False}
+DEFAULT_INIT = {"dense": "glorot", "diagonal": {"uniform": 0.1}}
+
+
+@dataclass
+class Scope:
+    """Names visible inside one network or module instance."""
+
+    prefix: str
+    file: str
+    params: dict
+    nodes: dict = field(default_factory=dict)       # local name -> qualified node
+    instances: dict = field(default_factory=dict)   # local name -> Instance
+    inputs: set = field(default_factory=set)
+
+
+@dataclass
+class Instance:
+    """A module instance: its inner scope and its ports (port -> qualified nodes)."""
+
+    module: str
+    scope: Scope
+    ports: dict
+
+
+class Expander:
+    """Builds one Graph; ``load_module(use, from_file, loc) -> Spec`` finds modules."""
+
+    def __init__(self, load_module):
+        self.load_module = load_module
+        self.nodes: dict[str, Node] = {}
+        self.edges: list[Edge] = []
+        self.module_stack: list[str] = []
+
+    # -- values -------------------------------------------------------------
+    def value(self, data: MarkedDict, key, scope: Scope, default=None):
+        """``data[key]`` with ``$param`` substituted from the scope."""
+        if key not in data:
+            return default
+        raw = data[key]
+        if isinstance(raw, str) and raw.startswith("$"):
+            name = raw[1:]
+            if name not in scope.params:
+                raise GraphError("GR105", f"unknown module parameter `{raw}`"
+                                 f"{did_you_mean(name, scope.params)}",
+                                 loc=data.value_loc(key),
+                                 fix="declare it under `params:` of the module, with a default")
+            return scope.params[name]
+        return raw
+
+    def integer(self, data, key, scope, default, minimum):
+        value = self.value(data, key, scope, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise GraphError("GR104", f"`{key}` must be an integer >= {minimum}, got {value!r}",
+                             loc=data.value_loc(key), fix=f"give `{key}` a whole number >= {minimum}")
+        return value
+
+    def flag(self, data, key, scope, default):
+        value = self.value(data, key, scope, default)
+        if not isinstance(value, bool):
+            raise GraphError("GR104", f"`{key}` must be true or false, got {value!r}",
+                             loc=data.value_loc(key), fix=f"write `{key}: true` or `{key}: false`")
+        return value
+
+    # -- network and module bodies -------------------------------------------
+    def network(self, spec: Spec) -> Graph:
+        if spec.kind != "network":
+            raise GraphError("GR109", f"`{spec.name}` is a module, not a network",
+                             loc=spec.data.loc,
+                             fix="load a network spec that `use:`s this module")
+        data = spec.data
+        scope = Scope(prefix="", file=spec.file, params={})
+        inputs = {}
+        for name, size in data["inputs"].items():
+            self.add_node(Node(name, INPUT, size, loc=data["inputs"].key_loc(name)))
+            scope.inputs.add(name)
+            scope.nodes[name] = name
+            inputs[name] = size
+        self.body(data, scope)
+        outputs = {}
+        for name, size in data["outputs"].items():
+            loc = data["outputs"].key_loc(name)
+            targets = self.resolve(name, scope, loc, as_source=True)
+            if len(targets) != 1:
+                raise GraphError("GR105", f"output `{name}` names {len(targets)} nodes; it must name one",
+                                 loc=loc, fix="name a single node, e.g. `block1.out`")
+            node = self.nodes[targets[0]]
+            if node.size != size:
+                raise GraphError("GR106", f"output `{name}` is declared with size {size} but node "
+                                 f"`{node.name}` has size {node.size}",
+                                 loc=data["outputs"].value_loc(name),
+                                 fix=f"declare `{name}: {node.size}` or change the node's size")
+            outputs[name] = node.name
+        return Graph(name=spec.name, file=spec.file, doc=str(data.get("doc", "")),
+                     nodes=dict(sorted(self.nodes.items())),
+                     edges=tuple(sorted(self.edges, key=lambda e: (e.dst, e.src, e.delay, e.kind, e.param or ""))),
+                     inputs=inputs, outputs=outputs)
+
+    def body(self, data: MarkedDict, scope: Scope) -> None:
+        nodes = data.get("nodes", {})
+        for name in nodes:   # names first, so edges and ports may refer forward
+            if name in scope.nodes or name in scope.instances:
+                raise GraphError("GR110", f"`{name}` is both an input and a node",
+                                 loc=nodes.key_loc(name), fix="rename one of them")
+            node_data = nodes[name]
+            if "use" in node_data:
+                scope.instances[name] = self.instantiate(name, node_data, scope)
+            else:
+                self.primitive_node(name, node_data, scope, nodes.key_loc(name))
+        edges = data.get("edges", MarkedList())
+        for index, edge_data in enumerate(edges):
+            self.edge(edge_data, scope)
+
+    def primitive_node(self, name, data: MarkedDict, scope: Scope, loc: Location) -> None:
+        op = self.value(data, "op", scope, "sum")
+        if op not in OPS:
+            raise GraphError("GR113", f"unknown node kind `{op}`{did_you_mean(op, OPS)}",
+                             loc=data.value_loc("op"), fix=f"use one of: {', '.join(sorted(OPS))}")
+        kind = OPS[op]
+        activation = self.value(data, "activation", scope, "identity")
+        if activation not in ACTIVATIONS:
+            raise GraphError("GR113", f"unknown activation `{activation}`{did_you_mean(activation, ACTIVATIONS)}",
+                             loc=data.value_loc("activation"),
+                             fix=f"use one of: {', '.join(sorted(ACTIVATIONS))}")
+        size = self.integer(data, "size", scope, None, 1)
+        if size > MAX_NODE_SIZE:
+            raise GraphError("GR108", f"node `{name}` has size {size} (limit {MAX_NODE_SIZE})",
+                             loc=data.value_loc("size"), fix="use a smaller size")
+        bias = self.flag(data, "bias", scope, kind.bias_default)
+        if bias and not kind.allows_bias:
+            raise GraphError("GR104", f"`{op}` nodes have no bias", loc=data.value_loc("bias"),
+                             fix="remove `bias:`; put the bias on a sum node that feeds this one")
+        initial = self.value(data, "initial", scope, "zeros")
+        if isinstance(initial, bool) or not (initial in ("zeros", "learned") or isinstance(initial, (int, float))):
+            raise GraphError("GR104", f"`initial` must be zeros, learned or a number, got {initial!r}",
+                             loc=data.value_loc("initial"), fix="write `initial: zeros`")
+        initial = float(initial) if isinstance(initial, (int, float)) else initial
+        bias_init = self.value(data, "bias_init", scope, "zeros")
+        qualified = scope.prefix + name
+        self.add_node(Node(qualified, op, size, activation, bias, bias_init, initial, loc))
+        scope.nodes[name] = qualified
+
+    def add_node(self, node: Node) -> None:
+        if len(self.nodes) >= MAX_NODES:
+            raise GraphError("GR108", f"the expanded graph has more than {MAX_NODES} nodes",
+                             loc=node.loc, fix="use fewer, larger nodes")
+        self.nodes[node.name] = node
+
+    def instantiate(self, name, data: MarkedDict, scope: Scope) -> Instance:
+        use = self.value(data, "use", scope)
+        loc = data.value_loc("use")
+        module = self.load_module(use, scope.file, loc)
+        if module.kind != "module":
+            raise GraphError("GR109", f"`{use}` is a network, not a module", loc=loc,
+                             fix="`use:` a file that starts with `module: <name>`")
+        if module.file in self.module_stack or len(self.module_stack) >= MAX_MODULE_DEPTH:
+            chain = " -> ".join(self.module_stack + [module.file])
+            raise GraphError("GR109", f"module `{use}` uses itself: {chain}", loc=loc,
+                             fix="break the recursion; a module cannot contain itself")
+        declared = module.data.get("params", MarkedDict())
+        params = dict(declared)
+        for key in data:
+            if key == "use":
+                continue
+            if key not in declared:
+                raise GraphError("GR103", f"module `{module.name}` has no parameter `{key}`"
+                                 f"{did_you_mean(key, declared)}", loc=data.key_loc(key),
+                                 fix=f"its parameters are: {', '.join(declared) or '(none)'}")
+            params[key] = self.value(data, key, scope)
+        inner = Scope(prefix=f"{scope.prefix}{name}.", file=module.file, params=params)
+        self.module_stack.append(module.file)
+        self.body(module.data, inner)
+        self.module_stack.pop()
+        ports = {}
+        port_data = module.data["ports"]
+        for port, refs in port_data.items():
+            refs = refs if isinstance(refs, list) else [refs]
+            ports[port] = [q for ref in refs
+                           for q in self.resolve(ref, inner, port_data.value_loc(port), as_source=None)]
+        return Instance(module.name, inner, ports)
+
+    # -- references and edges -------------------------------------------------
+    def resolve(self, ref: str, scope: Scope, loc: Location, *, as_source) -> list:
+        """Qualified node names that ``ref`` denotes in ``scope``.
+
+        A bare instance name means its ``out`` port as a source and its ``in``
+        port as a destination; ``inst.x`` is a port of the instance or, failing
+        that, a member of it.
+        """
+        head, _, rest = ref.partition(".")
+        if head in scope.nodes and not rest:
+            return [scope.nodes[head]]
+        if head in scope.instances:
+            instance = scope.instances[head]
+            if not rest:
+                if as_source is None:
+                    raise GraphError("GR105", f"`{ref}` is a module instance; name one of its ports",
+                                     loc=loc, fix=f"write `{ref}.<port>`; ports: {', '.join(instance.ports)}")
+                rest = "out" if as_source else "in"
+                if rest not in instance.ports:
+                    raise GraphError("GR105", f"module instance `{ref}` has no `{rest}` port",
+                                     loc=loc, fix=f"name a port: {', '.join(instance.ports)}")
+            port, _, deeper = rest.partition(".")
+            if port in instance.ports and not deeper:
+                return list(instance.ports[port])
+            if port in instance.scope.nodes or port in instance.scope.instances:
+                return self.resolve(rest, instance.scope, loc, as_source=as_source)
+            known = list(instance.ports) + list(instance.scope.nodes) + list(instance.scope.instances)
+            raise GraphError("GR105", f"module instance `{head}` has no port or member `{port}`"
+                             f"{did_you_mean(port, known)}", loc=loc,
+                             fix=f"its ports are: {', '.join(instance.ports)}")
+        known = list(scope.nodes) + list(scope.instances)
+        if head in scope.nodes:
+            op = self.nodes[scope.nodes[head]].op
+            raise GraphError("GR105", f"node `{head}` has no port `{rest}`", loc=loc,
+                             fix=f"write `{head}`; `{op}` nodes have no ports")
+        raise GraphError("GR105", f"unknown node `{ref}`{did_you_mean(head, known)}", loc=loc,
+                         fix=f"declare it under `nodes:` or use one of: {', '.join(known)}")
+
+    def endpoints(self, data, key, scope, *, as_source):
+        raw = data[key]
+        refs = raw if isinstance(raw, list) else [raw]
+        locs = raw.item_locs if isinstance(raw, MarkedList) else [data.value_loc(key)]
+        out = []
+        for ref, loc in zip(refs, locs):
+            for name in self.resolve(ref, scope, loc, as_source=as_source):
+                if not as_source and self.nodes[name].is_input:
+                    raise GraphError("GR105", f"`{ref}` is an input; inputs cannot receive edges",
+                                     loc=loc, fix="send the edge to a node instead")
+                out.append((name, loc))
+        return out
+
+    def edge(self, data: MarkedDict, scope: Scope) -> None:
+        kind = self.value(data, "kind", scope, "dense")
+        delay = self.integer(data, "delay", scope, 0, 0)
+        truncate = self.flag(data, "truncate", scope, False)
+        learnable = kind in ("dense", "diagonal")
+        default_trainable = TRAINABLE_BY_DEFAULT.get(kind, False)
+        trainable = self.flag(data, "trainable", scope, default_trainable)
+        weights = self.value(data, "weights", scope)
+        init = self.value(data, "init", scope, DEFAULT_INIT.get(kind))
+        mask = self.value(data, "mask", scope)
+        density = self.value(data, "density", scope)
+        share = self.value(data, "share", scope)
+        self.edge_options_agree(data, kind, learnable, trainable, weights, mask, density, share)
+        for src, src_loc in self.endpoints(data, "from", scope, as_source=True):
+            for dst, dst_loc in self.endpoints(data, "to", scope, as_source=False):
+                has_param = learnable or (kind == "fixed" and trainable)
+                param = None
+                if has_param:
+                    param = scope.prefix + share if share else edge_label(src, dst, delay)
+                edge_mask = mask
+                if density is not None:
+                    edge_mask = density_mask(param, self.nodes[src].size, self.nodes[dst].size, density)
+                self.edges.append(Edge(
+                    src, dst, kind, delay, truncate, trainable,
+                    init if learnable else None, to_tuple(weights), to_tuple(edge_mask), param,
+                    loc=data.loc))
+
+    @staticmethod
+    def edge_options_agree(data, kind, learnable, trainable, weights, mask, density, share):
+        def refuse(key, why, fix):
+            raise GraphError("GR104", why, loc=data.key_loc(key), fix=fix)
+        if kind in ("identity", "broadcast"):
+            for key in ("weights", "init", "mask", "density", "share"):
+                if key in data:
+                    refuse(key, f"`{kind}` edges have no weights, so `{key}` means nothing",
+                           f"remove `{key}`, or use `kind: diagonal`/`dense` for learned weights")
+            if trainable:
+                refuse("trainable", f"`{kind}` edges have nothing to train",
+                       "use `kind: diagonal` for a learned per-unit weight")
+        if kind == "fixed":
+            if weights is None:
+                raise GraphError("GR104", "a `fixed` edge needs `weights`", loc=data.loc,
+                                 fix="add `weights: 1.0` (a number, a vector or a matrix)")
+            for key in ("init", "mask", "density"):
+                if key in data:
+                    refuse(key, f"`fixed` edges take their values from `weights`, not `{key}`",
+                           f"remove `{key}`")
+        if kind == "diagonal" and ("mask" in data or "density" in data):
+            refuse("mask" if "mask" in data else "density", "masks apply to dense edges only",
+                   "use `kind: dense` with a mask, or drop the mask")
+        if mask is not None and density is not None:
+            refuse("density", "give either `mask` or `density`, not both", "remove one")
+        if weights is not None and "init" in data:
+            refuse("init", "give either `weights` (exact values) or `init` (a random scheme), not both",
+                   "remove one")
+
+
+def to_tuple(value):
+    """Nested lists -> nested tuples (hashable, immutable); other values as they are."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, list):
+        return tuple(to_tuple(v) for v in value)
+    return value
+
+
+def density_mask(param: str, rows: int, cols: int, density: float) -> np.ndarray:
+    """A fixed random 0/1 pattern with about ``density`` ones.
+
+    It is part of the network's structure, not of its parameters, so it is
+    seeded by the edge's parameter name: the same spec always has the same
+    mask, whatever ``init(seed=...)`` is used.
+    """
+    rng = np.random.default_rng(zlib.crc32(param.encode()))
+    return (rng.random((rows, cols)) < density).astype(float)
+
+
+def expand(spec: Spec, load_module) -> Graph:
+    """Inline every module of a network spec; returns the primitive Graph."""
+    return Expander(load_module).network(spec)

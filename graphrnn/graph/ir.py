@@ -1,0 +1,127 @@
+"""The primitive graph: frozen Node and Edge records and the Graph that holds them.
+
+After expansion there are no modules left: every node is an input or a
+primitive node kind with a qualified name (``block1.in_gate``), and every
+edge joins two such nodes.  Records are sorted by name so that nothing
+downstream depends on the order of the YAML.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import networkx as nx
+
+from ..errors import Location
+
+INPUT = "input"
+
+
+@dataclass(frozen=True)
+class Node:
+    """A group of ``size`` units.  ``op == "input"`` marks an input port.
+
+    ``initial`` is ``"zeros"``, ``"learned"`` or a float: the value read
+    through a delayed edge before the first step.
+    """
+
+    name: str
+    op: str
+    size: int
+    activation: str = "identity"
+    bias: bool = False
+    bias_init: object = "zeros"
+    initial: object = "zeros"
+    loc: Location = field(default=Location("<graph>"), compare=False)
+
+    @property
+    def is_input(self) -> bool:
+        return self.op == INPUT
+
+    def __str__(self) -> str:
+        if self.is_input:
+            return f"{self.name}: input[{self.size}]"
+        extras = " +bias" if self.bias else ""
+        if self.initial != "zeros":
+            extras += f" initial={self.initial}"
+        return f"{self.name}: {self.op}[{self.size}] {self.activation}{extras}"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A weighted connection ``src -> dst`` read ``delay`` steps back.
+
+    ``kind`` is dense | diagonal | identity | broadcast | fixed.  ``param``
+    names the learned weight in the parameter dict (``None`` when the edge
+    has no weights); ``weights`` holds a fixed edge's constant (nested
+    tuples, a vector, or a float); ``mask`` a dense edge's 0/1 pattern.
+    """
+
+    src: str
+    dst: str
+    kind: str = "dense"
+    delay: int = 0
+    truncate: bool = False
+    trainable: bool = True
+    init: object = "glorot"
+    weights: object = None
+    mask: tuple | None = None
+    param: str | None = None
+    loc: Location = field(default=Location("<graph>"), compare=False)
+
+    @property
+    def label(self) -> str:
+        """The edge's default parameter name: ``src->dst`` plus ``@delay``."""
+        return edge_label(self.src, self.dst, self.delay)
+
+    def __str__(self) -> str:
+        bits = [f"{self.src} -> {self.dst}", self.kind]
+        if self.delay:
+            bits.append(f"delay {self.delay}")
+        if self.truncate:
+            bits.append("truncated")
+        if self.param:
+            bits.append(f"[{self.param}{'' if self.trainable else ', frozen'}]")
+        return "  ".join(bits)
+
+
+def edge_label(src: str, dst: str, delay: int) -> str:
+    return f"{src}->{dst}" + (f"@{delay}" if delay else "")
+
+
+@dataclass(frozen=True)
+class Graph:
+    """An expanded network: nodes by name, edges, and the port maps.
+
+    ``inputs`` maps each input port to its size in declaration order (that
+    order fixes the layout of the input array); ``outputs`` maps each output
+    name to the node that produces it, also in declaration order.
+    """
+
+    name: str
+    file: str
+    nodes: dict
+    edges: tuple
+    inputs: dict
+    outputs: dict
+    doc: str = ""
+
+    @cached_property
+    def nx(self) -> nx.MultiDiGraph:
+        """The graph as networkx: node attr ``node``, edge attr ``edge``, key = edge index."""
+        g = nx.MultiDiGraph(name=self.name)
+        for name, node in self.nodes.items():
+            g.add_node(name, node=node)
+        for i, edge in enumerate(self.edges):
+            g.add_edge(edge.src, edge.dst, key=i, edge=edge, delay=edge.delay)
+        return g
+
+    def incoming(self, name: str) -> list:
+        return [e for e in self.edges if e.dst == name]
+
+    def __str__(self) -> str:
+        lines = [f"graph {self.name}:"]
+        lines += [f"  {node}" for node in self.nodes.values()]
+        lines += [f"  {edge}" for edge in self.edges]
+        lines += [f"  output {name} = {node}" for name, node in self.outputs.items()]
+        return "\n".join(lines)

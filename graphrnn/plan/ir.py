@@ -1,0 +1,173 @@
+"""The plan: a small explicit IR of blocks, stages and fused projections.
+
+A :class:`Plan` is what the runtime executes.  Records are frozen and print
+as readable text (``graphrnn show SPEC --plan``).  Vocabulary:
+
+- a *block* is a group of nodes evaluated as one vector op (same op,
+  activation, factor count and schedule level); its value is (T, B, width)
+  over a sequence or (B, width) at one step;
+- a block's *slot space* holds its pre-activation contributions, ``factors``
+  slots of ``width`` columns laid out factor-major (slot k of all members,
+  then slot k+1);
+- a *projection* is one matrix product ``source @ W`` whose columns are
+  split among destination blocks' slot spaces (all edges from one source
+  block with one delay fused);
+- a *stage* is either a *sequence* stage (no recurrence: every block is
+  computed for all T positions at once) or a *loop* stage (the nodes of
+  recurrent components, stepped through time); projections into a stage
+  from earlier stages are *hoisted* (computed for all T before the stage).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+INPUT_BLOCK = "input"
+
+
+@dataclass(frozen=True)
+class Member:
+    """Node ``node`` occupies columns [start, stop) of its block's value."""
+
+    node: str
+    start: int
+    stop: int
+
+
+@dataclass(frozen=True)
+class Block:
+    name: str
+    members: tuple
+    op: str
+    activation: str
+    factors: int
+    width: int
+    level: int
+    bias: int | None       # index of the fused bias vector, or None
+    initial: int            # index of the fused initial-value vector
+
+    @property
+    def slot_width(self) -> int:
+        return self.width * self.factors
+
+    def __str__(self) -> str:
+        names = ", ".join(m.node for m in self.members)
+        factors = f" x{self.factors} factors" if self.factors > 1 else ""
+        return f"{self.name} = {self.op}/{self.activation}[{self.width}{factors}] ({names})"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Columns [start, stop) of a projection's output go to ``block``'s whole slot space."""
+
+    block: str
+    start: int
+    stop: int
+
+
+@dataclass(frozen=True)
+class Projection:
+    """``source`` (read ``delay`` steps back) @ fused weight ``weight`` -> targets."""
+
+    source: str
+    delay: int
+    truncate: bool
+    weight: int
+    targets: tuple
+    edges: tuple            # labels of the fused edges, for show and errors
+
+    def __str__(self) -> str:
+        src = self.source + (f"@{self.delay}" if self.delay else "")
+        if self.truncate:
+            src = f"stop_gradient({src})"
+        dst = ", ".join(t.block for t in self.targets)
+        return f"{src} @ W{self.weight} -> {dst}    # {len(self.edges)} edge(s)"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Blocks computed together; ``loop`` stages step through time.
+
+    ``levels`` lists the blocks in evaluation order within a step;
+    ``hoisted`` projections come from earlier stages; ``delayed`` read this
+    stage's own blocks at t - d (d >= 1) at the start of a step; ``instant``
+    maps a block name to the delay-0 projections run right after it.
+    """
+
+    index: int
+    loop: bool
+    levels: tuple
+    hoisted: tuple
+    delayed: tuple
+    instant: tuple  # ((block_name, (Projection, ...)), ...)
+
+    def blocks(self):
+        return [b for level in self.levels for b in level]
+
+    def __str__(self) -> str:
+        kind = "loop over t" if self.loop else "all t at once"
+        lines = [f"stage {self.index} ({kind}):"]
+        lines += [f"  hoisted  {p}" for p in self.hoisted]
+        lines += [f"  step     {p}" for p in self.delayed]
+        after = dict(self.instant)
+        for depth, level in enumerate(self.levels):
+            for block in level:
+                lines.append(f"  level {depth}  {block}")
+                lines += [f"    then   {p}" for p in after.get(block.name, ())]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one parameter (or constant) lands in a fused array.
+
+    ``how``: ``dense`` (a matrix into rows x cols), ``diagonal`` (a vector on
+    the diagonal of rows x cols), ``scaled_identity`` (a scalar times the
+    identity), ``vector`` (a vector into cols of a 1-D array), ``scalar`` (one
+    number into cols).  ``param is None`` means ``value`` is a constant.
+    """
+
+    param: str | None
+    how: str
+    rows: tuple            # (start, stop) or () for 1-D arrays
+    cols: tuple            # (start, stop)
+    mask: object = None
+    value: object = None
+
+
+@dataclass(frozen=True)
+class Fused:
+    name: str
+    shape: tuple
+    placements: tuple
+
+    def __str__(self) -> str:
+        params = sorted({p.param for p in self.placements if p.param})
+        return f"{self.name}{list(self.shape)} <- {', '.join(params) or 'constants'}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the runtime needs; see the module docstring for the terms."""
+
+    inputs: tuple           # (Member, ...) input ports in the input block
+    input_width: int
+    blocks: dict            # name -> Block
+    stages: tuple
+    fused: tuple            # (Fused, ...), indexed by projections and blocks
+    node_block: dict        # node name -> (block name, Member)
+    outputs: dict           # output name -> node name
+
+    def __str__(self) -> str:
+        lines = ["fused arrays:"]
+        lines += [f"  W{i}: {f}" for i, f in enumerate(self.fused)]
+        lines += [str(stage) for stage in self.stages]
+        ops = sum(len(s.delayed) + sum(len(p) for _, p in s.instant) + len(s.blocks())
+                  for s in self.stages if s.loop)
+        lines.append(f"per-step work: {ops} fused op(s) inside time loops")
+        return "\n".join(lines)
+
+
+def empty_array(fused: Fused) -> np.ndarray:
+    return np.zeros(fused.shape)

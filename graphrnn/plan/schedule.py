@@ -1,0 +1,203 @@
+"""Plan stage: a checked Graph -> a vectorised :class:`Plan`.
+
+The passes, each a function below:
+
+- :func:`stages_by_recurrence` splits nodes into stages: the nodes of each
+  recurrent strongly connected component must step through time; every
+  other node depends only on whole sequences and runs for all T at once;
+- :func:`group_into_blocks` merges the nodes of one stage level that share
+  op, activation and factor count into one vector block, so a unit-level
+  graph of N size-1 nodes runs as one N-unit block;
+- :func:`fuse_projections` turns all edges from one source block with one
+  delay (and truncation) into one matrix product whose columns are split
+  among the destination blocks; projections whose source lies in an earlier
+  stage are hoisted out of the time loop.
+
+The result does not depend on the order of nodes or edges in the YAML:
+every pass sorts by name.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import networkx as nx
+import numpy as np
+
+from ..graph.ir import Graph
+from ..ops import ACTIVATIONS, OPS
+from .ir import INPUT_BLOCK, Block, Fused, Member, Placement, Plan, Projection, Stage, Target
+
+
+def stages_by_recurrence(graph: Graph) -> list[tuple[bool, list]]:
+    """[(is_loop, node names)] in an order where every stage's sources come earlier.
+
+    Nodes are levelled by the longest path in the condensation of the full
+    graph (delayed edges included: a sequence-wide node needs its sources'
+    whole sequences first).  At each level the non-recurrent nodes form one
+    sequence stage and the recurrent components one loop stage.
+    """
+    g = nx.DiGraph()
+    g.add_nodes_from(graph.nodes)
+    g.add_edges_from((e.src, e.dst) for e in graph.edges)
+    cond = nx.condensation(g)
+    level = {}
+    for c in nx.topological_sort(cond):
+        level[c] = max((level[p] + 1 for p in cond.predecessors(c)), default=0)
+    stages: dict[tuple, list] = defaultdict(list)
+    for c in cond.nodes:
+        members = sorted(cond.nodes[c]["members"])
+        if any(graph.nodes[m].is_input for m in members):
+            continue
+        loop = len(members) > 1 or g.has_edge(members[0], members[0])
+        stages[(level[c], loop)].extend(members)
+    return [(loop, sorted(nodes)) for (lvl, loop), nodes in sorted(stages.items())]
+
+
+def instant_levels(graph: Graph, nodes: list) -> dict:
+    """Longest-path level of each node over the stage's delay-0 edges."""
+    inside = set(nodes)
+    g = nx.DiGraph()
+    g.add_nodes_from(nodes)
+    g.add_edges_from((e.src, e.dst) for e in graph.edges
+                     if e.delay == 0 and e.src in inside and e.dst in inside)
+    level = {}
+    for n in nx.topological_sort(g):
+        level[n] = max((level[p] + 1 for p in g.predecessors(n)), default=0)
+    return level
+
+
+def factor_count(graph: Graph, node: str) -> int:
+    return len(graph.incoming(node)) if OPS[graph.nodes[node].op].factor_per_edge else 1
+
+
+def group_into_blocks(graph: Graph, nodes: list, levels: dict, counter, fused: list) -> list[list[Block]]:
+    """Blocks per level; nodes share a block when op, activation and factors agree.
+
+    A per-node activation (softmax) couples a node's units, so such nodes
+    are never merged with others.
+    """
+    groups: dict[tuple, list] = defaultdict(list)
+    for name in nodes:
+        node = graph.nodes[name]
+        solo = name if ACTIVATIONS[node.activation].per_node else ""
+        groups[(levels[name], node.op, node.activation, factor_count(graph, name), solo)].append(name)
+    by_level: dict[int, list] = defaultdict(list)
+    for (level, op, activation, factors, _), names in sorted(groups.items()):
+        members, start = [], 0
+        for name in sorted(names):
+            size = graph.nodes[name].size
+            members.append(Member(name, start, start + size))
+            start += size
+        block_name = f"B{next(counter)}"
+        bias = [Placement(f"{m.node}.bias", "vector", (), (m.start, m.stop))
+                for m in members if graph.nodes[m.node].bias]
+        bias_index = None
+        if bias:
+            fused.append(Fused(f"{block_name}.bias", (start,), tuple(bias)))
+            bias_index = len(fused) - 1
+        fused.append(Fused(f"{block_name}.initial", (start,), tuple(
+            initial_placement(graph.nodes[m.node], m) for m in members)))
+        by_level[level].append(Block(block_name, tuple(members), op, activation, factors, start,
+                                     level, bias_index, len(fused) - 1))
+    return [by_level[lvl] for lvl in sorted(by_level)]
+
+
+def initial_placement(node, member: Member) -> Placement:
+    cols = (member.start, member.stop)
+    if node.initial == "learned":
+        return Placement(f"{node.name}.initial", "vector", (), cols)
+    value = 0.0 if node.initial == "zeros" else float(node.initial)
+    return Placement(None, "scalar", (), cols, value=value)
+
+
+def edge_placement(edge, rows: tuple, cols: tuple) -> Placement:
+    """How an edge's weights land in the rows x cols window of a fused matrix."""
+    size = cols[1] - cols[0]
+    if edge.kind == "dense":
+        return Placement(edge.param, "dense", rows, cols,
+                         mask=None if edge.mask is None else np.asarray(edge.mask, float))
+    if edge.kind == "diagonal":
+        return Placement(edge.param, "diagonal", rows, cols)
+    if edge.kind == "identity":
+        return Placement(None, "diagonal", rows, cols, value=np.ones(size))
+    if edge.kind == "broadcast":
+        return Placement(None, "dense", rows, cols, value=np.ones((1, size)))
+    weights = np.asarray(edge.weights, float)   # fixed
+    how = {0: "scaled_identity", 1: "diagonal", 2: "dense"}[weights.ndim]
+    return Placement(edge.param if edge.trainable else None, how, rows, cols,
+                     value=None if edge.trainable else weights)
+
+
+def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dict, fused: list):
+    """One Projection per (source block, delay, truncate, destination stage)."""
+    factor_index = {}   # a product's k-th incoming edge fills its k-th slot
+    for name, node in graph.nodes.items():
+        per_edge = not node.is_input and OPS[node.op].factor_per_edge
+        for k, edge in enumerate(graph.incoming(name)):
+            factor_index[id(edge)] = k if per_edge else 0
+    groups: dict[tuple, list] = defaultdict(list)
+    for edge in graph.edges:
+        src_block = node_block[edge.src][0]
+        groups[(src_block, edge.delay, edge.truncate, stage_of[node_block[edge.dst][0]])].append(edge)
+    projections = []
+    for (src_block, delay, truncate, dst_stage), edges in sorted(groups.items()):
+        target_names = sorted({node_block[e.dst][0] for e in edges}, key=lambda b: int(b[1:]))
+        targets, offset = [], 0
+        for name in target_names:
+            targets.append(Target(name, offset, offset + blocks[name].slot_width))
+            offset += blocks[name].slot_width
+        start_of = {t.block: t.start for t in targets}
+        placements = []
+        for edge in edges:
+            src_member = node_block[edge.src][1]
+            dst_name, dst_member = node_block[edge.dst]
+            block = blocks[dst_name]
+            base = start_of[dst_name] + factor_index[id(edge)] * block.width
+            placements.append(edge_placement(edge, (src_member.start, src_member.stop),
+                                             (base + dst_member.start, base + dst_member.stop)))
+        src_width = blocks[src_block].width if src_block in blocks else sum(graph.inputs.values())
+        label = f"{src_block}{'@' + str(delay) if delay else ''}->{','.join(target_names)}"
+        fused.append(Fused(label, (src_width, offset), tuple(placements)))
+        projections.append((dst_stage, Projection(src_block, delay, truncate, len(fused) - 1,
+                                                  tuple(targets), tuple(e.label for e in edges))))
+    return projections
+
+
+def build_plan(graph: Graph) -> Plan:
+    """Schedule, group and fuse a checked graph (see the module docstring)."""
+    counter = iter(range(1, 1 << 30))
+    fused: list[Fused] = []
+    inputs, start = [], 0
+    node_block = {}
+    for name, size in graph.inputs.items():
+        member = Member(name, start, start + size)
+        inputs.append(member)
+        node_block[name] = (INPUT_BLOCK, member)
+        start += size
+    stage_specs = stages_by_recurrence(graph)
+    blocks, stage_levels, stage_of = {}, [], {INPUT_BLOCK: -1}
+    for index, (loop, nodes) in enumerate(stage_specs):
+        levels = instant_levels(graph, nodes) if loop else {n: 0 for n in nodes}
+        grouped = group_into_blocks(graph, nodes, levels, counter, fused)
+        for level in grouped:
+            for block in level:
+                blocks[block.name] = block
+                stage_of[block.name] = index
+                for member in block.members:
+                    node_block[member.node] = (block.name, member)
+        stage_levels.append(grouped)
+    projections = fuse_projections(graph, stage_of, blocks, node_block, fused)
+    stages = []
+    for index, (loop, _) in enumerate(stage_specs):
+        mine = [p for s, p in projections if s == index]
+        hoisted = tuple(p for p in mine if stage_of[p.source] < index)
+        inside = [p for p in mine if stage_of[p.source] == index]
+        delayed = tuple(p for p in inside if p.delay > 0)
+        instant = defaultdict(list)
+        for p in inside:
+            if p.delay == 0:
+                instant[p.source].append(p)
+        stages.append(Stage(index, loop, tuple(tuple(level) for level in stage_levels[index]),
+                            hoisted, delayed, tuple((b, tuple(ps)) for b, ps in sorted(instant.items()))))
+    return Plan(tuple(inputs), start, blocks, tuple(stages), tuple(fused), node_block,
+                dict(graph.outputs))

@@ -1,0 +1,127 @@
+"""The Network users hold: init, run, loss and grad over a compiled plan."""
+from __future__ import annotations
+
+import autograd.numpy as anp
+import numpy as np
+from autograd import value_and_grad
+from autograd.builtins import dict as ag_dict
+from autograd.tracer import getval, isbox
+
+from ..errors import RunError
+from ..graph.ir import Graph
+from ..plan.ir import Plan
+from ..spec import did_you_mean
+from .assemble import assemble
+from .losses import LOSSES
+from .params import init_params, parameter_table
+from .trace import Trace
+from .unroll import unroll
+
+MAX_PARAMS = 50_000_000
+
+
+class Network:
+    """A compiled network.  Arrays are time-major: x is (T, B, inputs).
+
+    ``graph`` is the expanded networkx MultiDiGraph; ``ir`` the primitive
+    Graph record it was built from; ``plan`` the vectorised schedule;
+    ``params`` the table of parameter specs (name -> ParamSpec).
+    """
+
+    def __init__(self, ir: Graph, plan: Plan):
+        self.ir, self.plan = ir, plan
+        self.name = ir.name
+        self.params = parameter_table(ir)
+        self.inputs, self.outputs = dict(ir.inputs), dict(ir.outputs)
+        self.input_size = sum(ir.inputs.values())
+        self.output_size = sum(ir.nodes[n].size for n in ir.outputs.values())
+        self.trainable = frozenset(n for n, s in self.params.items() if s.trainable)
+        count = self.num_params
+        if count > MAX_PARAMS:
+            raise RunError("GR108", f"{self.name} has {count} parameters (limit {MAX_PARAMS})",
+                           fix="use smaller nodes or sparser edges")
+
+    @property
+    def graph(self):
+        return self.ir.nx
+
+    @property
+    def num_params(self) -> int:
+        return int(sum(np.prod(s.shape, dtype=int) for s in self.params.values()))
+
+    def __repr__(self) -> str:
+        return (f"Network({self.name!r}, inputs={self.inputs}, outputs="
+                f"{ {k: self.ir.nodes[v].size for k, v in self.outputs.items()} }, params={self.num_params})")
+
+    # -- parameters ------------------------------------------------------------
+    def init(self, seed: int = 0) -> dict[str, np.ndarray]:
+        """Fresh parameters, float64; the same seed gives the same values."""
+        return init_params(self.params, seed)
+
+    def _check_params(self, params) -> None:
+        names = set(params.keys())
+        missing = sorted(set(self.params) - names)
+        unknown = sorted(names - set(self.params))
+        if missing or unknown:
+            bits = []
+            if missing:
+                bits.append(f"missing {', '.join(missing[:5])}" + (" ..." if len(missing) > 5 else ""))
+            if unknown:
+                bits.append(f"unknown {', '.join(unknown[:5])}{did_you_mean(unknown[0], self.params)}")
+            raise RunError("GR201", f"parameters do not match {self.name}: " + "; ".join(bits),
+                           fix="start from `net.init(seed)` and keep its keys")
+        for name, spec in self.params.items():
+            shape = np.shape(getval(params[name]))
+            if shape != spec.shape:
+                raise RunError("GR200", f"parameter `{name}` has shape {shape}, expected {spec.shape}",
+                               loc=spec.loc, fix="start from `net.init(seed)` and keep its shapes")
+
+    def _inputs(self, x):
+        if isinstance(x, dict):
+            unknown = sorted(set(x) - set(self.inputs))
+            if unknown or set(self.inputs) - set(x):
+                raise RunError("GR200", f"input dict has keys {sorted(x)}, the network reads "
+                               f"{list(self.inputs)}", fix="give one (T, B, size) array per input port")
+            x = anp.concatenate([x[name] for name in self.inputs], axis=-1)
+        shape = np.shape(getval(x))
+        if len(shape) != 3 or shape[2] != self.input_size or shape[0] < 1 or shape[1] < 1:
+            raise RunError("GR200", f"input of shape {shape}; {self.name} expects (T, B, {self.input_size})"
+                           f" (time-major: steps, batch, {' + '.join(f'{k}:{v}' for k, v in self.inputs.items())})",
+                           fix="for one sequence of shape (T, I) use x[:, None, :]")
+        if not isbox(x):
+            x = np.asarray(x, dtype=float)
+        return x
+
+    # -- running -----------------------------------------------------------------
+    def run(self, params, x) -> Trace:
+        """Simulate: x (T, B, I) -> Trace with ``y`` (T, B, O) and every node's values."""
+        self._check_params(params)
+        if not isbox(params) and any(isbox(v) for v in params.values()):
+            params = ag_dict(params)   # one boxed dict, so assemble is one tape node
+        arrays = assemble(params, self.plan.fused)
+        return Trace(self.plan, unroll(self.plan, arrays, self._inputs(x)))
+
+    def loss(self, params, x, target, kind: str = "mse", mask=None):
+        """Scalar loss of the outputs against ``target`` (T, B, O); see runtime/losses.py."""
+        if kind not in LOSSES:
+            raise RunError("GR200", f"unknown loss `{kind}`{did_you_mean(kind, LOSSES)}",
+                           fix=f"use one of: {', '.join(LOSSES)}")
+        y = self.run(params, x).y
+        target = np.asarray(target, dtype=float if kind != "xent" or np.ndim(target) == 3 else int)
+        want = tuple(y.shape) if target.ndim == 3 else tuple(y.shape[:2])
+        if target.shape != want:
+            raise RunError("GR200", f"target of shape {target.shape}, expected {want}",
+                           fix="targets are time-major like the outputs: (T, B, O)")
+        return LOSSES[kind](y, target, None if mask is None else np.asarray(mask, float))
+
+    def value_and_grad(self, params, x, target, kind: str = "mse", mask=None, method: str = "bptt"):
+        """(loss, grads) with grads for the trainable parameters, by BPTT through autograd."""
+        if method != "bptt":
+            raise RunError("GR200", f"gradient method `{method}` is not available yet",
+                           fix="use method='bptt'")
+        value, grads = value_and_grad(lambda p: self.loss(p, x, target, kind, mask))(dict(params))
+        return value, {name: grads[name] for name in self.params if name in self.trainable}
+
+    def grad(self, params, x, target, kind: str = "mse", mask=None, method: str = "bptt"):
+        """Gradients of ``loss`` for the trainable parameters (dict, same names and shapes)."""
+        return self.value_and_grad(params, x, target, kind, mask, method)[1]
