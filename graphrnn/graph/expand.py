@@ -58,15 +58,19 @@ class Expander:
         """``data[key]`` with ``$param`` substituted from the scope."""
         if key not in data:
             return default
-        raw = data[key]
+        return self.substitute(data[key], scope, data.value_loc(key))
+
+    def substitute(self, raw, scope: Scope, loc: Location):
         if isinstance(raw, str) and raw.startswith("$"):
             name = raw[1:]
             if name not in scope.params:
                 raise GraphError("GR105", f"unknown module parameter `{raw}`"
-                                 f"{did_you_mean(name, scope.params)}",
-                                 loc=data.value_loc(key),
+                                 f"{did_you_mean(name, scope.params)}", loc=loc,
                                  fix="declare it under `params:` of the module, with a default")
             return scope.params[name]
+        if isinstance(raw, dict):
+            return {k: self.substitute(v, scope, raw.value_loc(k) if isinstance(raw, MarkedDict) else loc)
+                    for k, v in raw.items()}
         return raw
 
     def integer(self, data, key, scope, default, minimum):

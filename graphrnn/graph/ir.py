@@ -116,8 +116,16 @@ class Graph:
             g.add_edge(edge.src, edge.dst, key=i, edge=edge, delay=edge.delay)
         return g
 
+    @cached_property
+    def _incoming(self) -> dict:
+        table = {name: [] for name in self.nodes}
+        for edge in self.edges:
+            table[edge.dst].append(edge)
+        return table
+
     def incoming(self, name: str) -> list:
-        return [e for e in self.edges if e.dst == name]
+        """Edges into ``name``, in the graph's (sorted) edge order."""
+        return list(self._incoming[name])
 
     def __str__(self) -> str:
         lines = [f"graph {self.name}:"]

@@ -19,11 +19,17 @@ as readable text (``graphrnn show SPEC --plan``).  Vocabulary:
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 INPUT_BLOCK = "input"
+
+
+def natural_key(name: str):
+    """Sort key that puts u2 before u10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,9 @@ class Block:
         return self.width * self.factors
 
     def __str__(self) -> str:
-        names = ", ".join(m.node for m in self.members)
+        names = ", ".join(m.node for m in self.members[:6])
+        if len(self.members) > 6:
+            names += f", ... ({len(self.members)} nodes)"
         factors = f" x{self.factors} factors" if self.factors > 1 else ""
         return f"{self.name} = {self.op}/{self.activation}[{self.width}{factors}] ({names})"
 
@@ -143,8 +151,9 @@ class Fused:
     placements: tuple
 
     def __str__(self) -> str:
-        params = sorted({p.param for p in self.placements if p.param})
-        return f"{self.name}{list(self.shape)} <- {', '.join(params) or 'constants'}"
+        params = sorted({p.param for p in self.placements if p.param}, key=natural_key)
+        shown = ", ".join(params[:4]) + (f", ... ({len(params)} parameters)" if len(params) > 4 else "")
+        return f"{self.name}{list(self.shape)} <- {shown or 'constants'}"
 
 
 @dataclass(frozen=True)

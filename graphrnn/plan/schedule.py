@@ -25,7 +25,7 @@ import numpy as np
 
 from ..graph.ir import Graph
 from ..ops import ACTIVATIONS, OPS
-from .ir import INPUT_BLOCK, Block, Fused, Member, Placement, Plan, Projection, Stage, Target
+from .ir import INPUT_BLOCK, natural_key, Block, Fused, Member, Placement, Plan, Projection, Stage, Target
 
 
 def stages_by_recurrence(graph: Graph) -> list[tuple[bool, list]]:
@@ -84,7 +84,7 @@ def group_into_blocks(graph: Graph, nodes: list, levels: dict, counter, fused: l
     by_level: dict[int, list] = defaultdict(list)
     for (level, op, activation, factors, _), names in sorted(groups.items()):
         members, start = [], 0
-        for name in sorted(names):
+        for name in sorted(names, key=natural_key):
             size = graph.nodes[name].size
             members.append(Member(name, start, start + size))
             start += size
