@@ -2,9 +2,11 @@
 
 The plan fuses many edges into one matrix.  Building those matrices from
 the user's ``dict[str, ndarray]`` with autograd ops would cost one tape node
-per parameter (thousands for a unit-level net); :func:`assemble` is instead
-a single primitive whose vector-Jacobian product scatters the cotangents of
-the fused arrays back to the named parameters in plain numpy.
+per parameter (thousands for a unit-level net).  :class:`Assembler`
+precomputes, once per network, where every parameter entry lands (a flat
+gather/scatter index per fused array), and :func:`assemble` is a single
+primitive whose vector-Jacobian product scatters the cotangents of the fused
+arrays back to the named parameters in plain numpy.
 """
 from __future__ import annotations
 
@@ -12,57 +14,93 @@ import numpy as np
 from autograd.extend import defvjp, primitive
 
 
-def _window(placement):
-    if placement.rows:
-        return (slice(*placement.rows), slice(*placement.cols))
-    return (slice(*placement.cols),)
+class Assembler:
+    """Index maps from a flat parameter vector theta into each fused array.
+
+    ``names``/``offsets`` lay the parameters out in theta; for fused array i,
+    ``base[i]`` holds its constants and ``array.flat[target[i]] +=
+    theta[source[i]] * scale[i]`` adds its parameters (scale carries masks).
+    """
+
+    def __init__(self, fused, shapes: dict):
+        self.names = sorted(shapes)
+        self.shapes = [tuple(shapes[n]) for n in self.names]
+        sizes = [int(np.prod(s, dtype=int)) for s in self.shapes]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        start = dict(zip(self.names, self.offsets[:-1]))
+        self.fused = fused
+        self.base, self.target, self.source, self.scale = [], [], [], []
+        for recipe in fused:
+            base = np.zeros(recipe.shape)
+            targets, sources, scales = [], [], []
+            for p in recipe.placements:
+                tgt, src_local, value = _entries(p, recipe.shape)
+                if p.param is None:
+                    np.add.at(base.reshape(-1), tgt, np.broadcast_to(value, tgt.shape))
+                    continue
+                targets.append(tgt)
+                sources.append(start[p.param] + src_local)
+                scales.append(np.ones(tgt.shape) if p.mask is None else np.asarray(p.mask, float).reshape(-1))
+            self.base.append(base)
+            self.target.append(np.concatenate(targets) if targets else np.zeros(0, int))
+            self.source.append(np.concatenate(sources) if sources else np.zeros(0, int))
+            self.scale.append(np.concatenate(scales) if scales else np.zeros(0))
+
+    def flatten(self, params) -> np.ndarray:
+        return np.concatenate([np.ravel(params[n]) for n in self.names]) if self.names else np.zeros(0)
+
+    def forward(self, theta: np.ndarray) -> list:
+        out = []
+        for base, tgt, src, scale in zip(self.base, self.target, self.source, self.scale):
+            array = base.copy()
+            if tgt.size:
+                array.reshape(-1)[:] += np.bincount(tgt, theta[src] * scale, minlength=array.size)
+            out.append(array)
+        return out
+
+    def backward(self, cotangents, size: int) -> np.ndarray:
+        g_theta = np.zeros(size)
+        for g, tgt, src, scale in zip(cotangents, self.target, self.source, self.scale):
+            if tgt.size:
+                g_theta += np.bincount(src, np.reshape(g, -1)[tgt] * scale, minlength=size)
+        return g_theta
+
+    def split(self, theta: np.ndarray) -> dict:
+        return {n: theta[a:b].reshape(s) for n, s, a, b in
+                zip(self.names, self.shapes, self.offsets[:-1], self.offsets[1:])}
 
 
-def _diag_index(placement):
-    r0, c0 = placement.rows[0], placement.cols[0]
-    n = placement.cols[1] - c0
-    return (np.arange(r0, r0 + n), np.arange(c0, c0 + n))
+def _entries(p, shape):
+    """(flat target indices, indices into the parameter, constant values) of one placement."""
+    if p.rows:
+        (r0, r1), (c0, c1) = p.rows, p.cols
+        ncols = shape[1]
+        if p.how == "dense":
+            rows, cols = np.meshgrid(np.arange(r0, r1), np.arange(c0, c1), indexing="ij")
+            tgt = (rows * ncols + cols).reshape(-1)
+            return tgt, np.arange(tgt.size), None if p.value is None else np.reshape(p.value, -1)
+        n = c1 - c0   # diagonal or scaled identity
+        tgt = (np.arange(r0, r0 + n) * ncols + np.arange(c0, c1))
+        local = np.zeros(n, int) if p.how == "scaled_identity" else np.arange(n)
+        value = None if p.value is None else np.broadcast_to(p.value, (n,))
+        return tgt, local, value
+    c0, c1 = p.cols
+    tgt = np.arange(c0, c1)
+    local = np.zeros(c1 - c0, int) if p.how == "scalar" else np.arange(c1 - c0)
+    return tgt, local, None if p.value is None else np.broadcast_to(p.value, tgt.shape)
 
 
 @primitive
-def assemble(params, fused):
-    """Fused arrays (list, one per ``fused`` recipe) from ``params`` (dict name -> array)."""
-    out = []
-    for recipe in fused:
-        array = np.zeros(recipe.shape)
-        for p in recipe.placements:
-            value = p.value if p.param is None else params[p.param]
-            if p.how == "dense":
-                array[_window(p)] += value if p.mask is None else value * p.mask
-            elif p.how == "diagonal":
-                array[_diag_index(p)] += value
-            elif p.how == "scaled_identity":
-                array[_diag_index(p)] += value
-            else:  # vector or scalar into a 1-D array
-                array[_window(p)] += value
-        out.append(array)
-    return out
+def assemble(params, assembler: Assembler):
+    """Fused arrays (list, in plan order) from ``params`` (dict name -> array)."""
+    return assembler.forward(assembler.flatten(params))
 
 
-def _assemble_vjp(ans, params, fused):
+def _assemble_vjp(ans, params, assembler):
     def vjp(g):
-        grads = {name: np.zeros(np.shape(value)) for name, value in params.items()}
-        for recipe, g_array in zip(fused, g):
-            for p in recipe.placements:
-                if p.param is None:
-                    continue
-                if p.how == "dense":
-                    part = g_array[_window(p)]
-                    grads[p.param] += part if p.mask is None else part * p.mask
-                elif p.how == "diagonal":
-                    grads[p.param] += g_array[_diag_index(p)]
-                elif p.how == "scaled_identity":
-                    grads[p.param] += np.sum(g_array[_diag_index(p)])
-                elif p.how == "vector":
-                    grads[p.param] += g_array[_window(p)]
-                else:
-                    grads[p.param] += np.sum(g_array[_window(p)])
-        return grads
+        g_theta = assembler.backward(g, int(assembler.offsets[-1]))
+        grads = assembler.split(g_theta)
+        return {name: grads.get(name, np.zeros(np.shape(value))) for name, value in params.items()}
     return vjp
 
 

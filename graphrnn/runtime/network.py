@@ -11,7 +11,7 @@ from ..errors import RunError
 from ..graph.ir import Graph
 from ..plan.ir import Plan
 from ..spec import did_you_mean
-from .assemble import assemble
+from .assemble import Assembler, assemble
 from .losses import LOSSES
 from .params import init_params, parameter_table
 from .trace import Trace
@@ -36,6 +36,7 @@ class Network:
         self.input_size = sum(ir.inputs.values())
         self.output_size = sum(ir.nodes[n].size for n in ir.outputs.values())
         self.trainable = frozenset(n for n, s in self.params.items() if s.trainable)
+        self.assembler = Assembler(plan.fused, {n: s.shape for n, s in self.params.items()})
         count = self.num_params
         if count > MAX_PARAMS:
             raise RunError("GR108", f"{self.name} has {count} parameters (limit {MAX_PARAMS})",
@@ -59,6 +60,7 @@ class Network:
         return init_params(self.params, seed)
 
     def _check_params(self, params) -> None:
+        params = getval(params)   # look at the values without recording tape nodes
         names = set(params.keys())
         missing = sorted(set(self.params) - names)
         unknown = sorted(names - set(self.params))
@@ -98,7 +100,7 @@ class Network:
         self._check_params(params)
         if not isbox(params) and any(isbox(v) for v in params.values()):
             params = ag_dict(params)   # one boxed dict, so assemble is one tape node
-        arrays = assemble(params, self.plan.fused)
+        arrays = assemble(params, self.assembler)
         return Trace(self.plan, unroll(self.plan, arrays, self._inputs(x)))
 
     def loss(self, params, x, target, kind: str = "mse", mask=None):

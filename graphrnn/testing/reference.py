@@ -1,0 +1,145 @@
+"""A deliberately naive reference interpreter: the step-by-step oracle.
+
+:func:`reference_run` evaluates a primitive :class:`~graphrnn.graph.Graph`
+(``net.ir``) with plain numpy, straight from its Node and Edge records: a
+loop over positions t, and inside it a loop over the nodes in a topological
+order of the delay-0 edges, and inside that a loop over each node's incoming
+edges, one edge at a time.  It never touches the plan, the fused arrays or
+``assemble``, so it is an independent check of the whole plan/emit pipeline.
+
+Semantics (docs: DESIGN.md, "Semantics"):
+
+- ``x`` is time-major (T, B, I), the inputs concatenated in declaration order;
+- an edge with delay d reads its source at t - d; before the start it reads
+  the source's ``initial`` value (zeros, a constant, or the learned
+  parameter ``"<node>.initial"``; inputs read zeros);
+- an edge's contribution: ``dense`` src @ W (W times the mask if the edge has
+  one); ``diagonal`` src * w; ``identity`` src; ``broadcast`` a size-1 source
+  repeated to the destination size; ``fixed`` scalar w * src, vector src * w,
+  matrix src @ W (from ``params[edge.param]`` when the edge is trainable);
+- ``sum`` nodes: act(sum of contributions + bias); ``product`` nodes:
+  act(product of contributions), one factor per edge;
+- ``truncate`` changes gradients only, so it is ignored here.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph.ir import Graph
+from ..ops import ACTIVATIONS
+
+__all__ = ["reference_run", "instant_order"]
+
+
+def instant_order(graph: Graph) -> list[str]:
+    """All node names (inputs included) in a topological order of the delay-0 edges.
+
+    Kahn's algorithm, taking the smallest ready name first, so the order is
+    deterministic.  Raises ValueError on an instantaneous cycle.
+    """
+    indegree = {name: 0 for name in graph.nodes}
+    successors: dict[str, list[str]] = {name: [] for name in graph.nodes}
+    for edge in graph.edges:
+        if edge.delay == 0:
+            indegree[edge.dst] += 1
+            successors[edge.src].append(edge.dst)
+    ready = sorted(name for name, d in indegree.items() if d == 0)
+    order = []
+    while ready:
+        name = ready.pop(0)
+        order.append(name)
+        for dst in successors[name]:
+            indegree[dst] -= 1
+            if indegree[dst] == 0:
+                ready.append(dst)
+        ready.sort()
+    if len(order) != len(graph.nodes):
+        stuck = sorted(name for name, d in indegree.items() if d > 0)
+        raise ValueError(f"instantaneous cycle among {', '.join(stuck)}")
+    return order
+
+
+def _initial_value(graph: Graph, params, name: str, batch: int) -> np.ndarray:
+    """What a delayed edge reads from ``name`` before the first step: (B, size)."""
+    node = graph.nodes[name]
+    if node.is_input or node.initial == "zeros":
+        row = np.zeros(node.size)
+    elif node.initial == "learned":
+        row = np.asarray(params[f"{name}.initial"], dtype=float)
+    else:
+        row = np.full(node.size, float(node.initial))
+    return np.tile(row, (batch, 1))
+
+
+def _contribution(graph: Graph, params, edge, src: np.ndarray) -> np.ndarray:
+    """One edge's contribution (B, dst size) from its source's value ``src`` (B, src size)."""
+    dst_size = graph.nodes[edge.dst].size
+    if edge.kind == "dense":
+        w = np.asarray(params[edge.param], dtype=float)
+        if edge.mask is not None:
+            w = w * np.asarray(edge.mask, dtype=float)
+        return src @ w
+    if edge.kind == "diagonal":
+        return src * np.asarray(params[edge.param], dtype=float)
+    if edge.kind == "identity":
+        return src.copy()
+    if edge.kind == "broadcast":
+        return np.repeat(src, dst_size, axis=1)
+    if edge.kind == "fixed":
+        w = np.asarray(params[edge.param] if edge.trainable else edge.weights, dtype=float)
+        if w.ndim == 0:
+            return float(w) * src
+        if w.ndim == 1:
+            return src * w
+        return src @ w
+    raise ValueError(f"reference_run does not know edge kind {edge.kind!r}")
+
+
+def reference_run(graph: Graph, params, x) -> dict[str, np.ndarray]:
+    """Every node's values, node name -> (T, B, size), inputs included.
+
+    ``graph`` is the expanded Graph record (``net.ir``), ``params`` the
+    parameter dict (``net.init(seed)``), ``x`` the time-major input (T, B, I).
+    """
+    x = np.asarray(x, dtype=float)
+    T, B = x.shape[0], x.shape[1]
+    if x.shape[2] != sum(graph.inputs.values()):
+        raise ValueError(f"x has {x.shape[2]} input columns, the graph reads {sum(graph.inputs.values())}")
+    columns, start = {}, 0
+    for name, size in graph.inputs.items():
+        columns[name] = (start, start + size)
+        start += size
+    order = instant_order(graph)
+    incoming = {name: [e for e in graph.edges if e.dst == name] for name in graph.nodes}
+    history: dict[str, list] = {name: [] for name in graph.nodes}
+
+    for t in range(T):
+        for name in order:
+            node = graph.nodes[name]
+            if node.is_input:
+                lo, hi = columns[name]
+                history[name].append(x[t, :, lo:hi].copy())
+                continue
+            contributions = []
+            for edge in incoming[name]:
+                back = t - edge.delay
+                src = history[edge.src][back] if back >= 0 else _initial_value(graph, params, edge.src, B)
+                contributions.append(_contribution(graph, params, edge, src))
+            if node.op == "sum":
+                pre = np.zeros((B, node.size))
+                for c in contributions:
+                    pre = pre + c
+                if node.bias:
+                    pre = pre + np.asarray(params[f"{name}.bias"], dtype=float)
+            elif node.op == "product":
+                if not contributions:
+                    raise ValueError(f"product node {name!r} has no incoming edges")
+                pre = contributions[0]
+                for c in contributions[1:]:
+                    pre = pre * c
+            else:
+                raise ValueError(f"reference_run does not know node kind {node.op!r}")
+            history[name].append(np.asarray(ACTIVATIONS[node.activation].fn(pre), dtype=float))
+
+    return {name: np.stack(rows) if rows else np.zeros((0, B, graph.nodes[name].size))
+            for name, rows in history.items()}
