@@ -17,9 +17,14 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 
 
 def library_dirs() -> list[Path]:
-    """Where library names are looked up: $GRAPHRNN_PATH entries, then the shipped specs/."""
+    """Where library names are looked up: $GRAPHRNN_PATH entries, then the shipped library.
+
+    The library is the repository's specs/ folder; an installed wheel carries
+    it as graphrnn/library/ (see pyproject.toml).
+    """
     dirs = [Path(p) for p in os.environ.get("GRAPHRNN_PATH", "").split(os.pathsep) if p]
-    dirs.append(Path(__file__).resolve().parent.parent / "specs")
+    package = Path(__file__).resolve().parent
+    dirs += [package / "library", package.parent / "specs"]
     return [d for d in dirs if d.is_dir()]
 
 
