@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import GraphError, Location
 from ..ops import ACTIVATIONS, OPS
 from ..spec import MarkedDict, MarkedList, Spec, did_you_mean
-from .ir import INPUT, Edge, Graph, Node, edge_label
+from .ir import INPUT, Edge, Graph, Node, edge_label, natural_key
 
 MAX_NODE_SIZE = 1_000_000
 MAX_NODES = 100_000
@@ -117,7 +117,7 @@ class Expander:
                                  fix=f"declare `{name}: {node.size}` or change the node's size")
             outputs[name] = node.name
         return Graph(name=spec.name, file=spec.file, doc=str(data.get("doc", "")),
-                     nodes=dict(sorted(self.nodes.items())),
+                     nodes=dict(sorted(self.nodes.items(), key=lambda item: natural_key(item[0]))),
                      edges=tuple(sorted(self.edges, key=lambda e: (e.dst, e.src, e.delay, e.kind, e.param or ""))),
                      inputs=inputs, outputs=outputs)
 

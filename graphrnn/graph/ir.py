@@ -7,6 +7,7 @@ downstream depends on the order of the YAML.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -15,6 +16,11 @@ import networkx as nx
 from ..errors import Location
 
 INPUT = "input"
+
+
+def natural_key(name: str):
+    """Sort key that puts u2 before u10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 @dataclass(frozen=True)

@@ -19,17 +19,13 @@ as readable text (``graphrnn show SPEC --plan``).  Vocabulary:
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..graph.ir import natural_key
+
 INPUT_BLOCK = "input"
-
-
-def natural_key(name: str):
-    """Sort key that puts u2 before u10."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 @dataclass(frozen=True)

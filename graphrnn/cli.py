@@ -1,0 +1,228 @@
+"""The ``graphrnn`` command: validate, show, run and draw a spec.
+
+    graphrnn validate specs/elman.yaml
+    graphrnn show elman [--plan]
+    graphrnn run elman --steps 10 --seed 0 --batch 1
+    graphrnn draw elman -o elman.svg
+
+SPEC is a spec file path or a library name (``elman``).  Every graphrnn
+error is printed as its located message, without a traceback, and the
+command exits 2; so do usage errors and files that cannot be written.
+Exit status 0 means success; 1 is not used yet.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import GraphRNNError
+
+EXIT_OK, EXIT_ERROR = 0, 2
+
+
+class CommandError(Exception):
+    """A usage problem the command reports in one line (exit 2)."""
+
+
+def _load(spec: str):
+    from . import load
+    return load(spec)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _summary(net) -> str:
+    return (f"{net.name}: {_plural(len(net.ir.nodes), 'node')}, {_plural(len(net.ir.edges), 'edge')}, "
+            f"{_plural(net.num_params, 'parameter')}")
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int] = frozenset(),
+           indent: str = "  ") -> list[str]:
+    """Aligned text columns; column indexes in ``right`` are right-aligned."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+
+    def line(cells):
+        parts = [str(c).rjust(w) if i in right else str(c).ljust(w)
+                 for i, (c, w) in enumerate(zip(cells, widths))]
+        return (indent + "  ".join(parts)).rstrip()
+    return [line(header)] + [line(r) for r in rows]
+
+
+# -- commands -------------------------------------------------------------------
+def cmd_validate(args) -> int:
+    net = _load(args.spec)
+    print(f"ok: {args.spec} ({_summary(net)})")
+    return EXIT_OK
+
+
+def cmd_show(args) -> int:
+    net = _load(args.spec)
+    if args.plan:
+        print(net.plan)
+        return EXIT_OK
+    ir = net.ir
+    out = [f"{_summary(net)}  [{ir.file}]"]
+    if ir.doc:
+        out += ["  " + line for line in ir.doc.strip().splitlines()]
+    out.append("inputs: " + (", ".join(f"{k}[{v}]" for k, v in net.inputs.items()) or "none")
+               + f"  (x is (T, B, {net.input_size}), time-major)")
+    out.append(f"nodes ({len(ir.nodes)}):")
+    out += [f"  {node}" for node in ir.nodes.values()]
+    delayed = sum(1 for e in ir.edges if e.delay)
+    out.append(f"edges ({len(ir.edges)}, {delayed} delayed):")
+    out += [f"  {edge}" for edge in ir.edges]
+    out.append(f"outputs (y is (T, B, {net.output_size}), in this order):")
+    out += [f"  {name} = {node} [{ir.nodes[node].size}]" for name, node in net.outputs.items()]
+    specs = net.params.values()
+    rows = [[s.name, "x".join(map(str, s.shape)) or "scalar", str(int(np.prod(s.shape, dtype=int))),
+             "trainable" if s.trainable else "frozen"] for s in specs]
+    out.append(f"parameters ({len(rows)} arrays):")
+    if rows:
+        out += _table(["name", "shape", "count", "status"], rows, right={2})
+    trainable = sum(int(np.prod(s.shape, dtype=int)) for s in specs if s.trainable)
+    out.append(f"total: {_plural(net.num_params, 'parameter')} "
+               f"({trainable} trainable, {net.num_params - trainable} frozen)")
+    out.append("plan:")
+    out += ["  " + line for line in str(net.plan).splitlines()]
+    print("\n".join(out))
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    net = _load(args.spec)
+    params = net.init(seed=args.seed)
+    rng = np.random.default_rng(args.seed)
+    x = rng.standard_normal((args.steps, args.batch, net.input_size))
+    trace = net.run(params, x)
+    header = ["t"]
+    for name, node in net.outputs.items():
+        size = net.ir.nodes[node].size
+        header += [name] if size == 1 else [f"{name}[{i}]" for i in range(size)]
+    y = np.asarray(trace.y)[:, 0, :]
+    rows = [[str(t)] + [f"{v:.4f}" for v in y[t]] for t in range(args.steps)]
+    print(f"{net.name}: outputs at each step for batch row 0 of {args.batch} "
+          f"(seed {args.seed}, x ~ N(0, 1) of shape {x.shape})")
+    print("\n".join(_table(header, rows, right=set(range(len(header))), indent="")))
+    return EXIT_OK
+
+
+def cmd_draw(args) -> int:
+    from .viz.draw import FORMATS, draw_graph
+    out = Path(args.output)
+    if out.suffix.lower() not in FORMATS:
+        raise CommandError(f"{out}: cannot draw to a `{out.suffix or '(no suffix)'}` file; "
+                           f"name the output {' or '.join('*' + f for f in FORMATS)}")
+    net = _load(args.spec)
+    draw_graph(net, out)
+    print(f"wrote {out} ({_summary(net)})")
+    return EXIT_OK
+
+
+# -- parser ---------------------------------------------------------------------
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+SPEC_HELP = "a spec file (specs/elman.yaml) or a library spec name (elman)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="graphrnn",
+        description="Declarative, graph-based recurrent neural networks: check, inspect, simulate "
+                    "and draw a YAML network spec.",
+        epilog="Errors in a spec are reported with file:line:col and a fix; the exit status is "
+               "then 2.  See `graphrnn COMMAND --help`.")
+    parser.add_argument("--version", action="version", version=f"graphrnn {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = commands.add_parser("validate", help="check a spec and print a one-line summary",
+                            description="Load a network spec through the whole pipeline (schema, "
+                                        "module expansion, graph checks, plan) and print "
+                                        "`ok: SPEC (name: nodes, edges, parameters)`.")
+    p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
+    p.set_defaults(func=cmd_validate)
+
+    p = commands.add_parser("show", help="print the expanded graph, parameters and plan",
+                            description="Print the expanded nodes, the edges with their delays, the "
+                                        "outputs, the parameter table (name, shape, count, "
+                                        "trainable/frozen), the total parameter count and the plan.")
+    p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
+    p.add_argument("--plan", action="store_true", help="print only the plan")
+    p.set_defaults(func=cmd_show)
+
+    p = commands.add_parser("run", help="simulate on random input and print the outputs",
+                            description="Initialise the parameters with SEED, draw standard normal "
+                                        "input of shape (STEPS, BATCH, inputs) with "
+                                        "numpy.random.default_rng(SEED), run the network and print "
+                                        "its outputs at every step for batch row 0.")
+    p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
+    p.add_argument("--steps", "-T", type=_positive, default=10, metavar="T",
+                   help="number of time steps (default: 10)")
+    p.add_argument("--seed", type=_seed, default=0, metavar="S",
+                   help="seed for the parameters and the input (default: 0)")
+    p.add_argument("--batch", "-B", type=_positive, default=1, metavar="B",
+                   help="batch size; row 0 is printed (default: 1)")
+    p.set_defaults(func=cmd_run)
+
+    p = commands.add_parser("draw", help="draw the expanded graph to a PNG or SVG file",
+                            description="Draw the expanded graph: inputs (green boxes) on the left, "
+                                        "outputs (orange) on the right, delayed edges dashed red and "
+                                        "labelled z^-d.  The file type follows the suffix.")
+    p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="output image, ending in .png or .svg")
+    p.set_defaults(func=cmd_draw)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 error)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:          # --help, --version and usage errors
+        return exit_.code if isinstance(exit_.code, int) else EXIT_ERROR
+    try:
+        return args.func(args)
+    except GraphRNNError as err:
+        print(str(err), file=sys.stderr)
+    except CommandError as err:
+        print(f"graphrnn {args.command}: error: {err}", file=sys.stderr)
+    except BrokenPipeError:              # `graphrnn show ... | head`: stop quietly
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+    except OSError as err:               # writing a file (draw -o), for example
+        what = f"{err.filename}: {err.strerror}" if err.filename and err.strerror else str(err)
+        print(f"graphrnn {args.command}: error: {what}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,421 @@
+"""Drawing the expanded graph of a network as PNG or SVG.
+
+    from graphrnn.viz import draw_graph
+    draw_graph(gr.load("elman"), "elman.png")      # or .svg
+
+The picture is layered left to right: inputs in the first column, then each
+node in the column of its longest instantaneous path (delay-0 edges) from a
+source, and output nodes that feed nothing instantaneously in the last
+column.  Inputs are green boxes, hidden nodes blue ellipses, output nodes
+orange ellipses with a thick border; every node shows its name and size.
+Instantaneous edges are solid black arrows; delayed edges are dashed red
+arrows labelled ``z⁻ᵈ`` (``z⁻¹`` for one step back); self-loops sit on
+top of their node (fanned out when there are several; pointing outwards on
+a ring, see :class:`Layout`).  Other arcs bow away from nodes they would cross.
+
+Only matplotlib's object API is used (no pyplot, no global backend switch):
+the figure renders off-screen with the Agg (PNG) or SVG canvas.  SVG text is
+kept as text, so labels stay searchable.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+import networkx as nx
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.path import Path as MplPath
+from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch, Patch
+
+from ..graph.ir import Graph
+
+FORMATS = (".png", ".svg")
+
+INPUT_STYLE = dict(facecolor="#d9f2d9", edgecolor="#2e7d32", linewidth=1.2)
+HIDDEN_STYLE = dict(facecolor="#dbe9f8", edgecolor="#1f4e8c", linewidth=1.2)
+OUTPUT_STYLE = dict(facecolor="#fde3c8", edgecolor="#c55a00", linewidth=2.6)
+INSTANT_COLOR = "#222222"
+DELAY_COLOR = "#c62828"
+
+COLUMN_SPACE = 2.0       # data units between the widest nodes of neighbouring columns
+RING_MIN_NODES = 6       # a column of this many inter-connected nodes becomes a ring
+ROW_GAP = 1.5            # data units between nodes of one layer
+NODE_HEIGHT = 0.8
+INCHES_PER_UNIT = 0.75
+MAX_INCHES = 30.0
+FONT_SIZE = 9.0
+DASHES = (0, (4, 2.5))
+MAX_EDGE_LABELS = 80     # above this many delayed edges only self-loops get a label
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def delay_label(delay: int) -> str:
+    """``z⁻¹`` for a one-step delay, ``z⁻ᵈ`` in general (plain Unicode text)."""
+    return "z" + f"-{delay}".translate(_SUPERSCRIPT)
+
+
+def _as_graph(net_or_graph) -> Graph:
+    if isinstance(net_or_graph, Graph):
+        return net_or_graph
+    ir = getattr(net_or_graph, "ir", None)
+    if isinstance(ir, Graph):
+        return ir
+    raise TypeError(f"draw_graph needs a graphrnn Network or Graph, not {type(net_or_graph).__name__}")
+
+
+def _output_nodes(graph: Graph) -> dict[str, list[str]]:
+    """node name -> the output names it produces."""
+    names: dict[str, list[str]] = defaultdict(list)
+    for out, node in graph.outputs.items():
+        names[node].append(out)
+    return dict(names)
+
+
+def layer_of(graph: Graph) -> dict[str, int]:
+    """Column of each node: longest path over the delay-0 edges, inputs in column 0.
+
+    Output nodes that feed nothing instantaneously then move one column past
+    every other node, so the outputs end up on the right.  Assumes the
+    delay-0 subgraph is acyclic (``check_graph`` guarantees it); otherwise
+    the nodes are taken in name order.
+    """
+    instant = nx.DiGraph()
+    instant.add_nodes_from(graph.nodes)
+    instant.add_edges_from((e.src, e.dst) for e in graph.edges if e.delay == 0 and e.src != e.dst)
+    order = list(nx.topological_sort(instant)) if nx.is_directed_acyclic_graph(instant) else \
+        sorted(graph.nodes, key=lambda n: (not graph.nodes[n].is_input, _natural(n)))
+    layer: dict[str, int] = {}
+    for name in order:
+        preds = [layer[p] for p in instant.predecessors(name) if p in layer]
+        layer[name] = 0 if graph.nodes[name].is_input else max(preds, default=-1) + 1
+    sinks = {n for n in _output_nodes(graph)
+             if not graph.nodes[n].is_input and instant.out_degree(n) == 0}
+    rest = [layer[n] for n in graph.nodes if n not in sinks]
+    if sinks and rest:
+        last = max(rest) + 1
+        for name in sinks:
+            layer[name] = max(last, 1)
+    return layer
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Node centres, their columns, and the columns drawn as a ring.
+
+    A column of many nodes joined among themselves (a unit-level fully
+    recurrent layer) is laid out on a ring: chords between points on a
+    circle never pass through a third node.
+    """
+
+    pos: dict
+    layer: dict
+    ring: dict             # column -> (centre x, centre y)
+
+
+def layout(graph: Graph, half_widths: dict | None = None) -> Layout:
+    """The layered layout; ``half_widths`` (node -> half width) spaces the columns."""
+    half_widths = half_widths or {n: 0.6 for n in graph.nodes}
+    layer = layer_of(graph)
+    columns: dict[int, list[str]] = defaultdict(list)
+    for name in graph.nodes:
+        columns[layer[name]].append(name)
+    input_rank = {name: i for i, name in enumerate(graph.inputs)}
+    neighbours: dict[str, set] = defaultdict(set)
+    inner: dict[int, int] = defaultdict(int)          # same-column edges per column
+    for e in graph.edges:
+        if e.src != e.dst:
+            neighbours[e.dst].add(e.src)
+            neighbours[e.src].add(e.dst)
+            if layer[e.src] == layer[e.dst]:
+                inner[layer[e.src]] += 1
+    row_gap = ROW_GAP + (0.75 if any(e.src == e.dst for e in graph.edges) else 0.0)
+    row: dict[str, float] = {}
+    pos: dict[str, tuple[float, float]] = {}
+    ring: dict[int, tuple[float, float]] = {}
+    x, right = 0.0, None
+    for col in sorted(columns):
+        names = columns[col]
+        width = max(half_widths[n] for n in names)
+        if len(names) >= RING_MIN_NODES and inner[col] >= len(names):
+            names.sort(key=_natural)
+            radius = max(len(names) * row_gap / (2 * math.pi), 1.5)
+            x = 0.0 if right is None else right + COLUMN_SPACE + radius + width
+            ring[col] = (x, 0.0)
+            for i, name in enumerate(names):
+                angle = math.pi / 2 - 2 * math.pi * i / len(names)
+                pos[name] = (x + radius * math.cos(angle), radius * math.sin(angle))
+                row[name] = -pos[name][1] / row_gap
+            right = x + radius + width
+            continue
+        if col == 0:
+            names.sort(key=lambda n: (not graph.nodes[n].is_input, input_rank.get(n, 0), _natural(n)))
+        else:
+            def barycentre(n):
+                seen = [row[m] for m in neighbours[n] if m in row]
+                return sum(seen) / len(seen) if seen else 0.0
+            names.sort(key=lambda n: (barycentre(n), _natural(n)))
+        x = 0.0 if right is None else right + COLUMN_SPACE + width
+        for i, name in enumerate(names):
+            row[name] = i - (len(names) - 1) / 2
+            pos[name] = (x, -row[name] * row_gap)
+        right = x + width
+    return Layout(pos, layer, ring)
+
+
+def layered_layout(graph: Graph) -> dict[str, tuple[float, float]]:
+    """(x, y) of each node: inputs left, outputs right, columns by :func:`layer_of`.
+
+    Inputs keep their declaration order; every other column is sorted by the
+    mean row of its neighbours in earlier columns, to cut crossings; a
+    column of many inter-connected nodes becomes a ring (see :class:`Layout`).
+    """
+    return layout(graph).pos
+
+
+def _natural(name: str):
+    """Sort key that puts u2 before u10."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name)]
+
+
+def _node_label(graph: Graph, name: str, outputs: dict) -> str:
+    node = graph.nodes[name]
+    label = f"{name}\n[{node.size}]"
+    extra = [o for o in outputs.get(name, ()) if o != name]
+    if extra:
+        label += "\n→ " + ", ".join(extra)
+    return label
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A node's outline in data coordinates: an ellipse or a (rounded) box."""
+
+    x: float
+    y: float
+    rx: float              # half width
+    ry: float              # half height
+    box: bool
+
+    def contains(self, px: float, py: float) -> bool:
+        dx, dy = (px - self.x) / self.rx, (py - self.y) / self.ry
+        return max(abs(dx), abs(dy)) < 1 if self.box else dx * dx + dy * dy < 1
+
+    def boundary(self, angle: float) -> tuple[float, float]:
+        """Where the ray from the centre at ``angle`` (radians) leaves the outline."""
+        c, s = math.cos(angle), math.sin(angle)
+        if self.box:
+            t = 1 / max(abs(c) / self.rx, abs(s) / self.ry)
+        else:
+            t = 1 / math.hypot(c / self.rx, s / self.ry)
+        return (self.x + t * c, self.y + t * s)
+
+    def patch(self, style: dict):
+        if self.box:
+            return FancyBboxPatch((self.x - self.rx, self.y - self.ry), 2 * self.rx, 2 * self.ry,
+                                  boxstyle="round,pad=0,rounding_size=0.12", zorder=3, **style)
+        return Ellipse((self.x, self.y), 2 * self.rx, 2 * self.ry, zorder=3, **style)
+
+
+def _bezier(a, c, b, t: float):
+    """Point of the quadratic Bezier a-c-b at t."""
+    u = 1 - t
+    return (u * u * a[0] + 2 * u * t * c[0] + t * t * b[0], u * u * a[1] + 2 * u * t * c[1] + t * t * b[1])
+
+
+def _exit(shape: _Shape, a, c, b, inside: float, outside: float) -> float:
+    """The t in [inside, outside] where the curve crosses ``shape``'s outline (bisection)."""
+    if shape.contains(*_bezier(a, c, b, outside)):
+        return outside     # overlapping nodes: give up clipping
+    for _ in range(24):
+        mid = (inside + outside) / 2
+        if shape.contains(*_bezier(a, c, b, mid)):
+            inside = mid
+        else:
+            outside = mid
+    return outside
+
+
+def _clipped_arc(a, b, rad: float, shape_a: _Shape, shape_b: _Shape):
+    """An arc from a to b bowed by ``rad`` (as matplotlib's ``arc3``), clipped to the outlines.
+
+    Returns the clipped curve as a Path and the arc's midpoint (for a label).
+    Clipping is done here, analytically, because matplotlib's patch
+    clipping costs ~10 ms an edge, too slow for hundreds of edges.
+    """
+    c = ((a[0] + b[0]) / 2 + rad * (b[1] - a[1]), (a[1] + b[1]) / 2 - rad * (b[0] - a[0]))
+    t0 = _exit(shape_a, a, c, b, 0.0, 0.5)
+    t1 = _exit(shape_b, a, c, b, 1.0, 0.5)
+    p0, p1 = _bezier(a, c, b, t0), _bezier(a, c, b, t1)
+    # control point of the sub-curve [t0, t1]: p0 + (t1 - t0) / 2 * B'(t0)
+    d = (2 * (1 - t0) * (c[0] - a[0]) + 2 * t0 * (b[0] - c[0]),
+         2 * (1 - t0) * (c[1] - a[1]) + 2 * t0 * (b[1] - c[1]))
+    q = (p0[0] + (t1 - t0) / 2 * d[0], p0[1] + (t1 - t0) / 2 * d[1])
+    path = MplPath([p0, q, p1], [MplPath.MOVETO, MplPath.CURVE3, MplPath.CURVE3])
+    return path, _bezier(a, c, b, 0.5)
+
+
+def _clearest_bow(a, b, others: list, choices=(0.3, -0.3, 0.5, -0.5, 0.15, -0.15)) -> float:
+    """The arc bow (``rad``) from a to b that keeps farthest from the ``others`` shapes.
+
+    Clearance is the smallest normalised distance ((dx/rx)^2 + (dy/ry)^2)
+    from a sample of the arc to any other node, capped so that among the
+    bows that are clear enough the first choice wins.
+    """
+    best, best_score = choices[0], -1.0
+    for rad in choices:
+        c = ((a[0] + b[0]) / 2 + rad * (b[1] - a[1]), (a[1] + b[1]) / 2 - rad * (b[0] - a[0]))
+        score = 3.0
+        for t in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+            x, y = _bezier(a, c, b, t)
+            for sh in others:
+                score = min(score, ((x - sh.x) / sh.rx) ** 2 + ((y - sh.y) / sh.ry) ** 2)
+        if score > best_score + 1e-9:
+            best, best_score = rad, score
+    return best
+
+
+def _loop(shape: _Shape, angle: float):
+    """A self-loop leaving the node at ``angle`` (radians): (path, label point)."""
+    spread = 0.4
+    a, b = shape.boundary(angle + spread), shape.boundary(angle - spread)
+    d = (math.cos(angle), math.sin(angle))
+    p = (-d[1], d[0])                          # towards a's side
+    half = math.dist(a, b) / 2
+    reach = 0.65
+    c1 = (a[0] + reach * d[0] + half * p[0], a[1] + reach * d[1] + half * p[1])
+    c2 = (b[0] + reach * d[0] - half * p[0], b[1] + reach * d[1] - half * p[1])
+    path = MplPath([a, c1, c2, b], [MplPath.MOVETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4])
+    mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+    out = 0.75 * reach + 0.25
+    return path, (mid[0] + out * d[0], mid[1] + out * d[1])
+
+
+def _loop_angles(count: int, angle: float) -> list[float]:
+    """Directions of a node's ``count`` self-loops: the first at ``angle``, then fanned to each side."""
+    step = math.radians(55)
+    return [angle + step * ((k + 1) // 2) * (1 if k % 2 else -1) for k in range(count)]
+
+
+def figure(net_or_graph, title: str | None = None) -> Figure:
+    """A matplotlib Figure of the expanded graph (see the module docstring)."""
+    graph = _as_graph(net_or_graph)
+    outputs = _output_nodes(graph)
+    labels = {n: _node_label(graph, n, outputs) for n in graph.nodes}
+    shapes_size = {}
+    for name, label in labels.items():
+        longest = max(len(line) for line in label.splitlines())
+        width, height = max(1.1, 0.11 * longest + 0.5), NODE_HEIGHT + 0.28 * (label.count("\n") - 1)
+        grow = 1.0 if graph.nodes[name].is_input else 1.12      # an ellipse needs more room than a box
+        shapes_size[name] = (width * grow / 2, height * grow / 2)
+    lay = layout(graph, {n: rx for n, (rx, _) in shapes_size.items()})
+    shapes = {n: _Shape(*lay.pos[n], *shapes_size[n], graph.nodes[n].is_input) for n in graph.nodes}
+
+    # geometry first (in data units), then a figure sized to hold it
+    label_all = sum(1 for e in graph.edges if e.delay) <= MAX_EDGE_LABELS
+    arcs, loops, edge_labels = [], [], []
+    pairs, self_loops = defaultdict(list), defaultdict(list)
+    for edge in graph.edges:
+        if edge.src == edge.dst:
+            self_loops[edge.src].append(edge)
+        else:
+            pairs[tuple(sorted((edge.src, edge.dst)))].append(edge)
+    obstacles = []          # self-loops, which arcs should avoid too
+    for name, edges in self_loops.items():
+        angle = math.pi / 2
+        if lay.layer[name] in lay.ring:        # ring nodes loop outwards
+            cx, cy = lay.ring[lay.layer[name]]
+            angle = math.atan2(lay.pos[name][1] - cy, lay.pos[name][0] - cx)
+        edges = sorted(edges, key=lambda e: (e.delay, e.kind))
+        for edge, direction in zip(edges, _loop_angles(len(edges), angle)):
+            path, mid = _loop(shapes[name], direction)
+            loops.append((edge, path))
+            obstacles.append(_Shape(*mid, 0.5, 0.45, False))    # the loop and its label
+            if edge.delay:
+                edge_labels.append((mid, edge.delay))
+    for (u, _), edges in pairs.items():
+        n = len(edges)
+        for k, edge in enumerate(sorted(edges, key=lambda e: (e.src, e.dst, e.delay, e.kind))):
+            if n > 1:              # parallel edges fan out, one side each
+                rad = 0.35 * (k - (n - 1) / 2) * (1 if edge.src == u else -1)
+            else:                  # backward, same-column or column-skipping edges bow out
+                span = lay.layer[edge.dst] - lay.layer[edge.src]
+                rad = 0.0 if span == 1 or (span == 0 and lay.layer[edge.src] in lay.ring) else \
+                    _clearest_bow(lay.pos[edge.src], lay.pos[edge.dst],
+                                  [sh for m, sh in shapes.items() if m not in (edge.src, edge.dst)] + obstacles)
+            path, mid = _clipped_arc(lay.pos[edge.src], lay.pos[edge.dst], rad,
+                                     shapes[edge.src], shapes[edge.dst])
+            arcs.append((edge, path))
+            if edge.delay and label_all:
+                edge_labels.append((mid, edge.delay))
+    points = [(s.x + dx, s.y + dy) for s in shapes.values() for dx in (-s.rx, s.rx) for dy in (-s.ry, s.ry)]
+    points += [tuple(v) for _, path in arcs + loops for v in path.vertices]
+    points += [(x + dx, y + dy) for (x, y), _ in edge_labels for dx in (-0.3, 0.3) for dy in (-0.2, 0.2)]
+    points = points or [(0.0, 0.0)]
+    x0, x1 = min(p[0] for p in points) - 0.5, max(p[0] for p in points) + 0.5
+    y0, y1 = min(p[1] for p in points) - 1.5, max(p[1] for p in points) + 1.0   # legend, title
+    w_in, h_in = (x1 - x0) * INCHES_PER_UNIT, (y1 - y0) * INCHES_PER_UNIT
+    scale = min(1.0, MAX_INCHES / max(w_in, h_in))
+    font = max(4.0, FONT_SIZE * scale)
+    fig = Figure(figsize=(max(w_in * scale, 4.0), max(h_in * scale, 3.0)))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal", adjustable="box")
+    ax.axis("off")
+
+    for name, shape in shapes.items():
+        style = INPUT_STYLE if shape.box else OUTPUT_STYLE if name in outputs else HIDDEN_STYLE
+        ax.add_patch(shape.patch(style))
+        ax.text(shape.x, shape.y, labels[name], ha="center", va="center", fontsize=font, zorder=4,
+                fontweight="bold" if name in outputs else "normal", parse_math=False)
+    for edge, path in arcs + loops:
+        delayed = edge.delay > 0
+        ax.add_patch(FancyArrowPatch(path=path, arrowstyle="-|>", mutation_scale=10 * max(scale, 0.6),
+                                     shrinkA=0, shrinkB=0, color=DELAY_COLOR if delayed else INSTANT_COLOR,
+                                     linestyle=DASHES if delayed else "solid",
+                                     linewidth=1.3 if delayed else 1.1, zorder=2 if delayed else 2.5))
+    label_box = dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.85)
+    for (x, y), delay in edge_labels:
+        ax.text(x, y, delay_label(delay), color=DELAY_COLOR, fontsize=font, ha="center",
+                va="center", zorder=5, bbox=label_box)
+
+    handles = [Patch(label="input", **INPUT_STYLE), Patch(label="hidden node", **HIDDEN_STYLE),
+               Patch(label="output node", **OUTPUT_STYLE),
+               Line2D([], [], color=INSTANT_COLOR, label="instantaneous edge"),
+               Line2D([], [], color=DELAY_COLOR, linestyle=DASHES, label="delayed edge (z⁻ᵈ: d steps back)")]
+    ax.legend(handles=handles, loc="lower left", fontsize=font * 0.85, frameon=False,
+              ncol=len(handles) if (x1 - x0) > 16 else 2, handlelength=2.4)
+    if title is None:
+        count = getattr(net_or_graph, "num_params", None)
+        title = f"{graph.name} — {len(graph.nodes)} nodes, {len(graph.edges)} edges"
+        title += f", {count} parameters" if count is not None else ""
+        if not label_all:
+            title += " (delay labels on self-loops only)"
+    ax.text(x0 + 0.3, y1 - 0.2, title, ha="left", va="top", fontsize=font * 1.15, fontweight="bold",
+            parse_math=False)
+    return fig
+
+
+def draw_graph(net_or_graph, path: str | os.PathLike, title: str | None = None) -> Path:
+    """Write the expanded graph of a Network (or Graph) to ``path``: ``.png`` or ``.svg``.
+
+    Raises ValueError for another suffix (before drawing anything) and
+    OSError when the file cannot be written.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"cannot draw to `{path}`: unknown image format `{suffix or '(no suffix)'}`;"
+                         f" use a file ending in {' or '.join(FORMATS)}")
+    fig = figure(net_or_graph, title)
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "graphrnn"}):
+        fig.savefig(path, format=suffix[1:], dpi=100, facecolor="white",
+                    metadata={"Date": None} if suffix == ".svg" else None)
+    return path
