@@ -66,6 +66,7 @@ def parameters_are_consistent(graph: Graph) -> None:
         if edge.param:
             owners.setdefault(edge.param, []).append(edge)
     for param, edges in owners.items():
+        edges = sorted(edges, key=lambda e: (e.loc.file, e.loc.line, e.loc.col))
         if len(edges) > 1 and any(e.param == e.label for e in edges):
             first, second = edges[0], edges[1]
             raise GraphError("GR110", f"two edges define the parameter `{param}`", loc=second.loc,

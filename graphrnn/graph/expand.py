@@ -30,6 +30,7 @@ class Scope:
     prefix: str
     file: str
     params: dict
+    param_locs: dict = field(default_factory=dict)  # where each parameter's value was written
     nodes: dict = field(default_factory=dict)       # local name -> qualified node
     instances: dict = field(default_factory=dict)   # local name -> Instance
     inputs: set = field(default_factory=set)
@@ -73,19 +74,61 @@ class Expander:
                     for k, v in raw.items()}
         return raw
 
+    @staticmethod
+    def where(data: MarkedDict, key, scope: Scope) -> tuple:
+        """(location, notes) for an error about ``data[key]``.
+
+        A value that came through a module parameter is blamed where the user
+        wrote it (the instance's argument), with a note on where it was used.
+        """
+        raw = data.get(key)
+        if isinstance(raw, str) and raw[1:] in scope.param_locs:
+            return scope.param_locs[raw[1:]], (f"passed to `{raw}`, used at {data.value_loc(key)}",)
+        return data.value_loc(key), ()
+
+    def refuse(self, code, message, data, key, scope, fix):
+        loc, notes = self.where(data, key, scope)
+        raise GraphError(code, message, loc=loc, notes=notes, fix=fix)
+
     def integer(self, data, key, scope, default, minimum):
         value = self.value(data, key, scope, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise GraphError("GR104", f"`{key}` must be an integer >= {minimum}, got {value!r}",
-                             loc=data.value_loc(key), fix=f"give `{key}` a whole number >= {minimum}")
+            self.refuse("GR104", f"`{key}` must be an integer >= {minimum}, got {value!r}", data, key,
+                        scope, fix=f"give `{key}` a whole number >= {minimum}")
         return value
 
     def flag(self, data, key, scope, default):
         value = self.value(data, key, scope, default)
         if not isinstance(value, bool):
-            raise GraphError("GR104", f"`{key}` must be true or false, got {value!r}",
-                             loc=data.value_loc(key), fix=f"write `{key}: true` or `{key}: false`")
+            self.refuse("GR104", f"`{key}` must be true or false, got {value!r}", data, key, scope,
+                        fix=f"write `{key}: true` or `{key}: false`")
         return value
+
+    def array(self, data, key, scope):
+        """``data[key]`` as a finite float array (weights, masks), or None when absent."""
+        value = self.value(data, key, scope)
+        if value is None:
+            return None
+        try:
+            array = np.asarray(value, dtype=float)
+        except (ValueError, TypeError):
+            self.refuse("GR112", f"`{key}` is not a rectangular array of numbers", data, key, scope,
+                        fix="give every row the same number of values")
+        if not np.all(np.isfinite(array)):
+            self.refuse("GR112", f"`{key}` contains a non-finite value (nan or inf)", data, key, scope,
+                        fix="use finite numbers")
+        return array
+
+    def init_scheme(self, data, scope, kind):
+        init = self.value(data, "init", scope, DEFAULT_INIT.get(kind))
+        numbers = [init] if isinstance(init, (int, float)) else list(init.values()) if isinstance(init, dict) else []
+        if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) for v in numbers):
+            self.refuse("GR112", f"`init` needs finite numbers, got {init!r}", data, "init", scope,
+                        fix="e.g. `init: {uniform: 0.1}`")
+        if init == "orthogonal" and kind != "dense":
+            self.refuse("GR112", f"`orthogonal` init needs a matrix; a `{kind}` edge has a vector",
+                        data, "init", scope, fix="use `init: {uniform: 0.1}` or make the edge dense")
+        return init
 
     # -- network and module bodies -------------------------------------------
     def network(self, spec: Spec) -> Graph:
@@ -139,26 +182,26 @@ class Expander:
     def primitive_node(self, name, data: MarkedDict, scope: Scope, loc: Location) -> None:
         op = self.value(data, "op", scope, "sum")
         if op not in OPS:
-            raise GraphError("GR113", f"unknown node kind `{op}`{did_you_mean(op, OPS)}",
-                             loc=data.value_loc("op"), fix=f"use one of: {', '.join(sorted(OPS))}")
+            self.refuse("GR113", f"unknown node kind `{op}`{did_you_mean(op, OPS)}", data, "op", scope,
+                        fix=f"use one of: {', '.join(sorted(OPS))}")
         kind = OPS[op]
         activation = self.value(data, "activation", scope, "identity")
         if activation not in ACTIVATIONS:
-            raise GraphError("GR113", f"unknown activation `{activation}`{did_you_mean(activation, ACTIVATIONS)}",
-                             loc=data.value_loc("activation"),
-                             fix=f"use one of: {', '.join(sorted(ACTIVATIONS))}")
+            self.refuse("GR113", f"unknown activation `{activation}`{did_you_mean(activation, ACTIVATIONS)}",
+                        data, "activation", scope, fix=f"use one of: {', '.join(sorted(ACTIVATIONS))}")
         size = self.integer(data, "size", scope, None, 1)
         if size > MAX_NODE_SIZE:
-            raise GraphError("GR108", f"node `{name}` has size {size} (limit {MAX_NODE_SIZE})",
-                             loc=data.value_loc("size"), fix="use a smaller size")
+            self.refuse("GR108", f"node `{name}` has size {size} (limit {MAX_NODE_SIZE})", data, "size",
+                        scope, fix="use a smaller size")
         bias = self.flag(data, "bias", scope, kind.bias_default)
         if bias and not kind.allows_bias:
             raise GraphError("GR104", f"`{op}` nodes have no bias", loc=data.value_loc("bias"),
                              fix="remove `bias:`; put the bias on a sum node that feeds this one")
         initial = self.value(data, "initial", scope, "zeros")
-        if isinstance(initial, bool) or not (initial in ("zeros", "learned") or isinstance(initial, (int, float))):
-            raise GraphError("GR104", f"`initial` must be zeros, learned or a number, got {initial!r}",
-                             loc=data.value_loc("initial"), fix="write `initial: zeros`")
+        if isinstance(initial, bool) or not (initial in ("zeros", "learned") or
+                                             (isinstance(initial, (int, float)) and np.isfinite(initial))):
+            self.refuse("GR104", f"`initial` must be zeros, learned or a finite number, got {initial!r}",
+                        data, "initial", scope, fix="write `initial: zeros`")
         initial = float(initial) if isinstance(initial, (int, float)) else initial
         bias_init = self.value(data, "bias_init", scope, "zeros")
         qualified = scope.prefix + name
@@ -184,6 +227,7 @@ class Expander:
                              fix="break the recursion; a module cannot contain itself")
         declared = module.data.get("params", MarkedDict())
         params = dict(declared)
+        param_locs = {key: declared.value_loc(key) for key in declared}
         for key in data:
             if key == "use":
                 continue
@@ -192,7 +236,9 @@ class Expander:
                                  f"{did_you_mean(key, declared)}", loc=data.key_loc(key),
                                  fix=f"its parameters are: {', '.join(declared) or '(none)'}")
             params[key] = self.value(data, key, scope)
-        inner = Scope(prefix=f"{scope.prefix}{name}.", file=module.file, params=params)
+            param_locs[key] = self.where(data, key, scope)[0]
+        inner = Scope(prefix=f"{scope.prefix}{name}.", file=module.file, params=params,
+                      param_locs=param_locs)
         self.module_stack.append(module.file)
         self.body(module.data, inner)
         self.module_stack.pop()
@@ -262,9 +308,9 @@ class Expander:
         learnable = kind in ("dense", "diagonal")
         default_trainable = TRAINABLE_BY_DEFAULT.get(kind, False)
         trainable = self.flag(data, "trainable", scope, default_trainable)
-        weights = self.value(data, "weights", scope)
-        init = self.value(data, "init", scope, DEFAULT_INIT.get(kind))
-        mask = self.value(data, "mask", scope)
+        weights = self.array(data, "weights", scope)
+        init = self.init_scheme(data, scope, kind)
+        mask = self.array(data, "mask", scope)
         density = self.value(data, "density", scope)
         share = self.value(data, "share", scope)
         self.edge_options_agree(data, kind, learnable, trainable, weights, mask, density, share)

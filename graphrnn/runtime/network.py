@@ -36,11 +36,12 @@ class Network:
         self.input_size = sum(ir.inputs.values())
         self.output_size = sum(ir.nodes[n].size for n in ir.outputs.values())
         self.trainable = frozenset(n for n, s in self.params.items() if s.trainable)
-        self.assembler = Assembler(plan.fused, {n: s.shape for n, s in self.params.items()})
         count = self.num_params
         if count > MAX_PARAMS:
             raise RunError("GR108", f"{self.name} has {count} parameters (limit {MAX_PARAMS})",
+                           loc=next(iter(ir.nodes.values())).loc if ir.nodes else None,
                            fix="use smaller nodes or sparser edges")
+        self.assembler = Assembler(plan.fused, {n: s.shape for n, s in self.params.items()})
 
     @property
     def graph(self):
@@ -70,8 +71,9 @@ class Network:
                 bits.append(f"missing {', '.join(missing[:5])}" + (" ..." if len(missing) > 5 else ""))
             if unknown:
                 bits.append(f"unknown {', '.join(unknown[:5])}{did_you_mean(unknown[0], self.params)}")
+            first = self.params[missing[0]].loc if missing else None
             raise RunError("GR201", f"parameters do not match {self.name}: " + "; ".join(bits),
-                           fix="start from `net.init(seed)` and keep its keys")
+                           loc=first, fix="start from `net.init(seed)` and keep its keys")
         for name, spec in self.params.items():
             shape = np.shape(getval(params[name]))
             if shape != spec.shape:

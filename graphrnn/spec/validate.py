@@ -81,9 +81,11 @@ def check_schema(doc, file: str) -> None:
     if not errors:
         return
     error = jsonschema.exceptions.best_match(errors)
-    # Prefer an unknown-key report: it is the most common typo and the most fixable.
+    # Prefer an unknown-key report: it is the most common typo and the most fixable
+    # (a misspelt required key also shows up as "missing"; the typo is the better report).
     candidates = [error] + _leaf_errors(error)
-    for candidate in candidates:
+    everything = [leaf for e in errors for leaf in [e] + _leaf_errors(e)]
+    for candidate in candidates + everything:
         if candidate.validator == "additionalProperties" and candidate.schema.get("additionalProperties") is False:
             raise _unknown_key_error(candidate, doc, file)
     leaf = max(candidates, key=lambda e: len(e.absolute_path))

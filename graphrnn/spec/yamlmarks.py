@@ -51,23 +51,31 @@ class _MarkingLoader(yaml.SafeLoader):
         self.file = file
 
     def construct_mapping(self, node, deep=False):
+        explicit = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
         self.flatten_mapping(node)
+        merged = len(node.value) - explicit   # flatten_mapping puts `<<:` pairs first
         result = MarkedDict()
         result.loc = _loc(self.file, node.start_mark)
         result.key_locs, result.value_locs = {}, {}
-        for key_node, value_node in node.value:
+        from_merge = set()
+        for index, (key_node, value_node) in enumerate(node.value):
             key = self.construct_object(key_node, deep=True)
             try:
                 hash(key)
             except TypeError:
                 raise SpecError("GR104", "a mapping key must be a plain scalar",
-                                loc=_loc(self.file, key_node.start_mark)) from None
-            if key in result:
+                                loc=_loc(self.file, key_node.start_mark),
+                                fix="write keys as plain names (`size:`), not `? [..]` lists") from None
+            if key in result and key not in from_merge:
                 raise SpecError(
                     "GR110", f"duplicate key `{key}` (YAML would silently keep only the last)",
                     loc=_loc(self.file, key_node.start_mark),
                     fix=f"remove one of the two `{key}` entries; the first is at "
                         f"{result.key_locs[key]}")
+            if index < merged:
+                from_merge.add(key)
+            else:
+                from_merge.discard(key)   # an explicit key overrides a merged one, as YAML says
             result[key] = self.construct_object(value_node, deep=True)
             result.key_locs[key] = _loc(self.file, key_node.start_mark)
             result.value_locs[key] = _loc(self.file, value_node.start_mark)
@@ -121,9 +129,16 @@ def load_yaml(text: str, file: str = "<string>"):
                 loc=_loc(file, node.start_mark),
                 fix="write the repeated parts as a module and `use:` it instead of aliases")
         return loader.construct_document(node)
+    except RecursionError:
+        raise SpecError("GR108", "the YAML is nested too deeply", loc=Location(file),
+                        fix="flatten the nesting; specs need only a few levels") from None
     except yaml.constructor.ConstructorError as err:
         mark = err.problem_mark or err.context_mark
         tag = getattr(err, "problem", "") or ""
+        if "recursive" in tag:
+            raise SpecError("GR104", "a YAML alias refers to the node that contains it",
+                            loc=_loc(file, mark) if mark else Location(file),
+                            fix="remove the recursive alias (`&x [*x]`)") from None
         raise SpecError("GR101", f"YAML tag not allowed: {tag.strip()}",
                         loc=_loc(file, mark) if mark else Location(file),
                         fix="remove the `!!` tag; specs are plain data and are loaded "
