@@ -572,20 +572,6 @@ def test_gr112_orthogonal_on_a_vector_parameter_is_refused_at_load():
     fails(GOOD.replace("{from: h, to: h, delay: 1}", edge), "GR112", "orthogonal")
 
 
-def test_gr112_orthogonal_on_a_vector_parameter():
-    edge = "{from: h, to: h, delay: 1, kind: diagonal, init: orthogonal}"
-    text = GOOD.replace("{from: h, to: h, delay: 1}", edge)
-    try:
-        net = gr.loads(text, FILE)
-        with pytest.raises(gr.GraphError) as info:
-            net.init(0)   # today it is refused here, at the edge's location
-        err = info.value
-    except gr.GraphRNNError as refused:   # refused at load: better
-        err = refused
-    assert err.code == "GR112" and err.fix
-    assert str(err).startswith(f"{FILE}:{at(text, edge)[0]}:"), str(err)
-
-
 # -- GR113 op or activation -------------------------------------------------------------------
 
 def test_gr113_unknown_op_did_you_mean():
