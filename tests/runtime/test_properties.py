@@ -6,7 +6,7 @@
 - the order of ``nodes:`` and ``edges:`` in the YAML changes nothing;
 - the library specs agree with the reference interpreter.
 
-Profiles come from tests/conftest.py (``ci`` by default: 15 derandomised examples).
+Profiles come from tests/conftest.py (``ci`` by default: 30 derandomised examples).
 """
 from __future__ import annotations
 
