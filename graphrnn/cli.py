@@ -73,6 +73,14 @@ def cmd_show(args) -> int:
         out += ["  " + line for line in ir.doc.strip().splitlines()]
     out.append("inputs: " + (", ".join(f"{k}[{v}]" for k, v in net.inputs.items()) or "none")
                + f"  (x is (T, B, {net.input_size}), time-major)")
+    if ir.instances:
+        out.append(f"module instances ({len(ir.instances)}):")
+        for instance in ir.instances:
+            prefix = instance.name + "."
+            members = [f"{n[len(prefix):]}[{node.size}]" for n, node in ir.nodes.items()
+                       if n.startswith(prefix) and "." not in n[len(prefix):]]
+            out.append(f"  {instance}")
+            out.append(f"    members: {', '.join(members)}")
     out.append(f"nodes ({len(ir.nodes)}):")
     out += [f"  {node}" for node in ir.nodes.values()]
     delayed = sum(1 for e in ir.edges if e.delay)

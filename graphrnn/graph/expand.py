@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import GraphError, Location
 from ..ops import ACTIVATIONS, OPS
 from ..spec import MarkedDict, MarkedList, Spec, did_you_mean
-from .ir import INPUT, Edge, Graph, Node, edge_label, natural_key
+from .ir import INPUT, Edge, Graph, ModuleInstance, Node, edge_label, natural_key
 
 MAX_NODE_SIZE = 1_000_000
 MAX_NODES = 100_000
@@ -53,6 +53,7 @@ class Expander:
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []
         self.module_stack: list[str] = []
+        self.instances: list[ModuleInstance] = []
 
     # -- values -------------------------------------------------------------
     def value(self, data: MarkedDict, key, scope: Scope, default=None):
@@ -162,7 +163,7 @@ class Expander:
         return Graph(name=spec.name, file=spec.file, doc=str(data.get("doc", "")),
                      nodes=dict(sorted(self.nodes.items(), key=lambda item: natural_key(item[0]))),
                      edges=tuple(sorted(self.edges, key=lambda e: (e.dst, e.src, e.delay, e.kind, e.param or ""))),
-                     inputs=inputs, outputs=outputs)
+                     inputs=inputs, outputs=outputs, instances=tuple(self.instances))
 
     def body(self, data: MarkedDict, scope: Scope) -> None:
         nodes = data.get("nodes", {})
@@ -239,6 +240,8 @@ class Expander:
             param_locs[key] = self.where(data, key, scope)[0]
         inner = Scope(prefix=f"{scope.prefix}{name}.", file=module.file, params=params,
                       param_locs=param_locs)
+        self.instances.append(ModuleInstance(scope.prefix + name, module.name,
+                                             tuple(sorted(params.items())), data.loc))
         self.module_stack.append(module.file)
         self.body(module.data, inner)
         self.module_stack.pop()

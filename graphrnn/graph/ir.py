@@ -96,6 +96,20 @@ def edge_label(src: str, dst: str, delay: int) -> str:
 
 
 @dataclass(frozen=True)
+class ModuleInstance:
+    """Where a module was inlined: its members are named ``<name>.<member>``."""
+
+    name: str
+    module: str
+    params: tuple          # ((parameter, value), ...) as instantiated
+    loc: Location = field(default=Location("<graph>"), compare=False)
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self.params)
+        return f"{self.name} = {self.module}({args})"
+
+
+@dataclass(frozen=True)
 class Graph:
     """An expanded network: nodes by name, edges, and the port maps.
 
@@ -111,6 +125,7 @@ class Graph:
     inputs: dict
     outputs: dict
     doc: str = ""
+    instances: tuple = ()   # ModuleInstance records, outermost first
 
     @cached_property
     def nx(self) -> nx.MultiDiGraph:
