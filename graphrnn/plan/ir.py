@@ -19,7 +19,7 @@ as readable text (``graphrnn show SPEC --plan``).  Vocabulary:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -72,7 +72,14 @@ class Target:
 
 @dataclass(frozen=True)
 class Projection:
-    """``source`` (read ``delay`` steps back) @ fused weight ``weight`` -> targets."""
+    """``source`` (read ``delay`` steps back) times fused array ``weight`` -> targets.
+
+    A matmul projection computes ``source @ W``.  A gather projection (``index``
+    set, shape (K, C)) computes ``sum_k source[..., index[k]] * W[k]``: every
+    output column reads one source column per layer k, scaled, which is how
+    identity, diagonal, broadcast and scalar/vector fixed edges run without a
+    matrix product.
+    """
 
     source: str
     delay: int
@@ -80,13 +87,15 @@ class Projection:
     weight: int
     targets: tuple
     edges: tuple            # labels of the fused edges, for show and errors
+    index: object = field(default=None, compare=False)
 
     def __str__(self) -> str:
         src = self.source + (f"@{self.delay}" if self.delay else "")
         if self.truncate:
             src = f"stop_gradient({src})"
         dst = ", ".join(t.block for t in self.targets)
-        return f"{src} @ W{self.weight} -> {dst}    # {len(self.edges)} edge(s)"
+        op = "@" if self.index is None else f"gather x{len(self.index)} *"
+        return f"{src} {op} W{self.weight} -> {dst}    # {len(self.edges)} edge(s)"
 
 
 @dataclass(frozen=True)
@@ -128,8 +137,9 @@ class Placement:
 
     ``how``: ``dense`` (a matrix into rows x cols), ``diagonal`` (a vector on
     the diagonal of rows x cols), ``scaled_identity`` (a scalar times the
-    identity), ``vector`` (a vector into cols of a 1-D array), ``scalar`` (one
-    number into cols).  ``param is None`` means ``value`` is a constant.
+    identity), ``row`` / ``row_scalar`` (a vector / one number along the one
+    row ``rows`` of a gather's scales), ``vector`` (a vector into cols of a
+    1-D array), ``scalar`` (one number into cols).  ``param is None`` means ``value`` is a constant.
     """
 
     param: str | None

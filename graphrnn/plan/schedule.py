@@ -128,8 +128,32 @@ def edge_placement(edge, rows: tuple, cols: tuple) -> Placement:
                      value=None if edge.trainable else weights)
 
 
+def is_elementwise(edge) -> bool:
+    """True when each destination unit reads exactly one source unit (no matmul needed)."""
+    return edge.kind in ("identity", "diagonal", "broadcast") or \
+        (edge.kind == "fixed" and np.ndim(edge.weights) < 2)
+
+
+def scale_placement(edge, layer: int, cols: tuple) -> Placement:
+    """Where an elementwise edge's per-unit scale lands in row ``layer`` of a gather's scales."""
+    rows, n = (layer, layer + 1), cols[1] - cols[0]
+    if edge.kind in ("identity", "broadcast"):
+        return Placement(None, "row", rows, cols, value=np.ones(n))
+    if edge.kind == "diagonal":
+        return Placement(edge.param, "row", rows, cols)
+    if edge.trainable:   # fixed edge that learns from its given start
+        return Placement(edge.param, "row_scalar" if np.ndim(edge.weights) == 0 else "row", rows, cols)
+    return Placement(None, "row", rows, cols, value=np.broadcast_to(np.asarray(edge.weights, float), (n,)))
+
+
 def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dict, fused: list):
-    """One Projection per (source block, delay, truncate, destination stage)."""
+    """One Projection per (source block, delay, truncate, destination stage, mode).
+
+    Dense and matrix edges become one matmul; elementwise edges (identity,
+    diagonal, broadcast, scalar/vector fixed) become one gather: each output
+    column reads one source column times a scale, in as many layers as the
+    largest number of such edges that meet in one column.
+    """
     factor_index = {}   # a product's k-th incoming edge fills its k-th slot
     for name, node in graph.nodes.items():
         per_edge = not node.is_input and OPS[node.op].factor_per_edge
@@ -138,29 +162,52 @@ def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dic
     groups: dict[tuple, list] = defaultdict(list)
     for edge in graph.edges:
         src_block = node_block[edge.src][0]
-        groups[(src_block, edge.delay, edge.truncate, stage_of[node_block[edge.dst][0]])].append(edge)
+        groups[(src_block, edge.delay, edge.truncate, stage_of[node_block[edge.dst][0]],
+                is_elementwise(edge))].append(edge)
     projections = []
-    for (src_block, delay, truncate, dst_stage), edges in sorted(groups.items()):
+    for (src_block, delay, truncate, dst_stage, gather), edges in sorted(groups.items()):
         target_names = sorted({node_block[e.dst][0] for e in edges}, key=lambda b: int(b[1:]))
         targets, offset = [], 0
         for name in target_names:
             targets.append(Target(name, offset, offset + blocks[name].slot_width))
             offset += blocks[name].slot_width
         start_of = {t.block: t.start for t in targets}
-        placements = []
+        windows = []
         for edge in edges:
             src_member = node_block[edge.src][1]
             dst_name, dst_member = node_block[edge.dst]
-            block = blocks[dst_name]
-            base = start_of[dst_name] + factor_index[id(edge)] * block.width
-            placements.append(edge_placement(edge, (src_member.start, src_member.stop),
-                                             (base + dst_member.start, base + dst_member.stop)))
+            base = start_of[dst_name] + factor_index[id(edge)] * blocks[dst_name].width
+            windows.append((edge, (src_member.start, src_member.stop),
+                            (base + dst_member.start, base + dst_member.stop)))
         src_width = blocks[src_block].width if src_block in blocks else sum(graph.inputs.values())
         label = f"{src_block}{'@' + str(delay) if delay else ''}->{','.join(target_names)}"
-        fused.append(Fused(label, (src_width, offset), tuple(placements)))
+        index = None
+        if gather:
+            index, placements = gather_layers(windows, offset)
+            fused.append(Fused(label, index.shape, tuple(placements)))
+        else:
+            fused.append(Fused(label, (src_width, offset),
+                               tuple(edge_placement(e, rows, cols) for e, rows, cols in windows)))
         projections.append((dst_stage, Projection(src_block, delay, truncate, len(fused) - 1,
-                                                  tuple(targets), tuple(e.label for e in edges))))
+                                                  tuple(targets), tuple(e.label for e in edges), index)))
     return projections
+
+
+def gather_layers(windows, width: int):
+    """(index (K, width), scale placements) for elementwise edges; unfed columns scale by 0."""
+    index, used, placements = [], [], []
+    for edge, (s0, s1), (c0, c1) in windows:
+        n = c1 - c0
+        sources = np.full(n, s0) if edge.kind == "broadcast" else np.arange(s0, s0 + n)
+        layer = next((k for k, taken in enumerate(used) if not taken[c0:c1].any()), None)
+        if layer is None:
+            index.append(np.zeros(width, dtype=int))
+            used.append(np.zeros(width, dtype=bool))
+            layer = len(index) - 1
+        index[layer][c0:c1] = sources
+        used[layer][c0:c1] = True
+        placements.append(scale_placement(edge, layer, (c0, c1)))
+    return np.stack(index), placements
 
 
 def build_plan(graph: Graph) -> Plan:

@@ -30,6 +30,21 @@ def finish(block: Block, slots, arrays, lead: tuple):
     return ACTIVATIONS[block.activation].fn(pre)
 
 
+def project(p: Projection, src, arrays):
+    """``src`` (..., S) through projection ``p`` -> (..., C)."""
+    weight = arrays[p.weight]
+    if p.index is None:
+        if src.ndim == 2:
+            return anp.dot(src, weight)
+        lead = src.shape[:-1]
+        flat = anp.dot(anp.reshape(src, (-1, src.shape[-1])), weight)
+        return anp.reshape(flat, lead + (flat.shape[-1],))
+    out = src[..., p.index[0]] * weight[0]
+    for k in range(1, len(p.index)):
+        out = out + src[..., p.index[k]] * weight[k]
+    return out
+
+
 def _accumulate(acc: dict, projection: Projection, out) -> None:
     if len(projection.targets) == 1:
         parts = [(projection.targets[0].block, out)]
@@ -69,8 +84,7 @@ def unroll(plan: Plan, arrays, x) -> dict:
                 src, init = getval(src), (None if init is None else getval(init))
             if p.delay:
                 src = _shift(src, p.delay, init)
-            flat = anp.dot(anp.reshape(src, (T * B, src.shape[2])), arrays[p.weight])
-            _accumulate(hoisted, p, anp.reshape(flat, (T, B, flat.shape[1])))
+            _accumulate(hoisted, p, project(p, src, arrays))
         if not stage.loop:
             for block in stage.blocks():
                 values[block.name] = finish(block, hoisted.get(block.name), arrays, (T, B))
@@ -88,11 +102,11 @@ def _loop(stage, hoisted, arrays, initial, T, B) -> dict:
         acc = {name: seq[t] for name, seq in hoisted.items()}
         for p in stage.delayed:
             src = history[p.source][t - p.delay] if t >= p.delay else start[p.source]
-            _accumulate(acc, p, anp.dot(getval(src) if p.truncate else src, arrays[p.weight]))
+            _accumulate(acc, p, project(p, getval(src) if p.truncate else src, arrays))
         for level in stage.levels:
             for block in level:
                 value = finish(block, acc.get(block.name), arrays, (B,))
                 history[block.name].append(value)
                 for p in after.get(block.name, ()):
-                    _accumulate(acc, p, anp.dot(getval(value) if p.truncate else value, arrays[p.weight]))
+                    _accumulate(acc, p, project(p, getval(value) if p.truncate else value, arrays))
     return {name: anp.stack(rows) for name, rows in history.items()}
