@@ -1,12 +1,38 @@
-"""The built-in activations, including the squashers of the 1997 LSTM paper."""
+"""The built-in activations, including the squashers of the 1997 LSTM paper.
+
+The sigmoid family are autograd primitives with their derivative registered
+beside them, so each costs one tape node instead of four.
+"""
 import autograd.numpy as anp
-
-
-def expit(a):
-    # tanh form: stable for large |a| and needs no scipy
-    return 0.5 * (anp.tanh(0.5 * a) + 1.0)
+import numpy as np
+from autograd.extend import defvjp, primitive
 
 from .registry import register_activation
+
+
+@primitive
+def sigmoid(a):
+    """1 / (1 + exp(-a)) in its tanh form: stable for large |a| and needs no scipy."""
+    return 0.5 * (np.tanh(0.5 * a) + 1.0)
+
+
+defvjp(sigmoid, lambda ans, a: lambda g: g * ans * (1.0 - ans))
+
+
+@primitive
+def squash(a, scale):
+    """scale * sigmoid(a) - scale / 2: range (-scale/2, scale/2)."""
+    return scale * (0.5 * (np.tanh(0.5 * a) + 1.0)) - 0.5 * scale
+
+
+def _squash_vjp(ans, a, scale):
+    s = (ans + 0.5 * scale) / scale   # the sigmoid value
+    return lambda g: g * scale * s * (1.0 - s)
+
+
+defvjp(squash, _squash_vjp)
+
+expit = sigmoid
 
 
 def _softmax(a):
@@ -21,14 +47,14 @@ def _softplus(a):
 
 register_activation("identity", lambda a: a, "f(a) = a")
 register_activation("tanh", anp.tanh, "f(a) = tanh(a), range (-1, 1)")
-register_activation("sigmoid", expit, "f(a) = 1 / (1 + exp(-a)), range (0, 1)")
+register_activation("sigmoid", sigmoid, "f(a) = 1 / (1 + exp(-a)), range (0, 1)")
 register_activation("relu", lambda a: anp.maximum(a, 0.0), "f(a) = max(a, 0)")
 register_activation("softplus", _softplus, "f(a) = log(1 + exp(a))")
 register_activation("softmax", _softmax, "f(a)_i = exp(a_i) / sum_j exp(a_j) over one node's units",
                     per_node=True)
 # Hochreiter & Schmidhuber 1997, section 5: g(x) = 4/(1+e^-x) - 2 squashes the
 # cell input into [-2, 2]; h(x) = 2/(1+e^-x) - 1 squashes the cell state into [-1, 1].
-register_activation("g1997", lambda a: 4.0 * expit(a) - 2.0,
+register_activation("g1997", lambda a: squash(a, 4.0),
                     "LSTM-1997 cell-input squasher g(a) = 4 sigmoid(a) - 2, range (-2, 2)")
-register_activation("h1997", lambda a: 2.0 * expit(a) - 1.0,
+register_activation("h1997", lambda a: squash(a, 2.0),
                     "LSTM-1997 cell-output squasher h(a) = 2 sigmoid(a) - 1, range (-1, 1)")

@@ -88,13 +88,21 @@ class Projection:
     targets: tuple
     edges: tuple            # labels of the fused edges, for show and errors
     index: object = field(default=None, compare=False)
+    views: tuple | None = field(default=None, compare=False)  # per layer: (all|slice|take, arg, plain)
 
     def __str__(self) -> str:
         src = self.source + (f"@{self.delay}" if self.delay else "")
         if self.truncate:
             src = f"stop_gradient({src})"
         dst = ", ".join(t.block for t in self.targets)
-        op = "@" if self.index is None else f"gather x{len(self.index)} *"
+        if self.index is None:
+            op = "@"
+        else:
+            op = " + ".join(("" if plain else "scale*") + (kind if kind != "slice" else f"[{arg[0]}:{arg[1]}]")
+                            for kind, arg, plain in self.views)
+            op = f"gather({op})"
+        if self.index is not None:
+            return f"{src} {op} -> {dst}    # {len(self.edges)} edge(s), scales W{self.weight}"
         return f"{src} {op} W{self.weight} -> {dst}    # {len(self.edges)} edge(s)"
 
 

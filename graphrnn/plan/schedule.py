@@ -161,9 +161,10 @@ def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dic
             factor_index[id(edge)] = k if per_edge else 0
     groups: dict[tuple, list] = defaultdict(list)
     for edge in graph.edges:
-        src_block = node_block[edge.src][0]
-        groups[(src_block, edge.delay, edge.truncate, stage_of[node_block[edge.dst][0]],
-                is_elementwise(edge))].append(edge)
+        src_block, dst_block = node_block[edge.src][0], node_block[edge.dst][0]
+        # a matmul serves every destination at once; a gather is cheapest per destination
+        gather = dst_block if is_elementwise(edge) else ""
+        groups[(src_block, edge.delay, edge.truncate, stage_of[dst_block], gather)].append(edge)
     projections = []
     for (src_block, delay, truncate, dst_stage, gather), edges in sorted(groups.items()):
         target_names = sorted({node_block[e.dst][0] for e in edges}, key=lambda b: int(b[1:]))
@@ -181,21 +182,27 @@ def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dic
                             (base + dst_member.start, base + dst_member.stop)))
         src_width = blocks[src_block].width if src_block in blocks else sum(graph.inputs.values())
         label = f"{src_block}{'@' + str(delay) if delay else ''}->{','.join(target_names)}"
-        index = None
+        index = views = None
         if gather:
-            index, placements = gather_layers(windows, offset)
+            index, placements, views = gather_layers(windows, offset, src_width)
             fused.append(Fused(label, index.shape, tuple(placements)))
         else:
             fused.append(Fused(label, (src_width, offset),
                                tuple(edge_placement(e, rows, cols) for e, rows, cols in windows)))
         projections.append((dst_stage, Projection(src_block, delay, truncate, len(fused) - 1,
-                                                  tuple(targets), tuple(e.label for e in edges), index)))
+                                                  tuple(targets), tuple(e.label for e in edges),
+                                                  index, views)))
     return projections
 
 
-def gather_layers(windows, width: int):
-    """(index (K, width), scale placements) for elementwise edges; unfed columns scale by 0."""
-    index, used, placements = [], [], []
+def gather_layers(windows, width: int, src_width: int):
+    """(index (K, width), scale placements, views) for elementwise edges.
+
+    Unfed columns read column 0 scaled by 0.  A layer whose columns are all
+    fed by identity or broadcast edges needs no multiply (``plain``); a layer
+    whose index is a contiguous range is a slice, or the whole source.
+    """
+    index, used, placements, plain = [], [], [], []
     for edge, (s0, s1), (c0, c1) in windows:
         n = c1 - c0
         sources = np.full(n, s0) if edge.kind == "broadcast" else np.arange(s0, s0 + n)
@@ -203,11 +210,21 @@ def gather_layers(windows, width: int):
         if layer is None:
             index.append(np.zeros(width, dtype=int))
             used.append(np.zeros(width, dtype=bool))
+            plain.append(True)
             layer = len(index) - 1
         index[layer][c0:c1] = sources
         used[layer][c0:c1] = True
+        plain[layer] = plain[layer] and edge.kind in ("identity", "broadcast")
         placements.append(scale_placement(edge, layer, (c0, c1)))
-    return np.stack(index), placements
+    views = []
+    for row, fed, unit in zip(index, used, plain):
+        start = int(row[0])
+        if np.array_equal(row, np.arange(start, start + width)):
+            view = ("all", None) if start == 0 and width == src_width else ("slice", (start, start + width))
+        else:
+            view = ("take", row)
+        views.append(view + (bool(unit and fed.all()),))
+    return np.stack(index), placements, tuple(views)
 
 
 def build_plan(graph: Graph) -> Plan:

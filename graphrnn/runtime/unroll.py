@@ -39,9 +39,12 @@ def project(p: Projection, src, arrays):
         lead = src.shape[:-1]
         flat = anp.dot(anp.reshape(src, (-1, src.shape[-1])), weight)
         return anp.reshape(flat, lead + (flat.shape[-1],))
-    out = src[..., p.index[0]] * weight[0]
-    for k in range(1, len(p.index)):
-        out = out + src[..., p.index[k]] * weight[k]
+    out = None
+    for k, (kind, arg, plain) in enumerate(p.views):
+        part = src if kind == "all" else src[..., arg[0]:arg[1]] if kind == "slice" else src[..., arg]
+        if not plain:
+            part = part * weight[k]
+        out = part if out is None else out + part
     return out
 
 
