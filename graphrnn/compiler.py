@@ -77,14 +77,19 @@ class ModuleLoader:
         return self.cache[path]
 
 
-def compile_spec(spec: Spec) -> Network:
-    """Expand, check, plan and emit one network spec."""
+def compile_spec(spec: Spec, engine: str = "fused") -> Network:
+    """Expand, check, plan and emit one network spec.
+
+    ``engine``: ``"fused"`` (default) runs forward and BPTT over the plan in
+    numpy as one autograd primitive; ``"autograd"`` unrolls with
+    autograd.numpy (the simple reference the fused engine is tested against).
+    """
     graph = check_graph(expand(spec, ModuleLoader()))
-    return Network(graph, build_plan(graph))
+    return Network(graph, build_plan(graph), engine)
 
 
-def load(source: str | os.PathLike) -> Network:
-    """A Network from a spec file path or a library name (``"elman"``)."""
+def load(source: str | os.PathLike, engine: str = "fused") -> Network:
+    """A Network from a spec file path or a library name (``"elman"``); see compile_spec for ``engine``."""
     path = Path(source)
     if not path.is_file():
         found = None if path.suffix or os.sep in str(source) else find_library_spec(str(source))
@@ -93,9 +98,9 @@ def load(source: str | os.PathLike) -> Network:
                             f"{did_you_mean(path.stem, library_names())}", loc=Location(str(source)),
                             fix="library specs: " + ", ".join(library_names()))
         path = found
-    return compile_spec(read_file(path))
+    return compile_spec(read_file(path), engine)
 
 
-def loads(text: str, file: str = "<string>") -> Network:
+def loads(text: str, file: str = "<string>", engine: str = "fused") -> Network:
     """A Network from YAML text; ``file`` names it in errors and anchors relative modules."""
-    return compile_spec(read_spec(text, file))
+    return compile_spec(read_spec(text, file), engine)

@@ -27,6 +27,7 @@ CODES = {
     "GR112": "invalid weights, mask or init",
     "GR113": "unknown op or activation",
     "GR114": "spec file not found",
+    "GR115": "no backward rule for the fused engine",
     "GR200": "bad input or parameter shapes",
     "GR201": "missing or unknown parameters",
 }

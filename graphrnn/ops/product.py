@@ -13,6 +13,19 @@ def _multiply(slots):
     return total
 
 
+def _multiply_vjp(slots, g):
+    """d(prod_j s_j)/d s_k = prod_{j != k} s_j (by products, not division: a factor may be 0)."""
+    grads = []
+    for k in range(len(slots)):
+        others = g
+        for j, slot in enumerate(slots):
+            if j != k:
+                others = others * slot
+        grads.append(others)
+    return grads
+
+
 PRODUCT = register_op(OpKind(
     name="product", doc="y = act(product of incoming contributions)", combine=_multiply,
-    factor_per_edge=True, bias_default=False, allows_bias=False, needs_inputs=True))
+    factor_per_edge=True, bias_default=False, allows_bias=False, needs_inputs=True,
+    combine_vjp=_multiply_vjp))

@@ -19,6 +19,10 @@ class OpKind:
     when true each edge fills its own slot (a factor of a product).
     ``combine(slots)`` maps the list of slots, each (..., size), to the
     pre-activation (..., size); the bias, if any, is added after it.
+    ``combine_vjp(slots, g)`` is its vector-Jacobian product for the fused
+    engine: the list of gradients of the slots given the gradient ``g`` of
+    the pre-activation, in plain numpy.  A kind without it runs only on the
+    autograd engine, and the fused engine says so.
     """
 
     name: str
@@ -28,16 +32,23 @@ class OpKind:
     bias_default: bool
     allows_bias: bool
     needs_inputs: bool
+    combine_vjp: Callable | None = None
 
 
 @dataclass(frozen=True)
 class Activation:
-    """An elementwise (or, for softmax, per-node) squashing function."""
+    """An elementwise (or, for softmax, per-node) squashing function.
+
+    ``grad_from_output(y, g)`` is the vector-Jacobian product written in
+    terms of the output y = fn(a) (numpy, for the fused engine), so the
+    forward pass keeps only the values it already has.
+    """
 
     name: str
     doc: str
     fn: Callable
     per_node: bool = False   # true when units of one node interact (softmax)
+    grad_from_output: Callable | None = None
 
 
 OPS: dict[str, OpKind] = {}
@@ -52,9 +63,13 @@ def register_op(kind: OpKind) -> OpKind:
     return kind
 
 
-def register_activation(name: str, fn: Callable, doc: str, per_node: bool = False) -> Activation:
-    """Make ``fn`` (autograd-differentiable, shape-preserving) available as ``activation: name``."""
+def register_activation(name: str, fn: Callable, doc: str, per_node: bool = False,
+                        grad_from_output: Callable | None = None) -> Activation:
+    """Make ``fn`` (autograd-differentiable, shape-preserving) available as ``activation: name``.
+
+    ``grad_from_output(y, g)`` lets the fused engine run it (see Activation).
+    """
     if name in ACTIVATIONS:
         raise ValueError(f"activation {name!r} is already registered")
-    ACTIVATIONS[name] = Activation(name, doc, fn, per_node)
+    ACTIVATIONS[name] = Activation(name, doc, fn, per_node, grad_from_output)
     return ACTIVATIONS[name]

@@ -15,6 +15,7 @@ from .assemble import Assembler, assemble
 from .losses import LOSSES
 from .params import init_params, parameter_table
 from .trace import Trace
+from .fused import check_rules, run_fused
 from .unroll import unroll
 
 MAX_PARAMS = 50_000_000
@@ -28,8 +29,15 @@ class Network:
     ``params`` the table of parameter specs (name -> ParamSpec).
     """
 
-    def __init__(self, ir: Graph, plan: Plan):
-        self.ir, self.plan = ir, plan
+    ENGINES = ("fused", "autograd")
+
+    def __init__(self, ir: Graph, plan: Plan, engine: str = "fused"):
+        if engine not in self.ENGINES:
+            raise RunError("GR200", f"unknown engine `{engine}`{did_you_mean(engine, self.ENGINES)}",
+                           fix="use engine='fused' (numpy BPTT, the default) or 'autograd' (the reference)")
+        if engine == "fused":
+            check_rules(ir)
+        self.ir, self.plan, self.engine = ir, plan, engine
         self.name = ir.name
         self.params = parameter_table(ir)
         self.inputs, self.outputs = dict(ir.inputs), dict(ir.outputs)
@@ -103,7 +111,8 @@ class Network:
         if not isbox(params) and any(isbox(v) for v in params.values()):
             params = ag_dict(params)   # one boxed dict, so assemble is one tape node
         arrays = assemble(params, self.assembler)
-        return Trace(self.plan, unroll(self.plan, arrays, self._inputs(x)))
+        run = run_fused if self.engine == "fused" else unroll
+        return Trace(self.plan, run(self.plan, arrays, self._inputs(x)))
 
     def loss(self, params, x, target, kind: str = "mse", mask=None):
         """Scalar loss of the outputs against ``target`` (T, B, O); see runtime/losses.py."""

@@ -607,6 +607,19 @@ def test_gr114_library_name_typo_did_you_mean():
     assert "elman" in info.value.fix
 
 
+def test_gr115_kind_without_a_backward_rule():
+    from graphrnn.ops import OPS, OpKind, register_op
+    register_op(OpKind(name="square_test_kind", doc="y = act(s^2)", combine=lambda slots: slots[0] * slots[0],
+                       factor_per_edge=False, bias_default=False, allows_bias=False, needs_inputs=True))
+    try:
+        text = GOOD.replace("y: {size: 2}", "y: {size: 2, op: square_test_kind}")
+        fails(text, "GR115", "y: {size: 2")
+        net = gr.loads(text, FILE, engine="autograd")   # autograd differentiates `combine` itself
+        assert net.run(net.init(0), np.ones((2, 1, 2))).y.shape == (2, 1, 2)
+    finally:
+        OPS.pop("square_test_kind")
+
+
 # -- GR200 / GR201: bad calls ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,255 @@
+"""The fused engine: the whole unrolled plan as one autograd primitive.
+
+The forward pass runs the plan in plain numpy and keeps what the backward
+pass needs (block values, and the factors of product blocks); the backward
+pass is BPTT over the plan, also in plain numpy, built from the rules
+registered beside each op kind (``OpKind.combine_vjp``) and activation
+(``Activation.grad_from_output``).  To autograd the run is a single node, so
+graphrnn stays an autograd citizen while paying numpy's cost per operation
+instead of the tape's.
+
+Shapes are those of unroll.py: time-major (T, B, width) per block.
+"""
+from __future__ import annotations
+
+import numpy as np
+from autograd.extend import defvjp, primitive
+from autograd.tracer import getval
+
+from ..errors import PlanError
+from ..ops import ACTIVATIONS, OPS
+from ..plan.ir import INPUT_BLOCK, Block, Plan, Projection
+
+
+def check_rules(graph) -> None:
+    """Raise PlanError when a node's kind or activation has no backward rule."""
+    for node in graph.nodes.values():
+        if node.is_input:
+            continue
+        if OPS[node.op].combine_vjp is None:
+            raise PlanError("GR115", f"node kind `{node.op}` (node `{node.name}`) has no backward rule "
+                            "for the fused engine", loc=node.loc,
+                            fix="register the kind with `combine_vjp=...`, or load with engine='autograd'")
+        if ACTIVATIONS[node.activation].grad_from_output is None:
+            raise PlanError("GR115", f"activation `{node.activation}` (node `{node.name}`) has no "
+                            "backward rule for the fused engine", loc=node.loc,
+                            fix="register it with `grad_from_output=...`, or load with engine='autograd'")
+
+
+# -- the operations, forward and backward side by side ----------------------------
+
+def factors_of(block: Block, slots):
+    w = block.width
+    return [slots] if block.factors == 1 else [slots[..., k * w:(k + 1) * w] for k in range(block.factors)]
+
+
+def finish(block: Block, slots, arrays, lead):
+    """(value, factors kept for backward or None)."""
+    if slots is None:
+        slots = np.zeros(lead + (block.slot_width,), dtype=arrays[block.initial].dtype)
+    factors = factors_of(block, slots)
+    pre = OPS[block.op].combine(factors)
+    if block.bias is not None:
+        pre = pre + arrays[block.bias]
+    return ACTIVATIONS[block.activation].fn(pre), (factors if block.factors > 1 else None)
+
+
+def finish_vjp(block: Block, value, factors, g_value, g_arrays):
+    """Gradient of a block's slot space (..., slot_width) from the gradient of its value."""
+    g_pre = ACTIVATIONS[block.activation].grad_from_output(value, g_value)
+    if block.bias is not None:
+        g_arrays[block.bias] += g_pre.reshape(-1, block.width).sum(axis=0)
+    if block.factors == 1:
+        return g_pre
+    return np.concatenate(OPS[block.op].combine_vjp(factors, g_pre), axis=-1)
+
+
+def project(p: Projection, src, arrays):
+    """src (..., S) -> (..., C): a matmul, or a gather of scaled source columns."""
+    weight = arrays[p.weight]
+    if p.index is None:
+        return src @ weight
+    out = None
+    for k, (kind, arg, plain) in enumerate(p.views):
+        part = src if kind == "all" else src[..., arg[0]:arg[1]] if kind == "slice" else src[..., arg]
+        if not plain:
+            part = part * weight[k]
+        out = part if out is None else out + part
+    return out
+
+
+def project_vjp(p: Projection, src, g_out, arrays, g_arrays, want_input: bool):
+    """Accumulate the weight gradient; return the gradient of src (or None)."""
+    weight = arrays[p.weight]
+    width = src.shape[-1]
+    if p.index is None:
+        g_arrays[p.weight] += src.reshape(-1, width).T @ g_out.reshape(-1, g_out.shape[-1])
+        return g_out @ weight.T if want_input else None
+    g_src = np.zeros_like(src) if want_input else None
+    for k, (kind, arg, plain) in enumerate(p.views):
+        part = src if kind == "all" else src[..., arg[0]:arg[1]] if kind == "slice" else src[..., arg]
+        g_part = g_out
+        if not plain:
+            g_arrays[p.weight][k] += (part * g_out).reshape(-1, g_out.shape[-1]).sum(axis=0)
+            g_part = g_out * weight[k]
+        if want_input:
+            if kind == "all":
+                g_src += g_part
+            elif kind == "slice":
+                g_src[..., arg[0]:arg[1]] += g_part
+            else:
+                np.add.at(np.moveaxis(g_src, -1, 0), arg, np.moveaxis(g_part, -1, 0))
+    return g_src
+
+
+def scatter(acc: dict, p: Projection, out) -> None:
+    for t in p.targets:
+        part = out if len(p.targets) == 1 else out[..., t.start:t.stop]
+        acc[t.block] = part if t.block not in acc else acc[t.block] + part
+
+
+def gather_targets(p: Projection, g_slots: dict, like):
+    """The gradient of a projection's output from its targets' slot gradients."""
+    parts = [g_slots[t.block] for t in p.targets]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+
+
+def shift(seq, delay, initial):
+    """seq (T, B, W) read ``delay`` back; before the start, ``initial`` (W,) (None: zeros)."""
+    out = np.empty_like(seq)
+    head = min(delay, len(seq))
+    out[:head] = 0.0 if initial is None else initial
+    out[head:] = seq[:len(seq) - head]
+    return out
+
+
+# -- forward and backward over the plan ---------------------------------------------
+
+def forward(plan: Plan, arrays, x):
+    """(values: block -> (T, B, W), tape) in numpy."""
+    T, B = x.shape[:2]
+    values, tape = {INPUT_BLOCK: x}, {}
+
+    def initial(name):
+        return None if name == INPUT_BLOCK else arrays[plan.blocks[name].initial]
+
+    for stage in plan.stages:
+        hoisted = {}
+        for p in stage.hoisted:
+            src = values[p.source]
+            scatter(hoisted, p, project(p, shift(src, p.delay, initial(p.source)) if p.delay else src, arrays))
+        if not stage.loop:
+            for block in stage.blocks():
+                values[block.name], tape[block.name] = finish(block, hoisted.get(block.name), arrays, (T, B))
+            continue
+        blocks = stage.blocks()
+        out = {b.name: np.empty((T, B, b.width), dtype=x.dtype) for b in blocks}
+        kept = {b.name: [] for b in blocks if b.factors > 1}
+        start = {b.name: np.broadcast_to(initial(b.name), (B, b.width)) for b in blocks}
+        after = dict(stage.instant)
+        for t in range(T):
+            acc = {name: seq[t] for name, seq in hoisted.items()}
+            for p in stage.delayed:
+                src = out[p.source][t - p.delay] if t >= p.delay else start[p.source]
+                scatter(acc, p, project(p, src, arrays))
+            for level in stage.levels:
+                for block in level:
+                    value, factors = finish(block, acc.get(block.name), arrays, (B,))
+                    out[block.name][t] = value
+                    if factors is not None:
+                        kept[block.name].append(factors)
+                    for p in after.get(block.name, ()):
+                        scatter(acc, p, project(p, value, arrays))
+        values.update(out)
+        tape.update(kept)
+    return values, tape
+
+
+def backward(plan: Plan, arrays, x, values, tape, g_values: dict):
+    """(gradients of the fused arrays, gradient of x) from the gradients of block values."""
+    T, B = x.shape[:2]
+    g_arrays = [np.zeros_like(a) for a in arrays]
+    G = {name: (np.array(g_values[name], dtype=v.dtype) if name in g_values else np.zeros_like(v))
+         for name, v in values.items()}
+
+    def initial(name):
+        return None if name == INPUT_BLOCK else arrays[plan.blocks[name].initial]
+
+    for stage in reversed(plan.stages):
+        if stage.loop:
+            g_slots = _loop_backward(stage, arrays, values, tape, G, g_arrays, B)
+        else:
+            g_slots = {b.name: finish_vjp(b, values[b.name], tape[b.name], G[b.name], g_arrays)
+                       for b in stage.blocks()}
+        for p in stage.hoisted:
+            g_out = gather_targets(p, {t.block: g_slots[t.block] for t in p.targets}, None)
+            src = values[p.source]
+            src_in = shift(src, p.delay, initial(p.source)) if p.delay else src
+            g_src = project_vjp(p, src_in, g_out, arrays, g_arrays, not p.truncate)
+            if g_src is None:
+                continue
+            d = min(p.delay, T)
+            G[p.source][:T - d] += g_src[d:]
+            if d and p.source != INPUT_BLOCK:
+                g_arrays[plan.blocks[p.source].initial] += g_src[:d].reshape(-1, g_src.shape[-1]).sum(axis=0)
+    return g_arrays, G[INPUT_BLOCK]
+
+
+def _loop_backward(stage, arrays, values, tape, G, g_arrays, B):
+    blocks = stage.blocks()
+    T = len(values[blocks[0].name])
+    g_slots = {b.name: np.zeros((T, B, b.slot_width), dtype=values[b.name].dtype) for b in blocks}
+    g_start = {b.name: np.zeros((B, b.width), dtype=values[b.name].dtype) for b in blocks}
+    start = {b.name: np.broadcast_to(arrays[b.initial], (B, b.width)) for b in blocks}
+    after = dict(stage.instant)
+    order = [b for level in reversed(stage.levels) for b in reversed(level)]
+    for t in reversed(range(T)):
+        here = {}
+        for block in order:
+            name = block.name
+            value = values[name][t]
+            for p in after.get(name, ()):
+                g_out = gather_targets(p, here, None)
+                g_src = project_vjp(p, value, g_out, arrays, g_arrays, not p.truncate)
+                if g_src is not None:
+                    G[name][t] += g_src
+            factors = tape[name][t] if block.factors > 1 else None
+            here[name] = g_slots[name][t] = finish_vjp(block, value, factors, G[name][t], g_arrays)
+        for p in stage.delayed:
+            g_out = gather_targets(p, here, None)
+            if t >= p.delay:
+                src = values[p.source][t - p.delay]
+                g_src = project_vjp(p, src, g_out, arrays, g_arrays, not p.truncate)
+                if g_src is not None:
+                    G[p.source][t - p.delay] += g_src
+            else:
+                g_src = project_vjp(p, start[p.source], g_out, arrays, g_arrays, not p.truncate)
+                if g_src is not None:
+                    g_start[p.source] += g_src
+    for block in blocks:
+        g_arrays[block.initial] += g_start[block.name].sum(axis=0)
+    return g_slots
+
+
+def run_fused(plan: Plan, arrays, x) -> dict:
+    """Block values (T, B, W) as one autograd primitive of (arrays, x)."""
+    raw_arrays, raw_x = [np.asarray(a) for a in getval(arrays)], getval(x)
+    values, tape = forward(plan, raw_arrays, raw_x)
+    names = [n for n in values if n != INPUT_BLOCK]
+    grads = {}
+
+    def backward_once(g):
+        key = id(g)
+        if key not in grads:
+            grads.clear()
+            grads[key] = backward(plan, raw_arrays, raw_x, values, tape, dict(zip(names, g)))
+        return grads[key]
+
+    @primitive
+    def unrolled(arrays, x):
+        return [values[n] for n in names]
+
+    defvjp(unrolled, lambda ans, arrays, x: lambda g: backward_once(g)[0],
+           lambda ans, arrays, x: lambda g: backward_once(g)[1])
+    outputs = unrolled(arrays, x)
+    return {INPUT_BLOCK: x, **{n: outputs[i] for i, n in enumerate(names)}}
