@@ -77,18 +77,20 @@ class ModuleLoader:
         return self.cache[path]
 
 
-def compile_spec(spec: Spec, engine: str = "fused") -> Network:
+def compile_spec(spec: Spec, engine: str = "fused", dtype="float64") -> Network:
     """Expand, check, plan and emit one network spec.
 
     ``engine``: ``"fused"`` (default) runs forward and BPTT over the plan in
     numpy as one autograd primitive; ``"autograd"`` unrolls with
     autograd.numpy (the simple reference the fused engine is tested against).
+    ``dtype``: ``"float64"`` (default) or ``"float32"`` for the computation;
+    parameters and gradients stay float64.
     """
     graph = check_graph(expand(spec, ModuleLoader()))
-    return Network(graph, build_plan(graph), engine)
+    return Network(graph, build_plan(graph), engine, dtype)
 
 
-def load(source: str | os.PathLike, engine: str = "fused") -> Network:
+def load(source: str | os.PathLike, engine: str = "fused", dtype="float64") -> Network:
     """A Network from a spec file path or a library name (``"elman"``); see compile_spec for ``engine``."""
     path = Path(source)
     if not path.is_file():
@@ -98,9 +100,9 @@ def load(source: str | os.PathLike, engine: str = "fused") -> Network:
                             f"{did_you_mean(path.stem, library_names())}", loc=Location(str(source)),
                             fix="library specs: " + ", ".join(library_names()))
         path = found
-    return compile_spec(read_file(path), engine)
+    return compile_spec(read_file(path), engine, dtype)
 
 
-def loads(text: str, file: str = "<string>", engine: str = "fused") -> Network:
+def loads(text: str, file: str = "<string>", engine: str = "fused", dtype="float64") -> Network:
     """A Network from YAML text; ``file`` names it in errors and anchors relative modules."""
-    return compile_spec(read_spec(text, file), engine)
+    return compile_spec(read_spec(text, file), engine, dtype)

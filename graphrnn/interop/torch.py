@@ -263,7 +263,6 @@ def _analyse(network: Network):
     (size, bias), = settings
 
     # the chain: the input feeds one instance, each instance's h feeds the next
-    by_name = {inst.name: inst for inst in instances}
     owner = {node: node.split(".", 1)[0] for node in ir.nodes if "." in node}
     fed_by: dict[str, set] = {inst.name: set() for inst in instances}
     for edge in ir.edges:

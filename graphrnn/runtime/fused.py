@@ -231,9 +231,17 @@ def _loop_backward(stage, arrays, values, tape, G, g_arrays, B):
     return g_slots
 
 
-def run_fused(plan: Plan, arrays, x) -> dict:
-    """Block values (T, B, W) as one autograd primitive of (arrays, x)."""
-    raw_arrays, raw_x = [np.asarray(a) for a in getval(arrays)], getval(x)
+def run_fused(plan: Plan, arrays, x, dtype=np.float64) -> dict:
+    """Block values (T, B, W) as one autograd primitive of (arrays, x).
+
+    The forward and backward passes compute in ``dtype``; the gradients are
+    returned in the dtypes of ``arrays`` and ``x`` (float64 parameters stay
+    float64 for the optimizer).
+    """
+    raw_arrays = [np.asarray(a, dtype=dtype) for a in getval(arrays)]
+    raw_x = np.asarray(getval(x), dtype=dtype)
+    array_dtypes = [np.result_type(a) for a in getval(arrays)]
+    x_dtype = np.result_type(getval(x))
     values, tape = forward(plan, raw_arrays, raw_x)
     names = [n for n in values if n != INPUT_BLOCK]
     grads = {}
@@ -242,7 +250,9 @@ def run_fused(plan: Plan, arrays, x) -> dict:
         key = id(g)
         if key not in grads:
             grads.clear()
-            grads[key] = backward(plan, raw_arrays, raw_x, values, tape, dict(zip(names, g)))
+            g_arrays, g_x = backward(plan, raw_arrays, raw_x, values, tape, dict(zip(names, g)))
+            grads[key] = ([a.astype(d, copy=False) for a, d in zip(g_arrays, array_dtypes)],
+                          g_x.astype(x_dtype, copy=False))
         return grads[key]
 
     @primitive

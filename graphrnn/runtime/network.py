@@ -31,13 +31,16 @@ class Network:
 
     ENGINES = ("fused", "autograd")
 
-    def __init__(self, ir: Graph, plan: Plan, engine: str = "fused"):
+    DTYPES = ("float64", "float32")
+
+    def __init__(self, ir: Graph, plan: Plan, engine: str = "fused", dtype="float64"):
         if engine not in self.ENGINES:
             raise RunError("GR200", f"unknown engine `{engine}`{did_you_mean(engine, self.ENGINES)}",
                            fix="use engine='fused' (numpy BPTT, the default) or 'autograd' (the reference)")
         if engine == "fused":
             check_rules(ir)
         self.ir, self.plan, self.engine = ir, plan, engine
+        self.dtype = self._dtype(dtype)
         self.name = ir.name
         self.params = parameter_table(ir)
         self.inputs, self.outputs = dict(ir.inputs), dict(ir.outputs)
@@ -104,15 +107,30 @@ class Network:
             x = np.asarray(x, dtype=float)
         return x
 
+    def _dtype(self, dtype) -> np.dtype:
+        if str(np.dtype(dtype) if dtype is not None else "") not in self.DTYPES:
+            raise RunError("GR200", f"dtype {dtype!r} is not supported",
+                           fix="use dtype='float64' (the default; exact gradient checks) or 'float32'")
+        return np.dtype(dtype)
+
     # -- running -----------------------------------------------------------------
-    def run(self, params, x) -> Trace:
-        """Simulate: x (T, B, I) -> Trace with ``y`` (T, B, O) and every node's values."""
+    def run(self, params, x, dtype=None) -> Trace:
+        """Simulate: x (T, B, I) -> Trace with ``y`` (T, B, O) and every node's values.
+
+        ``dtype`` (default: the network's, float64) is the precision of the
+        computation; parameters and gradients stay float64.
+        """
+        dtype = self.dtype if dtype is None else self._dtype(dtype)
         self._check_params(params)
         if not isbox(params) and any(isbox(v) for v in params.values()):
             params = ag_dict(params)   # one boxed dict, so assemble is one tape node
         arrays = assemble(params, self.assembler)
-        run = run_fused if self.engine == "fused" else unroll
-        return Trace(self.plan, run(self.plan, arrays, self._inputs(x)))
+        x = self._inputs(x)
+        if self.engine == "fused":
+            return Trace(self.plan, run_fused(self.plan, arrays, x, dtype))
+        if dtype != np.float64:
+            arrays, x = [a.astype(dtype) for a in arrays], x.astype(dtype)
+        return Trace(self.plan, unroll(self.plan, arrays, x))
 
     def loss(self, params, x, target, kind: str = "mse", mask=None):
         """Scalar loss of the outputs against ``target`` (T, B, O); see runtime/losses.py."""
