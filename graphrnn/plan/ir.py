@@ -19,7 +19,7 @@ as readable text (``graphrnn show SPEC --plan``).  Vocabulary:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -71,14 +71,36 @@ class Target:
 
 
 @dataclass(frozen=True)
-class Projection:
-    """``source`` (read ``delay`` steps back) times fused array ``weight`` -> targets.
+class Run:
+    """Source columns [src, src+n) added to columns [dst, dst+n) of ``block``'s slot space.
 
-    A matmul projection computes ``source @ W``.  A gather projection (``index``
-    set, shape (K, C)) computes ``sum_k source[..., index[k]] * W[k]``: every
-    output column reads one source column per layer k, scaled, which is how
-    identity, diagonal, broadcast and scalar/vector fixed edges run without a
-    matrix product.
+    ``scale`` is the start of the run's n scales in the projection's fused
+    scale vector, or None for a plain copy (identity, broadcast).  A
+    ``broadcast`` run reads the single source column ``src`` into all n.
+    """
+
+    block: str
+    src: int
+    dst: int
+    n: int
+    scale: int | None
+    broadcast: bool = False
+
+    def __str__(self) -> str:
+        src = f"[{self.src}]" if self.broadcast else f"[{self.src}:{self.src + self.n}]"
+        scale = "" if self.scale is None else f"*s[{self.scale}:{self.scale + self.n}]"
+        return f"{self.block}[{self.dst}:{self.dst + self.n}] += src{src}{scale}"
+
+
+@dataclass(frozen=True)
+class Projection:
+    """``source`` (read ``delay`` steps back) into its targets' slot spaces.
+
+    A matmul projection (``runs is None``) computes ``source @ W`` once and
+    splits the columns among ``targets``.  An elementwise projection
+    (identity, diagonal, broadcast, scalar/vector fixed edges) is a list of
+    :class:`Run` slices, each merged from as many edges as are contiguous in
+    both source and destination; ``weight`` then indexes its scale vector.
     """
 
     source: str
@@ -87,23 +109,18 @@ class Projection:
     weight: int
     targets: tuple
     edges: tuple            # labels of the fused edges, for show and errors
-    index: object = field(default=None, compare=False)
-    views: tuple | None = field(default=None, compare=False)  # per layer: (all|slice|take, arg, plain)
+    runs: tuple | None = None
 
     def __str__(self) -> str:
         src = self.source + (f"@{self.delay}" if self.delay else "")
         if self.truncate:
             src = f"stop_gradient({src})"
         dst = ", ".join(t.block for t in self.targets)
-        if self.index is None:
-            op = "@"
-        else:
-            op = " + ".join(("" if plain else "scale*") + (kind if kind != "slice" else f"[{arg[0]}:{arg[1]}]")
-                            for kind, arg, plain in self.views)
-            op = f"gather({op})"
-        if self.index is not None:
-            return f"{src} {op} -> {dst}    # {len(self.edges)} edge(s), scales W{self.weight}"
-        return f"{src} {op} W{self.weight} -> {dst}    # {len(self.edges)} edge(s)"
+        if self.runs is None:
+            return f"{src} @ W{self.weight} -> {dst}    # {len(self.edges)} edge(s)"
+        shown = "; ".join(map(str, self.runs[:3])) + ("; ..." if len(self.runs) > 3 else "")
+        return (f"{src} elementwise -> {dst}: {shown}    # {len(self.edges)} edge(s) "
+                f"in {len(self.runs)} slice(s), scales W{self.weight}")
 
 
 @dataclass(frozen=True)
@@ -145,9 +162,8 @@ class Placement:
 
     ``how``: ``dense`` (a matrix into rows x cols), ``diagonal`` (a vector on
     the diagonal of rows x cols), ``scaled_identity`` (a scalar times the
-    identity), ``row`` / ``row_scalar`` (a vector / one number along the one
-    row ``rows`` of a gather's scales), ``vector`` (a vector into cols of a
-    1-D array), ``scalar`` (one number into cols).  ``param is None`` means ``value`` is a constant.
+    identity), ``vector`` (a vector into cols of a 1-D array), ``scalar``
+    (one number into cols).  ``param is None`` means ``value`` is a constant.
     """
 
     param: str | None

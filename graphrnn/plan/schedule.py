@@ -25,7 +25,7 @@ import numpy as np
 
 from ..graph.ir import Graph
 from ..ops import ACTIVATIONS, OPS
-from .ir import INPUT_BLOCK, natural_key, Block, Fused, Member, Placement, Plan, Projection, Stage, Target
+from .ir import INPUT_BLOCK, Block, Fused, Member, Placement, Plan, Projection, Run, Stage, Target, natural_key
 
 
 def stages_by_recurrence(graph: Graph) -> list[tuple[bool, list]]:
@@ -134,25 +134,25 @@ def is_elementwise(edge) -> bool:
         (edge.kind == "fixed" and np.ndim(edge.weights) < 2)
 
 
-def scale_placement(edge, layer: int, cols: tuple) -> Placement:
-    """Where an elementwise edge's per-unit scale lands in row ``layer`` of a gather's scales."""
-    rows, n = (layer, layer + 1), cols[1] - cols[0]
+def scale_placement(edge, cols: tuple) -> Placement | None:
+    """Where an elementwise edge's per-unit scales land in the scale vector; None when plain."""
+    n = cols[1] - cols[0]
     if edge.kind in ("identity", "broadcast"):
-        return Placement(None, "row", rows, cols, value=np.ones(n))
+        return None
     if edge.kind == "diagonal":
-        return Placement(edge.param, "row", rows, cols)
-    if edge.trainable:   # fixed edge that learns from its given start
-        return Placement(edge.param, "row_scalar" if np.ndim(edge.weights) == 0 else "row", rows, cols)
-    return Placement(None, "row", rows, cols, value=np.broadcast_to(np.asarray(edge.weights, float), (n,)))
+        return Placement(edge.param, "vector", (), cols)
+    if edge.trainable:   # a fixed edge that learns from its given start
+        return Placement(edge.param, "scalar" if np.ndim(edge.weights) == 0 else "vector", (), cols)
+    return Placement(None, "vector", (), cols, value=np.broadcast_to(np.asarray(edge.weights, float), (n,)))
 
 
 def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dict, fused: list):
-    """One Projection per (source block, delay, truncate, destination stage, mode).
+    """Projections per (source block, delay, truncate, destination stage, kind).
 
-    Dense and matrix edges become one matmul; elementwise edges (identity,
-    diagonal, broadcast, scalar/vector fixed) become one gather: each output
-    column reads one source column times a scale, in as many layers as the
-    largest number of such edges that meet in one column.
+    Dense and matrix edges from one source become one matmul whose columns
+    are split among the destination blocks; elementwise edges (identity,
+    diagonal, broadcast, scalar/vector fixed) become slices that add source
+    columns into destination columns, adjacent edges merged into one slice.
     """
     factor_index = {}   # a product's k-th incoming edge fills its k-th slot
     for name, node in graph.nodes.items():
@@ -162,69 +162,61 @@ def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dic
     groups: dict[tuple, list] = defaultdict(list)
     for edge in graph.edges:
         src_block, dst_block = node_block[edge.src][0], node_block[edge.dst][0]
-        # a matmul serves every destination at once; a gather is cheapest per destination
-        gather = dst_block if is_elementwise(edge) else ""
-        groups[(src_block, edge.delay, edge.truncate, stage_of[dst_block], gather)].append(edge)
+        groups[(src_block, edge.delay, edge.truncate, stage_of[dst_block], is_elementwise(edge))].append(edge)
     projections = []
-    for (src_block, delay, truncate, dst_stage, gather), edges in sorted(groups.items()):
+    for (src_block, delay, truncate, dst_stage, elementwise), edges in sorted(groups.items()):
         target_names = sorted({node_block[e.dst][0] for e in edges}, key=lambda b: int(b[1:]))
-        targets, offset = [], 0
-        for name in target_names:
-            targets.append(Target(name, offset, offset + blocks[name].slot_width))
-            offset += blocks[name].slot_width
-        start_of = {t.block: t.start for t in targets}
-        windows = []
+        windows = []   # (edge, source columns, destination block, slot columns)
         for edge in edges:
             src_member = node_block[edge.src][1]
             dst_name, dst_member = node_block[edge.dst]
-            base = start_of[dst_name] + factor_index[id(edge)] * blocks[dst_name].width
-            windows.append((edge, (src_member.start, src_member.stop),
+            base = factor_index[id(edge)] * blocks[dst_name].width
+            windows.append((edge, (src_member.start, src_member.stop), dst_name,
                             (base + dst_member.start, base + dst_member.stop)))
         src_width = blocks[src_block].width if src_block in blocks else sum(graph.inputs.values())
         label = f"{src_block}{'@' + str(delay) if delay else ''}->{','.join(target_names)}"
-        index = views = None
-        if gather:
-            index, placements, views = gather_layers(windows, offset, src_width)
-            fused.append(Fused(label, index.shape, tuple(placements)))
+        labels = tuple(e.label for e in edges)
+        if elementwise:
+            runs, placements, width = elementwise_runs(windows)
+            fused.append(Fused(label, (width,), tuple(placements)))
+            targets = tuple(Target(name, 0, blocks[name].slot_width) for name in target_names)
+            projection = Projection(src_block, delay, truncate, len(fused) - 1, targets, labels, runs)
         else:
-            fused.append(Fused(label, (src_width, offset),
-                               tuple(edge_placement(e, rows, cols) for e, rows, cols in windows)))
-        projections.append((dst_stage, Projection(src_block, delay, truncate, len(fused) - 1,
-                                                  tuple(targets), tuple(e.label for e in edges),
-                                                  index, views)))
+            targets, offset = [], 0
+            for name in target_names:
+                targets.append(Target(name, offset, offset + blocks[name].slot_width))
+                offset += blocks[name].slot_width
+            start_of = {t.block: t.start for t in targets}
+            fused.append(Fused(label, (src_width, offset), tuple(
+                edge_placement(e, rows, (start_of[b] + c0, start_of[b] + c1)) for e, rows, b, (c0, c1) in windows)))
+            projection = Projection(src_block, delay, truncate, len(fused) - 1, tuple(targets), labels)
+        projections.append((dst_stage, projection))
     return projections
 
 
-def gather_layers(windows, width: int, src_width: int):
-    """(index (K, width), scale placements, views) for elementwise edges.
-
-    Unfed columns read column 0 scaled by 0.  A layer whose columns are all
-    fed by identity or broadcast edges needs no multiply (``plain``); a layer
-    whose index is a contiguous range is a slice, or the whole source.
-    """
-    index, used, placements, plain = [], [], [], []
-    for edge, (s0, s1), (c0, c1) in windows:
+def elementwise_runs(windows):
+    """(runs, scale placements, scale vector length); runs contiguous in source,
+    destination and scales are merged, so N unit-level identity edges can be one slice."""
+    runs, placements, width = [], [], 0
+    pieces = sorted(windows, key=lambda w: (int(w[2][1:]), w[3][0], w[1][0]))
+    for edge, (s0, s1), block, (c0, c1) in pieces:
         n = c1 - c0
-        sources = np.full(n, s0) if edge.kind == "broadcast" else np.arange(s0, s0 + n)
-        layer = next((k for k, taken in enumerate(used) if not taken[c0:c1].any()), None)
-        if layer is None:
-            index.append(np.zeros(width, dtype=int))
-            used.append(np.zeros(width, dtype=bool))
-            plain.append(True)
-            layer = len(index) - 1
-        index[layer][c0:c1] = sources
-        used[layer][c0:c1] = True
-        plain[layer] = plain[layer] and edge.kind in ("identity", "broadcast")
-        placements.append(scale_placement(edge, layer, (c0, c1)))
-    views = []
-    for row, fed, unit in zip(index, used, plain):
-        start = int(row[0])
-        if np.array_equal(row, np.arange(start, start + width)):
-            view = ("all", None) if start == 0 and width == src_width else ("slice", (start, start + width))
+        placement = scale_placement(edge, (width, width + n))
+        scale = None
+        if placement is not None:
+            placements.append(placement)
+            scale, width = width, width + n
+        broadcast = edge.kind == "broadcast" and n > 1
+        run = Run(block, s0, c0, n, scale, broadcast)
+        last = runs[-1] if runs else None
+        if (last and not broadcast and not last.broadcast and last.block == block
+                and last.src + last.n == s0 and last.dst + last.n == c0
+                and (last.scale is None) == (scale is None)
+                and (scale is None or last.scale + last.n == scale)):
+            runs[-1] = Run(block, last.src, last.dst, last.n + n, last.scale, False)
         else:
-            view = ("take", row)
-        views.append(view + (bool(unit and fed.all()),))
-    return np.stack(index), placements, tuple(views)
+            runs.append(run)
+    return tuple(runs), placements, width
 
 
 def build_plan(graph: Graph) -> Plan:

@@ -79,12 +79,7 @@ def _entries(p, shape):
             rows, cols = np.meshgrid(np.arange(r0, r1), np.arange(c0, c1), indexing="ij")
             tgt = (rows * ncols + cols).reshape(-1)
             return tgt, np.arange(tgt.size), None if p.value is None else np.reshape(p.value, -1)
-        n = c1 - c0
-        if p.how in ("row", "row_scalar"):
-            tgt = r0 * ncols + np.arange(c0, c1)
-            local = np.zeros(n, int) if p.how == "row_scalar" else np.arange(n)
-            return tgt, local, None if p.value is None else np.broadcast_to(p.value, (n,))
-        # diagonal or scaled identity
+        n = c1 - c0   # diagonal or scaled identity
         tgt = (np.arange(r0, r0 + n) * ncols + np.arange(c0, c1))
         local = np.zeros(n, int) if p.how == "scaled_identity" else np.arange(n)
         value = None if p.value is None else np.broadcast_to(p.value, (n,))

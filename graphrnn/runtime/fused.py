@@ -64,54 +64,43 @@ def finish_vjp(block: Block, value, factors, g_value, g_arrays):
     return np.concatenate(OPS[block.op].combine_vjp(factors, g_pre), axis=-1)
 
 
-def project(p: Projection, src, arrays):
-    """src (..., S) -> (..., C): a matmul, or a gather of scaled source columns."""
+def contribute(slots: dict, p: Projection, src, arrays) -> None:
+    """Add projection ``p`` of ``src`` (..., S) into the slot buffers, in place."""
     weight = arrays[p.weight]
-    if p.index is None:
-        return src @ weight
-    out = None
-    for k, (kind, arg, plain) in enumerate(p.views):
-        part = src if kind == "all" else src[..., arg[0]:arg[1]] if kind == "slice" else src[..., arg]
-        if not plain:
-            part = part * weight[k]
-        out = part if out is None else out + part
-    return out
+    if p.runs is None:
+        out = src @ weight
+        for t in p.targets:
+            slots[t.block] += out if len(p.targets) == 1 else out[..., t.start:t.stop]
+        return
+    for run in p.runs:
+        piece = src[..., run.src:run.src + 1] if run.broadcast else src[..., run.src:run.src + run.n]
+        if run.scale is not None:
+            piece = piece * weight[run.scale:run.scale + run.n]
+        slots[run.block][..., run.dst:run.dst + run.n] += piece
 
 
-def project_vjp(p: Projection, src, g_out, arrays, g_arrays, want_input: bool):
-    """Accumulate the weight gradient; return the gradient of src (or None)."""
+def contribute_vjp(p: Projection, src, g_slots: dict, arrays, g_arrays, g_src) -> None:
+    """Accumulate the gradients of ``p``'s weights and, unless ``g_src`` is None, of its source."""
     weight = arrays[p.weight]
-    width = src.shape[-1]
-    if p.index is None:
-        g_arrays[p.weight] += src.reshape(-1, width).T @ g_out.reshape(-1, g_out.shape[-1])
-        return g_out @ weight.T if want_input else None
-    g_src = np.zeros_like(src) if want_input else None
-    for k, (kind, arg, plain) in enumerate(p.views):
-        part = src if kind == "all" else src[..., arg[0]:arg[1]] if kind == "slice" else src[..., arg]
-        g_part = g_out
-        if not plain:
-            g_arrays[p.weight][k] += (part * g_out).reshape(-1, g_out.shape[-1]).sum(axis=0)
-            g_part = g_out * weight[k]
-        if want_input:
-            if kind == "all":
-                g_src += g_part
-            elif kind == "slice":
-                g_src[..., arg[0]:arg[1]] += g_part
-            else:
-                np.add.at(np.moveaxis(g_src, -1, 0), arg, np.moveaxis(g_part, -1, 0))
-    return g_src
-
-
-def scatter(acc: dict, p: Projection, out) -> None:
-    for t in p.targets:
-        part = out if len(p.targets) == 1 else out[..., t.start:t.stop]
-        acc[t.block] = part if t.block not in acc else acc[t.block] + part
-
-
-def gather_targets(p: Projection, g_slots: dict, like):
-    """The gradient of a projection's output from its targets' slot gradients."""
-    parts = [g_slots[t.block] for t in p.targets]
-    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+    if p.runs is None:
+        parts = [g_slots[t.block] for t in p.targets]
+        g_out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+        g_arrays[p.weight] += src.reshape(-1, src.shape[-1]).T @ g_out.reshape(-1, g_out.shape[-1])
+        if g_src is not None:
+            g_src += g_out @ weight.T
+        return
+    for run in p.runs:
+        g_piece = g_slots[run.block][..., run.dst:run.dst + run.n]
+        if run.scale is not None:
+            piece = src[..., run.src:run.src + 1] if run.broadcast else src[..., run.src:run.src + run.n]
+            g_arrays[p.weight][run.scale:run.scale + run.n] += (piece * g_piece).reshape(-1, run.n).sum(axis=0)
+            g_piece = g_piece * weight[run.scale:run.scale + run.n]
+        if g_src is None:
+            continue
+        if run.broadcast:
+            g_src[..., run.src:run.src + 1] += g_piece.sum(axis=-1, keepdims=True)
+        else:
+            g_src[..., run.src:run.src + run.n] += g_piece
 
 
 def shift(seq, delay, initial):
@@ -126,9 +115,10 @@ def shift(seq, delay, initial):
 # -- forward and backward over the plan ---------------------------------------------
 
 def forward(plan: Plan, arrays, x):
-    """(values: block -> (T, B, W), tape) in numpy."""
+    """(values: block -> (T, B, W), tape: product block -> its factors) in numpy."""
     T, B = x.shape[:2]
     values, tape = {INPUT_BLOCK: x}, {}
+    dtype = x.dtype
 
     def initial(name):
         return None if name == INPUT_BLOCK else arrays[plan.blocks[name].initial]
@@ -136,30 +126,33 @@ def forward(plan: Plan, arrays, x):
     for stage in plan.stages:
         hoisted = {}
         for p in stage.hoisted:
+            for t in p.targets:
+                if t.block not in hoisted:
+                    hoisted[t.block] = np.zeros((T, B, plan.blocks[t.block].slot_width), dtype)
             src = values[p.source]
-            scatter(hoisted, p, project(p, shift(src, p.delay, initial(p.source)) if p.delay else src, arrays))
+            contribute(hoisted, p, shift(src, p.delay, initial(p.source)) if p.delay else src, arrays)
         if not stage.loop:
             for block in stage.blocks():
                 values[block.name], tape[block.name] = finish(block, hoisted.get(block.name), arrays, (T, B))
             continue
         blocks = stage.blocks()
-        out = {b.name: np.empty((T, B, b.width), dtype=x.dtype) for b in blocks}
+        out = {b.name: np.empty((T, B, b.width), dtype) for b in blocks}
         kept = {b.name: [] for b in blocks if b.factors > 1}
         start = {b.name: np.broadcast_to(initial(b.name), (B, b.width)) for b in blocks}
         after = dict(stage.instant)
         for t in range(T):
-            acc = {name: seq[t] for name, seq in hoisted.items()}
+            slots = {b.name: (hoisted[b.name][t] if b.name in hoisted else np.zeros((B, b.slot_width), dtype))
+                     for b in blocks}   # hoisted[...][t] is ours to add into: it is not read again
             for p in stage.delayed:
-                src = out[p.source][t - p.delay] if t >= p.delay else start[p.source]
-                scatter(acc, p, project(p, src, arrays))
+                contribute(slots, p, out[p.source][t - p.delay] if t >= p.delay else start[p.source], arrays)
             for level in stage.levels:
                 for block in level:
-                    value, factors = finish(block, acc.get(block.name), arrays, (B,))
+                    value, factors = finish(block, slots[block.name], arrays, (B,))
                     out[block.name][t] = value
                     if factors is not None:
                         kept[block.name].append(factors)
                     for p in after.get(block.name, ()):
-                        scatter(acc, p, project(p, value, arrays))
+                        contribute(slots, p, out[block.name][t], arrays)
         values.update(out)
         tape.update(kept)
     return values, tape
@@ -182,10 +175,10 @@ def backward(plan: Plan, arrays, x, values, tape, g_values: dict):
             g_slots = {b.name: finish_vjp(b, values[b.name], tape[b.name], G[b.name], g_arrays)
                        for b in stage.blocks()}
         for p in stage.hoisted:
-            g_out = gather_targets(p, {t.block: g_slots[t.block] for t in p.targets}, None)
             src = values[p.source]
             src_in = shift(src, p.delay, initial(p.source)) if p.delay else src
-            g_src = project_vjp(p, src_in, g_out, arrays, g_arrays, not p.truncate)
+            g_src = None if p.truncate else np.zeros_like(src_in)
+            contribute_vjp(p, src_in, g_slots, arrays, g_arrays, g_src)
             if g_src is None:
                 continue
             d = min(p.delay, T)
@@ -198,7 +191,7 @@ def backward(plan: Plan, arrays, x, values, tape, g_values: dict):
 def _loop_backward(stage, arrays, values, tape, G, g_arrays, B):
     blocks = stage.blocks()
     T = len(values[blocks[0].name])
-    g_slots = {b.name: np.zeros((T, B, b.slot_width), dtype=values[b.name].dtype) for b in blocks}
+    g_slots = {b.name: np.empty((T, B, b.slot_width), dtype=values[b.name].dtype) for b in blocks}
     g_start = {b.name: np.zeros((B, b.width), dtype=values[b.name].dtype) for b in blocks}
     start = {b.name: np.broadcast_to(arrays[b.initial], (B, b.width)) for b in blocks}
     after = dict(stage.instant)
@@ -209,23 +202,15 @@ def _loop_backward(stage, arrays, values, tape, G, g_arrays, B):
             name = block.name
             value = values[name][t]
             for p in after.get(name, ()):
-                g_out = gather_targets(p, here, None)
-                g_src = project_vjp(p, value, g_out, arrays, g_arrays, not p.truncate)
-                if g_src is not None:
-                    G[name][t] += g_src
+                contribute_vjp(p, value, here, arrays, g_arrays, None if p.truncate else G[name][t])
             factors = tape[name][t] if block.factors > 1 else None
             here[name] = g_slots[name][t] = finish_vjp(block, value, factors, G[name][t], g_arrays)
         for p in stage.delayed:
-            g_out = gather_targets(p, here, None)
             if t >= p.delay:
-                src = values[p.source][t - p.delay]
-                g_src = project_vjp(p, src, g_out, arrays, g_arrays, not p.truncate)
-                if g_src is not None:
-                    G[p.source][t - p.delay] += g_src
+                src, g_src = values[p.source][t - p.delay], G[p.source][t - p.delay]
             else:
-                g_src = project_vjp(p, start[p.source], g_out, arrays, g_arrays, not p.truncate)
-                if g_src is not None:
-                    g_start[p.source] += g_src
+                src, g_src = start[p.source], g_start[p.source]
+            contribute_vjp(p, src, here, arrays, g_arrays, None if p.truncate else g_src)
     for block in blocks:
         g_arrays[block.initial] += g_start[block.name].sum(axis=0)
     return g_slots

@@ -30,31 +30,39 @@ def finish(block: Block, slots, arrays, lead: tuple):
     return ACTIVATIONS[block.activation].fn(pre)
 
 
-def project(p: Projection, src, arrays):
-    """``src`` (..., S) through projection ``p`` -> (..., C)."""
+def contribute(acc: dict, p: Projection, src, arrays) -> None:
+    """Add projection ``p`` of ``src`` (..., S) into the slot accumulators ``acc``."""
     weight = arrays[p.weight]
-    if p.index is None:
+    if p.runs is None:
         if src.ndim == 2:
-            return anp.dot(src, weight)
-        lead = src.shape[:-1]
-        flat = anp.dot(anp.reshape(src, (-1, src.shape[-1])), weight)
-        return anp.reshape(flat, lead + (flat.shape[-1],))
-    out = None
-    for k, (kind, arg, plain) in enumerate(p.views):
-        part = src if kind == "all" else src[..., arg[0]:arg[1]] if kind == "slice" else src[..., arg]
-        if not plain:
-            part = part * weight[k]
-        out = part if out is None else out + part
-    return out
-
-
-def _accumulate(acc: dict, projection: Projection, out) -> None:
-    if len(projection.targets) == 1:
-        parts = [(projection.targets[0].block, out)]
+            out = anp.dot(src, weight)
+        else:
+            flat = anp.dot(anp.reshape(src, (-1, src.shape[-1])), weight)
+            out = anp.reshape(flat, src.shape[:-1] + (flat.shape[-1],))
+        parts = [(t.block, out if len(p.targets) == 1 else out[..., t.start:t.stop]) for t in p.targets]
     else:
-        parts = [(t.block, out[..., t.start:t.stop]) for t in projection.targets]
+        widths = {t.block: t.stop - t.start for t in p.targets}
+        parts = []
+        for run in p.runs:
+            if run.broadcast:
+                piece = src[..., run.src:run.src + 1] * anp.ones(run.n)
+            else:
+                piece = src[..., run.src:run.src + run.n]
+            if run.scale is not None:
+                piece = piece * weight[run.scale:run.scale + run.n]
+            parts.append((run.block, _pad(piece, run.dst, widths[run.block])))
     for block, part in parts:
         acc[block] = part if block not in acc else acc[block] + part
+
+
+def _pad(piece, start: int, width: int):
+    """piece (..., n) placed at columns [start, start+n) of zeros (..., width)."""
+    n, lead = piece.shape[-1], piece.shape[:-1]
+    if start == 0 and n == width:
+        return piece
+    parts = ([anp.zeros(lead + (start,))] if start else []) + [piece] + \
+        ([anp.zeros(lead + (width - start - n,))] if width > start + n else [])
+    return anp.concatenate(parts, axis=-1)
 
 
 def _shift(seq, delay: int, initial):
@@ -87,7 +95,7 @@ def unroll(plan: Plan, arrays, x) -> dict:
                 src, init = getval(src), (None if init is None else getval(init))
             if p.delay:
                 src = _shift(src, p.delay, init)
-            _accumulate(hoisted, p, project(p, src, arrays))
+            contribute(hoisted, p, src, arrays)
         if not stage.loop:
             for block in stage.blocks():
                 values[block.name] = finish(block, hoisted.get(block.name), arrays, (T, B))
@@ -105,11 +113,11 @@ def _loop(stage, hoisted, arrays, initial, T, B) -> dict:
         acc = {name: seq[t] for name, seq in hoisted.items()}
         for p in stage.delayed:
             src = history[p.source][t - p.delay] if t >= p.delay else start[p.source]
-            _accumulate(acc, p, project(p, getval(src) if p.truncate else src, arrays))
+            contribute(acc, p, getval(src) if p.truncate else src, arrays)
         for level in stage.levels:
             for block in level:
                 value = finish(block, acc.get(block.name), arrays, (B,))
                 history[block.name].append(value)
                 for p in after.get(block.name, ()):
-                    _accumulate(acc, p, project(p, getval(value) if p.truncate else value, arrays))
+                    contribute(acc, p, getval(value) if p.truncate else value, arrays)
     return {name: anp.stack(rows) for name, rows in history.items()}
