@@ -149,7 +149,7 @@ class Expander:
         outputs = {}
         for name, size in data["outputs"].items():
             loc = data["outputs"].key_loc(name)
-            targets = self.resolve(name, scope, loc, as_source=True)
+            targets = [n for n, _ in self.resolve(name, scope, loc, as_source=True)]
             if len(targets) != 1:
                 raise GraphError("GR105", f"output `{name}` names {len(targets)} nodes; it must name one",
                                  loc=loc, fix="name a single node, e.g. `block1.out`")
@@ -255,15 +255,16 @@ class Expander:
 
     # -- references and edges -------------------------------------------------
     def resolve(self, ref: str, scope: Scope, loc: Location, *, as_source) -> list:
-        """Qualified node names that ``ref`` denotes in ``scope``.
+        """(qualified node, input port) pairs that ``ref`` denotes in ``scope``.
 
         A bare instance name means its ``out`` port as a source and its ``in``
         port as a destination; ``inst.x`` is a port of the instance or, failing
-        that, a member of it.
+        that, a member of it; ``node.port`` is an input port of a node kind
+        that has ports.
         """
         head, _, rest = ref.partition(".")
         if head in scope.nodes and not rest:
-            return [scope.nodes[head]]
+            return [(scope.nodes[head], "")]
         if head in scope.instances:
             instance = scope.instances[head]
             if not rest:
@@ -285,23 +286,37 @@ class Expander:
                              fix=f"its ports are: {', '.join(instance.ports)}")
         known = list(scope.nodes) + list(scope.instances)
         if head in scope.nodes:
-            op = self.nodes[scope.nodes[head]].op
-            raise GraphError("GR105", f"node `{head}` has no port `{rest}`", loc=loc,
-                             fix=f"write `{head}`; `{op}` nodes have no ports")
+            node = self.nodes[scope.nodes[head]]
+            ports = () if node.is_input else OPS[node.op].ports
+            if rest in ports:
+                return [(node.name, rest)]
+            raise GraphError("GR105", f"node `{head}` has no port `{rest}`{did_you_mean(rest, ports)}", loc=loc,
+                             fix=f"its ports are: {', '.join(ports)}" if ports else
+                             f"write `{head}`; `{node.op}` nodes have no ports")
         raise GraphError("GR105", f"unknown node `{ref}`{did_you_mean(head, known)}", loc=loc,
                          fix=f"declare it under `nodes:` or use one of: {', '.join(known)}")
 
     def endpoints(self, data, key, scope, *, as_source):
+        """[(node, port, loc)] for the ``from`` or ``to`` of an edge."""
         raw = data[key]
         refs = raw if isinstance(raw, list) else [raw]
         locs = raw.item_locs if isinstance(raw, MarkedList) else [data.value_loc(key)]
         out = []
         for ref, loc in zip(refs, locs):
-            for name in self.resolve(ref, scope, loc, as_source=as_source):
-                if not as_source and self.nodes[name].is_input:
+            for name, port in self.resolve(ref, scope, loc, as_source=as_source):
+                node = self.nodes[name]
+                if as_source and port:
+                    raise GraphError("GR105", f"`{ref}` is an input port of `{name}`; edges leave a node "
+                                     "from its value", loc=loc, fix=f"write `from: {ref.rsplit('.', 1)[0]}`")
+                if not as_source and node.is_input:
                     raise GraphError("GR105", f"`{ref}` is an input; inputs cannot receive edges",
                                      loc=loc, fix="send the edge to a node instead")
-                out.append((name, loc))
+                if not as_source and not port and OPS[node.op].ports:
+                    ports = OPS[node.op].ports
+                    raise GraphError("GR105", f"`{node.op}` node `{name}` has ports; say which one this "
+                                     "edge feeds", loc=loc,
+                                     fix=f"write `to: {ref}.<port>` with one of: {', '.join(ports)}")
+                out.append((name, port, loc))
         return out
 
     def edge(self, data: MarkedDict, scope: Scope) -> None:
@@ -317,19 +332,19 @@ class Expander:
         density = self.value(data, "density", scope)
         share = self.value(data, "share", scope)
         self.edge_options_agree(data, kind, learnable, trainable, weights, mask, density, share)
-        for src, src_loc in self.endpoints(data, "from", scope, as_source=True):
-            for dst, dst_loc in self.endpoints(data, "to", scope, as_source=False):
+        for src, _, src_loc in self.endpoints(data, "from", scope, as_source=True):
+            for dst, port, dst_loc in self.endpoints(data, "to", scope, as_source=False):
                 has_param = learnable or (kind == "fixed" and trainable)
                 param = None
                 if has_param:
-                    param = scope.prefix + share if share else edge_label(src, dst, delay)
+                    param = scope.prefix + share if share else edge_label(src, dst, delay, port)
                 edge_mask = mask
                 if density is not None:
                     edge_mask = density_mask(param, self.nodes[src].size, self.nodes[dst].size, density)
                 self.edges.append(Edge(
                     src, dst, kind, delay, truncate, trainable,
                     init if learnable else None, to_tuple(weights), to_tuple(edge_mask), param,
-                    loc=data.loc))
+                    loc=data.loc, port=port))
 
     @staticmethod
     def edge_options_agree(data, kind, learnable, trainable, weights, mask, density, share):

@@ -74,14 +74,15 @@ class Edge:
     mask: tuple | None = None
     param: str | None = None
     loc: Location = field(default=Location("<graph>"), compare=False)
+    port: str = ""          # the destination's input port, for kinds that have ports
 
     @property
     def label(self) -> str:
-        """The edge's default parameter name: ``src->dst`` plus ``@delay``."""
-        return edge_label(self.src, self.dst, self.delay)
+        """The edge's default parameter name: ``src->dst`` plus ``.port`` and ``@delay``."""
+        return edge_label(self.src, self.dst, self.delay, self.port)
 
     def __str__(self) -> str:
-        bits = [f"{self.src} -> {self.dst}", self.kind]
+        bits = [f"{self.src} -> {self.dst}" + (f".{self.port}" if self.port else ""), self.kind]
         if self.delay:
             bits.append(f"delay {self.delay}")
         if self.truncate:
@@ -91,8 +92,8 @@ class Edge:
         return "  ".join(bits)
 
 
-def edge_label(src: str, dst: str, delay: int) -> str:
-    return f"{src}->{dst}" + (f"@{delay}" if delay else "")
+def edge_label(src: str, dst: str, delay: int, port: str = "") -> str:
+    return f"{src}->{dst}" + (f".{port}" if port else "") + (f"@{delay}" if delay else "")
 
 
 @dataclass(frozen=True)

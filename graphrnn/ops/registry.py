@@ -15,8 +15,11 @@ class OpKind:
     """How a node turns its incoming edge contributions into a value.
 
     Each incoming edge delivers a contribution of shape (..., size).  When
-    ``factor_per_edge`` is false every contribution is added into one slot;
-    when true each edge fills its own slot (a factor of a product).
+    ``ports`` names the kind's inputs, edges address one (``to: node.port``)
+    and every port is one slot, the sum of the edges into it, in ``ports``
+    order.  Otherwise, when ``factor_per_edge`` is false every contribution
+    is added into one slot, and when true each edge fills its own slot (a
+    factor of a product).
     ``combine(slots)`` maps the list of slots, each (..., size), to the
     pre-activation (..., size); the bias, if any, is added after it.
     ``combine_vjp(slots, g)`` is its vector-Jacobian product for the fused
@@ -33,6 +36,7 @@ class OpKind:
     allows_bias: bool
     needs_inputs: bool
     combine_vjp: Callable | None = None
+    ports: tuple = ()
 
 
 @dataclass(frozen=True)

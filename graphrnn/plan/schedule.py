@@ -67,7 +67,11 @@ def instant_levels(graph: Graph, nodes: list) -> dict:
 
 
 def factor_count(graph: Graph, node: str) -> int:
-    return len(graph.incoming(node)) if OPS[graph.nodes[node].op].factor_per_edge else 1
+    """Slots per unit: one per port, one per edge (products), or one."""
+    kind = OPS[graph.nodes[node].op]
+    if kind.ports:
+        return len(kind.ports)
+    return len(graph.incoming(node)) if kind.factor_per_edge else 1
 
 
 def group_into_blocks(graph: Graph, nodes: list, levels: dict, counter, fused: list) -> list[list[Block]]:
@@ -154,11 +158,14 @@ def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dic
     diagonal, broadcast, scalar/vector fixed) become slices that add source
     columns into destination columns, adjacent edges merged into one slice.
     """
-    factor_index = {}   # a product's k-th incoming edge fills its k-th slot
+    factor_index = {}   # the slot an edge fills: its port's, or a product's k-th for its k-th edge
     for name, node in graph.nodes.items():
-        per_edge = not node.is_input and OPS[node.op].factor_per_edge
+        kind = None if node.is_input else OPS[node.op]
         for k, edge in enumerate(graph.incoming(name)):
-            factor_index[id(edge)] = k if per_edge else 0
+            if kind is not None and kind.ports:
+                factor_index[id(edge)] = kind.ports.index(edge.port)
+            else:
+                factor_index[id(edge)] = k if kind is not None and kind.factor_per_edge else 0
     groups: dict[tuple, list] = defaultdict(list)
     for edge in graph.edges:
         src_block, dst_block = node_block[edge.src][0], node_block[edge.dst][0]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph.ir import Graph
-from ..ops import ACTIVATIONS
+from ..ops import ACTIVATIONS, OPS
 
 __all__ = ["reference_run", "instant_order"]
 
@@ -121,11 +121,19 @@ def reference_run(graph: Graph, params, x) -> dict[str, np.ndarray]:
                 history[name].append(x[t, :, lo:hi].copy())
                 continue
             contributions = []
+            kind = OPS[node.op]
+            by_port = {port: np.zeros((B, node.size)) for port in kind.ports}
             for edge in incoming[name]:
                 back = t - edge.delay
                 src = history[edge.src][back] if back >= 0 else _initial_value(graph, params, edge.src, B)
                 contributions.append(_contribution(graph, params, edge, src))
-            if node.op == "sum":
+                if kind.ports:
+                    by_port[edge.port] = by_port[edge.port] + contributions[-1]
+            if kind.ports:   # a registered kind with ports: its own combine, one slot per port
+                pre = kind.combine([by_port[port] for port in kind.ports])
+                if node.bias:
+                    pre = pre + np.asarray(params[f"{name}.bias"], dtype=float)
+            elif node.op == "sum":
                 pre = np.zeros((B, node.size))
                 for c in contributions:
                     pre = pre + c
