@@ -87,7 +87,9 @@ def compile_spec(spec: Spec, engine: str = "fused", dtype="float64") -> Network:
     parameters and gradients stay float64.
     """
     graph = check_graph(expand(spec, ModuleLoader()))
-    return Network(graph, build_plan(graph), engine, dtype)
+    net = Network(graph, build_plan(graph), engine, dtype)
+    net.spec = spec
+    return net
 
 
 def load(source: str | os.PathLike, engine: str = "fused", dtype="float64") -> Network:

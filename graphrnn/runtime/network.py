@@ -26,8 +26,11 @@ class Network:
 
     ``graph`` is the expanded networkx MultiDiGraph; ``ir`` the primitive
     Graph record it was built from; ``plan`` the vectorised schedule;
-    ``params`` the table of parameter specs (name -> ParamSpec).
+    ``params`` the table of parameter specs (name -> ParamSpec); ``spec``
+    the Spec it was compiled from (None when built from a Graph directly).
     """
+
+    spec = None
 
     ENGINES = ("fused", "autograd")
 
