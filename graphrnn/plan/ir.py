@@ -197,6 +197,7 @@ class Plan:
     fused: tuple            # (Fused, ...), indexed by projections and blocks
     node_block: dict        # node name -> (block name, Member)
     outputs: dict           # output name -> node name
+    lookback: dict = None   # block (or "input") -> the largest delay anything reads it with
 
     def __str__(self) -> str:
         lines = ["fused arrays:"]

@@ -262,5 +262,9 @@ def build_plan(graph: Graph) -> Plan:
                 instant[p.source].append(p)
         stages.append(Stage(index, loop, tuple(tuple(level) for level in stage_levels[index]),
                             hoisted, delayed, tuple((b, tuple(ps)) for b, ps in sorted(instant.items()))))
+    lookback: dict = {}
+    for _, p in projections:
+        if p.delay:
+            lookback[p.source] = max(lookback.get(p.source, 0), p.delay)
     return Plan(tuple(inputs), start, blocks, tuple(stages), tuple(fused), node_block,
-                dict(graph.outputs))
+                dict(graph.outputs), dict(sorted(lookback.items())))

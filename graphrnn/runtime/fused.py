@@ -19,6 +19,7 @@ from autograd.tracer import getval
 from ..errors import PlanError
 from ..ops import ACTIVATIONS, OPS
 from ..plan.ir import INPUT_BLOCK, Block, Plan, Projection
+from .state import start_rows
 
 
 def check_rules(graph) -> None:
@@ -103,25 +104,25 @@ def contribute_vjp(p: Projection, src, g_slots: dict, arrays, g_arrays, g_src) -
             g_src[..., run.src:run.src + run.n] += g_piece
 
 
-def shift(seq, delay, initial):
-    """seq (T, B, W) read ``delay`` back; before the start, ``initial`` (W,) (None: zeros)."""
+def shift(seq, delay, before):
+    """seq (T, B, W) read ``delay`` back; before the start, rows of ``before`` (D, B, W)."""
     out = np.empty_like(seq)
-    head = min(delay, len(seq))
-    out[:head] = 0.0 if initial is None else initial
+    head, depth = min(delay, len(seq)), len(before)
+    out[:head] = before[depth - delay:depth - delay + head]
     out[head:] = seq[:len(seq) - head]
     return out
 
 
 # -- forward and backward over the plan ---------------------------------------------
 
-def forward(plan: Plan, arrays, x):
+def forward(plan: Plan, arrays, x, state=None):
     """(values: block -> (T, B, W), tape: product block -> its factors) in numpy."""
     T, B = x.shape[:2]
     values, tape = {INPUT_BLOCK: x}, {}
     dtype = x.dtype
-
-    def initial(name):
-        return None if name == INPUT_BLOCK else arrays[plan.blocks[name].initial]
+    before = {name: start_rows(plan, arrays, state, name, B,
+                               x.shape[2] if name == INPUT_BLOCK else plan.blocks[name].width, dtype)
+              for name in plan.lookback}
 
     for stage in plan.stages:
         hoisted = {}
@@ -130,7 +131,7 @@ def forward(plan: Plan, arrays, x):
                 if t.block not in hoisted:
                     hoisted[t.block] = np.zeros((T, B, plan.blocks[t.block].slot_width), dtype)
             src = values[p.source]
-            contribute(hoisted, p, shift(src, p.delay, initial(p.source)) if p.delay else src, arrays)
+            contribute(hoisted, p, shift(src, p.delay, before[p.source]) if p.delay else src, arrays)
         if not stage.loop:
             for block in stage.blocks():
                 values[block.name], tape[block.name] = finish(block, hoisted.get(block.name), arrays, (T, B))
@@ -138,13 +139,13 @@ def forward(plan: Plan, arrays, x):
         blocks = stage.blocks()
         out = {b.name: np.empty((T, B, b.width), dtype) for b in blocks}
         kept = {b.name: [] for b in blocks if b.factors > 1}
-        start = {b.name: np.broadcast_to(initial(b.name), (B, b.width)) for b in blocks}
         after = dict(stage.instant)
         for t in range(T):
             slots = {b.name: (hoisted[b.name][t] if b.name in hoisted else np.zeros((B, b.slot_width), dtype))
                      for b in blocks}   # hoisted[...][t] is ours to add into: it is not read again
             for p in stage.delayed:
-                contribute(slots, p, out[p.source][t - p.delay] if t >= p.delay else start[p.source], arrays)
+                src = out[p.source][t - p.delay] if t >= p.delay else before[p.source][t - p.delay]
+                contribute(slots, p, src, arrays)
             for level in stage.levels:
                 for block in level:
                     value, factors = finish(block, slots[block.name], arrays, (B,))
@@ -158,42 +159,48 @@ def forward(plan: Plan, arrays, x):
     return values, tape
 
 
-def backward(plan: Plan, arrays, x, values, tape, g_values: dict):
-    """(gradients of the fused arrays, gradient of x) from the gradients of block values."""
+def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None):
+    """(gradients of the fused arrays, gradient of x) from the gradients of block values.
+
+    Reads before the first step reach the nodes' ``initial`` values, unless
+    the run continued a ``state``: that is data, and takes no gradient.
+    """
     T, B = x.shape[:2]
     g_arrays = [np.zeros_like(a) for a in arrays]
     G = {name: (np.array(g_values[name], dtype=v.dtype) if name in g_values else np.zeros_like(v))
          for name, v in values.items()}
+    before = {name: start_rows(plan, arrays, state, name, B, values[name].shape[2], x.dtype)
+              for name in plan.lookback}
 
-    def initial(name):
-        return None if name == INPUT_BLOCK else arrays[plan.blocks[name].initial]
+    def to_initial(name):
+        """Whether gradients of reads before the start belong to the block's initial value."""
+        return name != INPUT_BLOCK and (state is None or name not in state)
 
     for stage in reversed(plan.stages):
         if stage.loop:
-            g_slots = _loop_backward(stage, arrays, values, tape, G, g_arrays, B)
+            g_slots = _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initial)
         else:
             g_slots = {b.name: finish_vjp(b, values[b.name], tape[b.name], G[b.name], g_arrays)
                        for b in stage.blocks()}
         for p in stage.hoisted:
             src = values[p.source]
-            src_in = shift(src, p.delay, initial(p.source)) if p.delay else src
+            src_in = shift(src, p.delay, before[p.source]) if p.delay else src
             g_src = None if p.truncate else np.zeros_like(src_in)
             contribute_vjp(p, src_in, g_slots, arrays, g_arrays, g_src)
             if g_src is None:
                 continue
             d = min(p.delay, T)
             G[p.source][:T - d] += g_src[d:]
-            if d and p.source != INPUT_BLOCK:
+            if d and to_initial(p.source):
                 g_arrays[plan.blocks[p.source].initial] += g_src[:d].reshape(-1, g_src.shape[-1]).sum(axis=0)
     return g_arrays, G[INPUT_BLOCK]
 
 
-def _loop_backward(stage, arrays, values, tape, G, g_arrays, B):
+def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initial):
     blocks = stage.blocks()
     T = len(values[blocks[0].name])
     g_slots = {b.name: np.empty((T, B, b.slot_width), dtype=values[b.name].dtype) for b in blocks}
     g_start = {b.name: np.zeros((B, b.width), dtype=values[b.name].dtype) for b in blocks}
-    start = {b.name: np.broadcast_to(arrays[b.initial], (B, b.width)) for b in blocks}
     after = dict(stage.instant)
     order = [b for level in reversed(stage.levels) for b in reversed(level)]
     for t in reversed(range(T)):
@@ -209,14 +216,15 @@ def _loop_backward(stage, arrays, values, tape, G, g_arrays, B):
             if t >= p.delay:
                 src, g_src = values[p.source][t - p.delay], G[p.source][t - p.delay]
             else:
-                src, g_src = start[p.source], g_start[p.source]
+                src, g_src = before[p.source][t - p.delay], g_start[p.source]
             contribute_vjp(p, src, here, arrays, g_arrays, None if p.truncate else g_src)
     for block in blocks:
-        g_arrays[block.initial] += g_start[block.name].sum(axis=0)
+        if to_initial(block.name):
+            g_arrays[block.initial] += g_start[block.name].sum(axis=0)
     return g_slots
 
 
-def run_fused(plan: Plan, arrays, x, dtype=np.float64) -> dict:
+def run_fused(plan: Plan, arrays, x, dtype=np.float64, state=None) -> dict:
     """Block values (T, B, W) as one autograd primitive of (arrays, x).
 
     The forward and backward passes compute in ``dtype``; the gradients are
@@ -227,7 +235,7 @@ def run_fused(plan: Plan, arrays, x, dtype=np.float64) -> dict:
     raw_x = np.asarray(getval(x), dtype=dtype)
     array_dtypes = [np.result_type(a) for a in getval(arrays)]
     x_dtype = np.result_type(getval(x))
-    values, tape = forward(plan, raw_arrays, raw_x)
+    values, tape = forward(plan, raw_arrays, raw_x, state)
     names = [n for n in values if n != INPUT_BLOCK]
     grads = {}
 
@@ -235,7 +243,7 @@ def run_fused(plan: Plan, arrays, x, dtype=np.float64) -> dict:
         key = id(g)
         if key not in grads:
             grads.clear()
-            g_arrays, g_x = backward(plan, raw_arrays, raw_x, values, tape, dict(zip(names, g)))
+            g_arrays, g_x = backward(plan, raw_arrays, raw_x, values, tape, dict(zip(names, g)), state)
             grads[key] = ([a.astype(d, copy=False) for a, d in zip(g_arrays, array_dtypes)],
                           g_x.astype(x_dtype, copy=False))
         return grads[key]

@@ -14,6 +14,7 @@ from ..spec import did_you_mean
 from .assemble import Assembler, assemble
 from .losses import LOSSES
 from .params import init_params, parameter_table
+from .state import State, final_state
 from .trace import Trace
 from .fused import check_rules, run_fused
 from .unroll import unroll
@@ -117,11 +118,14 @@ class Network:
         return np.dtype(dtype)
 
     # -- running -----------------------------------------------------------------
-    def run(self, params, x, dtype=None) -> Trace:
+    def run(self, params, x, dtype=None, state=None) -> Trace:
         """Simulate: x (T, B, I) -> Trace with ``y`` (T, B, O) and every node's values.
 
         ``dtype`` (default: the network's, float64) is the precision of the
-        computation; parameters and gradients stay float64.
+        computation; parameters and gradients stay float64.  ``state`` (the
+        ``trace.state`` of an earlier run) continues that run: delayed edges
+        read its last values instead of the nodes' initial values, and no
+        gradient flows back into it.
         """
         dtype = self.dtype if dtype is None else self._dtype(dtype)
         self._check_params(params)
@@ -130,17 +134,19 @@ class Network:
         arrays = assemble(params, self.assembler)
         x = self._inputs(x)
         if self.engine == "fused":
-            return Trace(self.plan, run_fused(self.plan, arrays, x, dtype))
-        if dtype != np.float64:
-            arrays, x = [a.astype(dtype) for a in arrays], x.astype(dtype)
-        return Trace(self.plan, unroll(self.plan, arrays, x))
+            values = run_fused(self.plan, arrays, x, dtype, state)
+        else:
+            if dtype != np.float64:
+                arrays, x = [a.astype(dtype) for a in arrays], x.astype(dtype)
+            values = unroll(self.plan, arrays, x, state)
+        return Trace(self.plan, values, final_state(self.plan, arrays, values, state))
 
-    def loss(self, params, x, target, kind: str = "mse", mask=None):
+    def loss(self, params, x, target, kind: str = "mse", mask=None, state=None):
         """Scalar loss of the outputs against ``target`` (T, B, O); see runtime/losses.py."""
         if kind not in LOSSES:
             raise RunError("GR200", f"unknown loss `{kind}`{did_you_mean(kind, LOSSES)}",
                            fix=f"use one of: {', '.join(LOSSES)}")
-        y = self.run(params, x).y
+        y = self.run(params, x, state=state).y
         target = np.asarray(target, dtype=float if kind != "xent" or np.ndim(target) == 3 else int)
         want = tuple(y.shape) if target.ndim == 3 else tuple(y.shape[:2])
         if target.shape != want:
@@ -148,14 +154,25 @@ class Network:
                            fix="targets are time-major like the outputs: (T, B, O)")
         return LOSSES[kind](y, target, None if mask is None else np.asarray(mask, float))
 
-    def value_and_grad(self, params, x, target, kind: str = "mse", mask=None, method: str = "bptt"):
-        """(loss, grads) with grads for the trainable parameters, by BPTT through autograd."""
+    def value_and_grad(self, params, x, target, kind: str = "mse", mask=None, method: str = "bptt",
+                       state=None, k1: int | None = None, k2: int | None = None):
+        """(loss, grads) with grads for the trainable parameters.
+
+        ``method``: ``"bptt"`` (full backpropagation through time, through
+        autograd) or ``"tbptt"`` (truncated: every ``k1`` steps, backpropagate
+        through the last ``k2`` >= ``k1`` steps; see graphrnn/train/gradients.py).
+        """
+        if method == "tbptt":
+            from ..train.gradients import tbptt_value_and_grad
+            if state is not None:
+                raise RunError("GR200", "tbptt starts from the initial state", fix="drop `state=`")
+            return tbptt_value_and_grad(self, params, x, target, kind, mask, k1, k2)
         if method != "bptt":
-            raise RunError("GR200", f"gradient method `{method}` is not available yet",
-                           fix="use method='bptt'")
-        value, grads = value_and_grad(lambda p: self.loss(p, x, target, kind, mask))(dict(params))
+            raise RunError("GR200", f"gradient method `{method}` is not available"
+                           f"{did_you_mean(method, ('bptt', 'tbptt'))}", fix="use method='bptt' or 'tbptt'")
+        value, grads = value_and_grad(lambda p: self.loss(p, x, target, kind, mask, state))(dict(params))
         return value, {name: grads[name] for name in self.params if name in self.trainable}
 
-    def grad(self, params, x, target, kind: str = "mse", mask=None, method: str = "bptt"):
+    def grad(self, params, x, target, kind: str = "mse", mask=None, method: str = "bptt", **options):
         """Gradients of ``loss`` for the trainable parameters (dict, same names and shapes)."""
-        return self.value_and_grad(params, x, target, kind, mask, method)[1]
+        return self.value_and_grad(params, x, target, kind, mask, method, **options)[1]

@@ -12,11 +12,13 @@ class Trace:
     ``trace.y`` is (T, B, O): the outputs concatenated in declaration order;
     ``trace.outputs[name]`` is (T, B, size) for one output;
     ``trace[node]`` is (T, B, size) for any node or input of the expanded
-    graph (``trace["block1.cell"]``); ``trace.nodes`` lists their names.
+    graph (``trace["block1.cell"]``); ``trace.nodes`` lists their names;
+    ``trace.state`` is what ``net.run(..., state=trace.state)`` needs to
+    continue the sequence.
     """
 
-    def __init__(self, plan: Plan, block_values: dict):
-        self._plan, self._values = plan, block_values
+    def __init__(self, plan: Plan, block_values: dict, state=None):
+        self._plan, self._values, self.state = plan, block_values, state
         self.outputs = {name: self[node] for name, node in plan.outputs.items()}
         parts = list(self.outputs.values())
         self.y = parts[0] if len(parts) == 1 else anp.concatenate(parts, axis=-1)

@@ -13,6 +13,7 @@ from autograd.tracer import getval
 
 from ..ops import ACTIVATIONS, OPS
 from ..plan.ir import INPUT_BLOCK, Block, Plan, Projection
+from .state import start_rows
 
 
 def finish(block: Block, slots, arrays, lead: tuple):
@@ -65,54 +66,63 @@ def _pad(piece, start: int, width: int):
     return anp.concatenate(parts, axis=-1)
 
 
-def _shift(seq, delay: int, initial):
-    """seq (T, B, W) read ``delay`` positions back; positions before 0 read ``initial`` (W,)."""
-    T, B = seq.shape[0], seq.shape[1]
+def _shift(seq, delay: int, before):
+    """seq (T, B, W) read ``delay`` positions back; positions before 0 read ``before(k)``.
+
+    ``before(k)`` is the (B, W) value k steps before the start.
+    """
+    T = seq.shape[0]
     head = min(delay, T)
-    fill = anp.zeros((head, B, seq.shape[2])) if initial is None else initial * anp.ones((head, B, 1))
+    fill = [before(delay - t) for t in range(head)]
     if head == T:
-        return fill
-    return anp.concatenate([fill, seq[:T - delay]], axis=0)
+        return anp.stack(fill)
+    return anp.concatenate([anp.stack(fill), seq[:T - delay]], axis=0)
 
 
-def unroll(plan: Plan, arrays, x) -> dict:
+def unroll(plan: Plan, arrays, x, state=None) -> dict:
     """Every block's value sequence (T, B, width), keyed by block name.
 
-    ``arrays`` are the fused arrays (see ``assemble``); ``x`` is (T, B, I).
+    ``arrays`` are the fused arrays (see ``assemble``); ``x`` is (T, B, I);
+    ``state`` (see state.py) continues an earlier run, else delayed reads
+    before the start read each node's ``initial`` value.
     """
     T, B = x.shape[0], x.shape[1]
     values = {INPUT_BLOCK: x}
 
-    def initial(name):
-        return None if name == INPUT_BLOCK else arrays[plan.blocks[name].initial]
+    def before(name):
+        """k -> the (B, W) value of block ``name`` k steps before the start."""
+        if (state is not None and name in state) or name == INPUT_BLOCK:
+            width = x.shape[2] if name == INPUT_BLOCK else plan.blocks[name].width
+            rows = start_rows(plan, arrays, state, name, B, width, getval(x).dtype)
+            return lambda k: rows[len(rows) - k]
+        row = arrays[plan.blocks[name].initial] * anp.ones((B, 1))
+        return lambda k: row
 
     for stage in plan.stages:
         hoisted: dict = {}
         for p in stage.hoisted:
             src = values[p.source]
-            init = initial(p.source)
-            if p.truncate:
-                src, init = getval(src), (None if init is None else getval(init))
             if p.delay:
-                src = _shift(src, p.delay, init)
-            contribute(hoisted, p, src, arrays)
+                past = before(p.source)
+                src = _shift(src, p.delay, (lambda k: getval(past(k))) if p.truncate else past)
+            contribute(hoisted, p, getval(src) if p.truncate else src, arrays)
         if not stage.loop:
             for block in stage.blocks():
                 values[block.name] = finish(block, hoisted.get(block.name), arrays, (T, B))
             continue
-        values.update(_loop(stage, hoisted, arrays, initial, T, B))
+        values.update(_loop(stage, hoisted, arrays, before, T, B))
     return values
 
 
-def _loop(stage, hoisted, arrays, initial, T, B) -> dict:
+def _loop(stage, hoisted, arrays, before, T, B) -> dict:
     blocks = stage.blocks()
     history = {b.name: [] for b in blocks}
-    start = {b.name: initial(b.name) * anp.ones((B, 1)) for b in blocks}
+    past = {p.source: before(p.source) for p in stage.delayed}
     after = dict(stage.instant)
     for t in range(T):
         acc = {name: seq[t] for name, seq in hoisted.items()}
         for p in stage.delayed:
-            src = history[p.source][t - p.delay] if t >= p.delay else start[p.source]
+            src = history[p.source][t - p.delay] if t >= p.delay else past[p.source](p.delay - t)
             contribute(acc, p, getval(src) if p.truncate else src, arrays)
         for level in stage.levels:
             for block in level:

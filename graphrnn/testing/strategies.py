@@ -3,7 +3,9 @@
 - :func:`specs` draws the YAML text of a random network that is valid by
   construction (it always loads with :func:`graphrnn.loads`);
 - :func:`inputs_for` draws a time-major input array for a loaded network;
-- :func:`params_for` draws a parameter dict for a loaded network.
+- :func:`params_for` draws a parameter dict for a loaded network;
+- :func:`cases` draws one :class:`Case` for a loaded network: input, parameters
+  and a regression target together, each reproducible from a printed seed.
 
 Every count is drawn with a small lower bound and every choice lists its
 simplest option first, so failing examples shrink toward one input, one
@@ -12,6 +14,8 @@ node of size 1, ``op: sum``, ``activation: identity``, dense edges of delay
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import yaml
 from hypothesis import strategies as st
@@ -19,7 +23,8 @@ from hypothesis.extra import numpy as hnp
 
 from ..ops import ACTIVATIONS
 
-__all__ = ["specs", "inputs_for", "params_for", "ALL_ACTIVATIONS"]
+__all__ = ["specs", "inputs_for", "params_for", "cases", "Case", "sane_params", "target_for",
+           "ALL_ACTIVATIONS"]
 
 # identity first: sampled_from shrinks toward the first element
 ALL_ACTIVATIONS = ("identity",) + tuple(sorted(a for a in ACTIVATIONS if a != "identity"))
@@ -177,13 +182,13 @@ def specs(draw, max_nodes: int = 4, max_size: int = 3, max_delay: int = 3,
 
 
 @st.composite
-def inputs_for(draw, net, max_steps: int = 4, max_batch: int = 3) -> np.ndarray:
-    """Draw x of shape (T, B, net.input_size), T in 1..max_steps, B in 1..max_batch.
+def inputs_for(draw, net, max_steps: int = 4, max_batch: int = 3, min_batch: int = 1) -> np.ndarray:
+    """Draw x of shape (T, B, net.input_size), T in 1..max_steps, B in min_batch..max_batch.
 
-    Elements are floats in [-2, 2]; shrinks toward T = B = 1 and zeros.
+    Elements are floats in [-2, 2]; shrinks toward T = 1, B = min_batch and zeros.
     """
     steps = draw(st.integers(1, max_steps))
-    batch = draw(st.integers(1, max_batch))
+    batch = draw(st.integers(min_batch, max(min_batch, max_batch)))
     return draw(hnp.arrays(np.float64, (steps, batch, net.input_size),
                            elements=st.floats(-2.0, 2.0, allow_nan=False, allow_infinity=False)))
 
@@ -197,6 +202,15 @@ def _sane(params: dict, seed: int) -> dict:
     return out
 
 
+def sane_params(net, seed: int) -> dict:
+    """``net.init(seed)`` with uniform noise in [-0.5, 0.5] added, clipped to [-2, 2].
+
+    What :func:`params_for` draws, as a plain function of the seed, so that a
+    printed counterexample (``params = sane_params(net, 17)``) can be rebuilt.
+    """
+    return _sane(net.init(seed), seed)
+
+
 def params_for(net):
     """A strategy for a parameter dict of ``net``: ``net.init(seed)`` made sane.
 
@@ -205,4 +219,65 @@ def params_for(net):
     which ``init`` sets to zero, are exercised too) and clipped to [-2, 2].
     Names, shapes and dtype are those of ``net.init``.
     """
-    return st.integers(0, 2**32 - 1).map(lambda seed: _sane(net.init(seed), seed))
+    return st.integers(0, 2**32 - 1).map(lambda seed: sane_params(net, seed))
+
+
+def target_for(net, x, seed: int) -> np.ndarray:
+    """A regression target for ``net`` on ``x``: uniform in [-1, 1], shape (T, B, outputs)."""
+    steps, batch = np.shape(x)[:2]
+    return np.random.default_rng(seed).uniform(-1.0, 1.0, (steps, batch, net.output_size))
+
+
+@dataclass(frozen=True, eq=False)
+class Case:
+    """One drawn example: input ``x`` (T, B, I), ``params`` and a ``target`` (T, B, O).
+
+    ``params`` is ``sane_params(net, param_seed)`` and ``target`` is
+    ``target_for(net, x, target_seed)``, so :meth:`describe` can print the
+    whole case as a few lines of Python.
+    """
+
+    x: np.ndarray
+    params: dict
+    param_seed: int
+    target: np.ndarray
+    target_seed: int
+
+    @property
+    def steps(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def batch(self) -> int:
+        return int(self.x.shape[1])
+
+    def describe(self, indent: str = "    ") -> str:
+        """The case as Python lines that rebuild it (``net`` being the network checked)."""
+        text = np.array2string(self.x, separator=", ", threshold=60, floatmode="unique",
+                               max_line_width=96)
+        x_lines = text.splitlines()
+        lines = [f"T = {self.steps} step{'s' if self.steps != 1 else ''}, "
+                 f"B = {self.batch} row{'s' if self.batch != 1 else ''}"]
+        if self.x.size <= 60:
+            lines.append(f"x = np.array({x_lines[0]}")
+            pad = " " * len("x = np.array(")
+            lines += [pad + line for line in x_lines[1:]]
+            lines[-1] += ")"
+        else:
+            lines.append(f"x: shape {self.x.shape}, {x_lines[0]} ...")
+        lines.append(f"params = graphrnn.testing.sane_params(net, {self.param_seed})")
+        lines.append(f"target = graphrnn.testing.target_for(net, x, {self.target_seed})")
+        return "\n".join(indent + line for line in lines)
+
+
+@st.composite
+def cases(draw, net, max_steps: int = 4, max_batch: int = 3, min_batch: int = 1) -> Case:
+    """Draw a :class:`Case` for ``net``: x (see :func:`inputs_for`), params, target.
+
+    Shrinks toward T = 1, B = ``min_batch``, x = 0, parameter seed 0 and
+    target seed 0.
+    """
+    x = draw(inputs_for(net, max_steps=max_steps, max_batch=max_batch, min_batch=min_batch))
+    param_seed = draw(st.integers(0, 2**32 - 1))
+    target_seed = draw(st.integers(0, 2**16))
+    return Case(x, sane_params(net, param_seed), param_seed, target_for(net, x, target_seed), target_seed)

@@ -1,0 +1,51 @@
+"""Write a spec back to YAML text: the "dump" of the load -> dump -> load round trip.
+
+    text = dumps(net)                      # or dumps(net.spec), dumps(mapping)
+    again = graphrnn.loads(text, net.spec.file)
+
+The text is the spec document as loaded (``net.spec.data``), written as plain
+dicts, lists and scalars with ``yaml.safe_dump`` in the document's own key
+order.  It is the spec as written, modules unexpanded: ``use:`` entries stay
+``use:`` entries, so reload it with the same file name (``net.spec.file``)
+and relative module paths still resolve.  Comments and YAML anchors are not
+kept (aliases are written out in full).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import yaml
+
+__all__ = ["dumps", "plain"]
+
+
+def plain(value):
+    """``value`` with every mapping a dict and every sequence a list (marks dropped)."""
+    if isinstance(value, Mapping):
+        return {plain(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def dumps(source) -> str:
+    """YAML text of a spec: ``source`` is a Network (its ``spec``), a Spec, or a mapping.
+
+    Raises ValueError for a Network built without a spec (``net.spec is None``).
+    """
+    data = getattr(source, "spec", source)
+    if data is None:
+        raise ValueError("this network was built from a Graph, not a spec: there is no YAML to dump")
+    data = getattr(data, "data", data)
+    if not isinstance(data, Mapping):
+        raise TypeError(f"cannot dump a {type(source).__name__}: give a Network, a Spec or a mapping")
+    return yaml.safe_dump(plain(data), sort_keys=False, default_flow_style=None, allow_unicode=True,
+                          width=100)
