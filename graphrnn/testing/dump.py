@@ -4,7 +4,7 @@
     again = graphrnn.loads(text, net.spec.file)
 
 The text is the spec document as loaded (``net.spec.data``), written as plain
-dicts, lists and scalars with ``yaml.safe_dump`` in the document's own key
+dicts, lists and scalars by a ``yaml.SafeDumper`` in the document's own key
 order.  It is the spec as written, modules unexpanded: ``use:`` entries stay
 ``use:`` entries, so reload it with the same file name (``net.spec.file``)
 and relative module paths still resolve.  Comments and YAML anchors are not
@@ -17,6 +17,22 @@ from collections.abc import Mapping
 import yaml
 
 __all__ = ["dumps", "plain"]
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that indents block sequences under their key and writes
+    multi-line strings (``doc: |``) as literal blocks."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
+def _str(dumper, value):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
 
 
 def plain(value):
@@ -47,5 +63,5 @@ def dumps(source) -> str:
     data = getattr(data, "data", data)
     if not isinstance(data, Mapping):
         raise TypeError(f"cannot dump a {type(source).__name__}: give a Network, a Spec or a mapping")
-    return yaml.safe_dump(plain(data), sort_keys=False, default_flow_style=None, allow_unicode=True,
-                          width=100)
+    return yaml.dump(plain(data), Dumper=_Dumper, sort_keys=False, default_flow_style=None,
+                     allow_unicode=True, width=100)
