@@ -62,3 +62,27 @@ def test_fused_is_the_default_and_unknown_engines_are_refused():
     with pytest.raises(gr.RunError) as info:
         gr.load("elman", engine="jax")
     assert info.value.code == "GR200"
+
+
+@pytest.mark.parametrize("engine", ["fused", "autograd"])
+def test_float32_computes_in_single_precision_and_keeps_float64_parameters(engine):
+    net64 = gr.load("lstm_2layer", engine=engine)
+    net32 = gr.load("lstm_2layer", engine=engine, dtype="float32")
+    params = net64.init(0)
+    x = np.random.default_rng(0).normal(size=(8, 3, net64.input_size))
+    target = np.random.default_rng(1).uniform(size=(8, 3, net64.output_size))
+    assert net32.run(params, x).y.dtype == np.float32
+    l64, g64 = net64.value_and_grad(params, x, target)
+    l32, g32 = net32.value_and_grad(params, x, target)
+    assert abs(l64 - l32) <= 1e-5 * abs(l64)
+    for name in g64:
+        assert g32[name].dtype == np.float64
+        np.testing.assert_allclose(g32[name], g64[name], rtol=1e-3, atol=1e-6, err_msg=name)
+    # run(dtype=) overrides the network's precision for one call
+    assert net64.run(params, x, dtype="float32").y.dtype == np.float32
+
+
+def test_unsupported_dtype_is_refused():
+    with pytest.raises(gr.RunError) as info:
+        gr.load("elman", dtype="float16")
+    assert info.value.code == "GR200"
