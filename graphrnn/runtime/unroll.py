@@ -22,7 +22,7 @@ def finish(block: Block, slots, arrays, lead: tuple):
     ``slots`` is (*lead, factors*width) or None when nothing feeds the block.
     """
     if slots is None:
-        slots = anp.zeros(lead + (block.slot_width,))
+        slots = anp.zeros(lead + (block.slot_width,), dtype=getval(arrays[block.initial]).dtype)
     w = block.width
     factors = [slots] if block.factors == 1 else [slots[..., k * w:(k + 1) * w] for k in range(block.factors)]
     pre = OPS[block.op].combine(factors)
@@ -46,7 +46,7 @@ def contribute(acc: dict, p: Projection, src, arrays) -> None:
         parts = []
         for run in p.runs:
             if run.broadcast:
-                piece = src[..., run.src:run.src + 1] * anp.ones(run.n)
+                piece = src[..., run.src:run.src + 1] * anp.ones(run.n, dtype=getval(src).dtype)
             else:
                 piece = src[..., run.src:run.src + run.n]
             if run.scale is not None:
@@ -61,8 +61,9 @@ def _pad(piece, start: int, width: int):
     n, lead = piece.shape[-1], piece.shape[:-1]
     if start == 0 and n == width:
         return piece
-    parts = ([anp.zeros(lead + (start,))] if start else []) + [piece] + \
-        ([anp.zeros(lead + (width - start - n,))] if width > start + n else [])
+    dtype = getval(piece).dtype
+    parts = ([anp.zeros(lead + (start,), dtype)] if start else []) + [piece] + \
+        ([anp.zeros(lead + (width - start - n,), dtype)] if width > start + n else [])
     return anp.concatenate(parts, axis=-1)
 
 
@@ -95,7 +96,7 @@ def unroll(plan: Plan, arrays, x, state=None) -> dict:
             width = x.shape[2] if name == INPUT_BLOCK else plan.blocks[name].width
             rows = start_rows(plan, arrays, state, name, B, width, getval(x).dtype)
             return lambda k: rows[len(rows) - k]
-        row = arrays[plan.blocks[name].initial] * anp.ones((B, 1))
+        row = arrays[plan.blocks[name].initial] * anp.ones((B, 1), dtype=getval(x).dtype)
         return lambda k: row
 
     for stage in plan.stages:
