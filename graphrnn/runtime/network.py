@@ -159,17 +159,25 @@ class Network:
         """(loss, grads) with grads for the trainable parameters.
 
         ``method``: ``"bptt"`` (full backpropagation through time, through
-        autograd) or ``"tbptt"`` (truncated: every ``k1`` steps, backpropagate
-        through the last ``k2`` >= ``k1`` steps; see graphrnn/train/gradients.py).
+        autograd), ``"tbptt"`` (truncated: every ``k1`` steps, backpropagate
+        through the last ``k2`` >= ``k1`` steps; see graphrnn/train/gradients.py)
+        or ``"rtrl"`` (exact forward sensitivities, O(n^4) per step: small
+        nets only; see graphrnn/train/rtrl.py).
         """
         if method == "tbptt":
             from ..train.gradients import tbptt_value_and_grad
             if state is not None:
                 raise RunError("GR200", "tbptt starts from the initial state", fix="drop `state=`")
             return tbptt_value_and_grad(self, params, x, target, kind, mask, k1, k2)
+        if method == "rtrl":
+            from ..train.rtrl import rtrl_value_and_grad
+            if state is not None:
+                raise RunError("GR200", "rtrl starts from the initial state", fix="drop `state=`")
+            return rtrl_value_and_grad(self, params, x, target, kind, mask)
         if method != "bptt":
             raise RunError("GR200", f"gradient method `{method}` is not available"
-                           f"{did_you_mean(method, ('bptt', 'tbptt'))}", fix="use method='bptt' or 'tbptt'")
+                           f"{did_you_mean(method, ('bptt', 'tbptt', 'rtrl'))}",
+                           fix="use method='bptt', 'tbptt' or 'rtrl'")
         value, grads = value_and_grad(lambda p: self.loss(p, x, target, kind, mask, state))(dict(params))
         return value, {name: grads[name] for name in self.params if name in self.trainable}
 

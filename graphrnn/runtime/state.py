@@ -11,7 +11,7 @@ gradients do not flow across it (this is what truncated BPTT wants).
 from __future__ import annotations
 
 import numpy as np
-from autograd.tracer import getval
+from autograd.tracer import getval, isbox
 
 from ..plan.ir import INPUT_BLOCK, Plan
 
@@ -27,10 +27,12 @@ def start_rows(plan: Plan, arrays, state, name: str, batch: int, width: int, dty
     """(D, B, width) values before the first step: the carried state, or the initial value."""
     depth = plan.lookback.get(name, 0)
     if state is not None and name in state:
-        rows = np.asarray(state[name], dtype=dtype)
-        if rows.shape != (depth, batch, width):
+        rows = state[name]
+        if not isbox(rows):   # a boxed state (RTRL differentiates through it) stays as it is
+            rows = np.asarray(rows, dtype=dtype)
+        if np.shape(getval(rows)) != (depth, batch, width):
             from ..errors import RunError
-            raise RunError("GR200", f"state for block {name} has shape {rows.shape}, expected "
+            raise RunError("GR200", f"state for block {name} has shape {np.shape(getval(rows))}, expected "
                            f"{(depth, batch, width)}", fix="pass the `state` of a run with the same batch size")
         return rows
     initial = np.zeros(width, dtype) if name == INPUT_BLOCK else \

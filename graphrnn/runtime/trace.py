@@ -23,6 +23,10 @@ class Trace:
         parts = list(self.outputs.values())
         self.y = parts[0] if len(parts) == 1 else anp.concatenate(parts, axis=-1)
 
+    def block(self, name: str):
+        """The value sequence (T, B, width) of one plan block (``"input"`` for the inputs)."""
+        return self._values[name]
+
     @property
     def nodes(self) -> list[str]:
         return sorted(self._plan.node_block)
