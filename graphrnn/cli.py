@@ -1,14 +1,19 @@
-"""The ``graphrnn`` command: validate, show, run and draw a spec.
+"""The ``graphrnn`` command: validate, show, run, draw and property-check a spec.
 
     graphrnn validate specs/elman.yaml
     graphrnn show elman [--plan]
     graphrnn run elman --steps 10 --seed 0 --batch 1
     graphrnn draw elman -o elman.svg
+    graphrnn check elman [--examples 10] [--seed 0]
+    graphrnn check my.yaml --plugin my_kinds.py      # custom node kinds, registered in Python
 
-SPEC is a spec file path or a library name (``elman``).  Every graphrnn
-error is printed as its located message, without a traceback, and the
-command exits 2; so do usage errors and files that cannot be written.
-Exit status 0 means success; 1 is not used yet.
+SPEC is a spec file path or a library name (``elman``).  ``--plugin``
+(any command, repeatable) imports a Python module -- a dotted name or a
+``.py`` path -- before the spec is loaded, so node kinds it registers can be
+named in the YAML.  Every graphrnn error is printed as its located message,
+without a traceback, and the command exits 2; so do usage errors, plugins
+that cannot be imported and files that cannot be written.  Exit status 0
+means success; 1 means `check` found a property that does not hold.
 """
 from __future__ import annotations
 
@@ -22,16 +27,25 @@ import numpy as np
 from . import __version__
 from .errors import GraphRNNError
 
-EXIT_OK, EXIT_ERROR = 0, 2
+EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
 
 class CommandError(Exception):
     """A usage problem the command reports in one line (exit 2)."""
 
 
-def _load(spec: str):
+def _load(spec: str, engine: str = "fused"):
     from . import load
-    return load(spec)
+    return load(spec, engine=engine)
+
+
+def _load_plugins(plugins) -> None:
+    from .testing.plugins import PluginError, load_plugin
+    for plugin in plugins or ():
+        try:
+            load_plugin(plugin)
+        except PluginError as err:
+            raise CommandError(str(err)) from None
 
 
 def _plural(count: int, word: str) -> str:
@@ -133,6 +147,42 @@ def cmd_draw(args) -> int:
     return EXIT_OK
 
 
+def cmd_check(args) -> int:
+    try:
+        from .testing.checks import CHECKS, check_all
+    except ImportError as err:
+        if getattr(err, "name", None) and err.name.split(".")[0] == "hypothesis":
+            raise CommandError("`graphrnn check` needs hypothesis: pip install 'graphrnn[test]'") from None
+        raise
+    from .errors import PlanError
+    notes = []
+    try:
+        net = _load(args.spec)
+    except PlanError as err:
+        if err.code != "GR115":
+            raise
+        net = _load(args.spec, engine="autograd")
+        notes.append(f"the fused engine cannot run this spec ({err.message}): checking it on the "
+                     "autograd engine")
+    print(f"checking {_summary(net)} [{net.ir.file}]: {_plural(args.examples, 'example')} per check, "
+          f"seed {args.seed}")
+    for note in notes:
+        print(f"  note: {note}")
+    reports = check_all(net, examples=args.examples, seed=args.seed, raise_errors=False)
+    failed = [r for r in reports if r.status == "FAIL"]
+    for report in reports:
+        print(str(report) if report.status == "FAIL" else
+              "\n".join([report.summary()] + [f"  note: {note}" for note in report.notes]))
+    skipped = sum(1 for r in reports if r.skipped)
+    extra = f" ({skipped} skipped)" if skipped else ""
+    if failed:
+        print(f"{len(failed)} of {_plural(len(reports), 'check')} failed{extra}: "
+              f"{', '.join(r.name for r in failed)}")
+        return EXIT_FAILED
+    print(f"all {_plural(len(reports), 'check')} hold{extra}")
+    return EXIT_OK
+
+
 # -- parser ---------------------------------------------------------------------
 def _positive(text: str) -> int:
     try:
@@ -155,13 +205,19 @@ def _seed(text: str) -> int:
 
 
 SPEC_HELP = "a spec file (specs/elman.yaml) or a library spec name (elman)"
+PLUGIN_HELP = ("import this Python module (a dotted name or a .py file) first, so node kinds it "
+               "registers can be named in the spec; repeatable")
+
+
+def _add_plugin(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE_OR_PATH", help=PLUGIN_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="graphrnn",
-        description="Declarative, graph-based recurrent neural networks: check, inspect, simulate "
-                    "and draw a YAML network spec.",
+        description="Declarative, graph-based recurrent neural networks: check, inspect, simulate, "
+                    "draw and property-test a YAML network spec.",
         epilog="Errors in a spec are reported with file:line:col and a fix; the exit status is "
                "then 2.  See `graphrnn COMMAND --help`.")
     parser.add_argument("--version", action="version", version=f"graphrnn {__version__}")
@@ -204,20 +260,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="output image, ending in .png or .svg")
     p.set_defaults(func=cmd_draw)
+
+    p = commands.add_parser("check", help="property-test a spec with hypothesis (gradients, ...)",
+                            description="Run the property checks of graphrnn.testing on the spec with "
+                                        "hypothesis-drawn inputs, parameters and targets: gradients "
+                                        "(central differences vs net.grad), engines (fused vs "
+                                        "autograd), bptt_rtrl, batch (a batch = its rows), unroll "
+                                        "(planned run = step-by-step reference), order (shuffled YAML "
+                                        "= same network), roundtrip (load -> dump -> load) and kinds "
+                                        "(each node kind's combine_vjp vs autograd).  Prints one line "
+                                        "per check; for a failure, the worst entry and the minimal "
+                                        "counterexample hypothesis shrank it to.  Exit status 0 when "
+                                        "every check holds, 1 when one fails, 2 for a spec error.",
+                            epilog="See docs/property-testing.md.")
+    p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
+    p.add_argument("--examples", "-n", type=_positive, default=10, metavar="N",
+                   help="hypothesis examples per check (default: 10)")
+    p.add_argument("--seed", type=_seed, default=0, metavar="S",
+                   help="seed hypothesis is derandomised with (default: 0)")
+    p.set_defaults(func=cmd_check)
+
+    for sub in commands.choices.values():
+        _add_plugin(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 error)."""
+    """Run the command line; returns the exit status (0 ok, 1 a check failed, 2 error)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:          # --help, --version and usage errors
         return exit_.code if isinstance(exit_.code, int) else EXIT_ERROR
     try:
+        _load_plugins(getattr(args, "plugin", None))
         return args.func(args)
     except GraphRNNError as err:
         print(str(err), file=sys.stderr)
+        if err.code == "GR113" and not getattr(args, "plugin", None) and "node kind" in err.message:
+            print("  hint: a node kind registered in Python is loaded with --plugin MODULE_OR_FILE.py",
+                  file=sys.stderr)
     except CommandError as err:
         print(f"graphrnn {args.command}: error: {err}", file=sys.stderr)
     except BrokenPipeError:              # `graphrnn show ... | head`: stop quietly

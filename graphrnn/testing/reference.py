@@ -18,7 +18,9 @@ Semantics (docs: DESIGN.md, "Semantics"):
   repeated to the destination size; ``fixed`` scalar w * src, vector src * w,
   matrix src @ W (from ``params[edge.param]`` when the edge is trainable);
 - ``sum`` nodes: act(sum of contributions + bias); ``product`` nodes:
-  act(product of contributions), one factor per edge;
+  act(product of contributions), one factor per edge; any other registered
+  kind: act(kind.combine(slots) + bias), the slots being one per port (the
+  sum of the edges into it), one per edge (``factor_per_edge``) or one sum;
 - ``truncate`` changes gradients only, so it is ignored here.
 """
 from __future__ import annotations
@@ -145,8 +147,19 @@ def reference_run(graph: Graph, params, x) -> dict[str, np.ndarray]:
                 pre = contributions[0]
                 for c in contributions[1:]:
                     pre = pre * c
-            else:
-                raise ValueError(f"reference_run does not know node kind {node.op!r}")
+            else:   # another registered kind: its own combine, one slot per edge or one summed slot
+                if kind.factor_per_edge:
+                    if not contributions:
+                        raise ValueError(f"{node.op} node {name!r} has no incoming edges")
+                    slots = contributions
+                else:
+                    slot = np.zeros((B, node.size))
+                    for c in contributions:
+                        slot = slot + c
+                    slots = [slot]
+                pre = np.asarray(kind.combine(slots), dtype=float)
+                if node.bias:
+                    pre = pre + np.asarray(params[f"{name}.bias"], dtype=float)
             history[name].append(np.asarray(ACTIVATIONS[node.activation].fn(pre), dtype=float))
 
     return {name: np.stack(rows) if rows else np.zeros((0, B, graph.nodes[name].size))

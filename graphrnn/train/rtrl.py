@@ -89,14 +89,28 @@ def rtrl_value_and_grad(net, params, x, target, kind: str = "mse", mask=None):
         return float(net.loss(params, x, target, kind, mask)), {}
     theta = np.concatenate([np.ravel(params[n]) for n in names])
     flat = initial_state(theta)
-    # a step's loss may not depend on the state: autograd then warns; the zero Jacobian is right
-    warnings.filterwarnings("ignore", message="Output seems independent of input")
+    with warnings.catch_warnings():
+        # a step's loss may not depend on the state: autograd then warns; the zero Jacobian is right
+        warnings.filterwarnings("ignore", message="Output seems independent of input")
+        loss, grad = _sensitivities(theta, flat, initial_state, step, T)
+    out, start = {}, 0
+    for name, shape, size in zip(names, shapes, sizes):
+        out[name] = grad[start:start + size].reshape(shape)
+        start += size
+    return loss, out
+
+
+def _sensitivities(theta, flat, initial_state, step, T):
+    """Run RTRL's forward recursion; returns (loss, gradient as a flat vector)."""
     recurrent = flat.size > 0   # a network whose every delay is zero has no state to carry
     P = jacobian(initial_state)(theta) if recurrent else None   # d s_0 / d theta
     loss, grad = 0.0, np.zeros_like(theta)
     for t in range(T):
-        next_state = lambda s, th: step(th, s, t)[0]        # noqa: E731
-        step_loss = lambda s, th: step(th, s, t)[1]         # noqa: E731
+        def next_state(s, th):
+            return step(th, s, t)[0]
+
+        def step_loss(s, th):
+            return step(th, s, t)[1]
         grad += jacobian(step_loss, 1)(flat, theta)
         if recurrent:
             grad += jacobian(step_loss, 0)(flat, theta) @ P
@@ -104,8 +118,4 @@ def rtrl_value_and_grad(net, params, x, target, kind: str = "mse", mask=None):
         new_flat, value = step(theta, flat, t)
         loss += float(value)
         flat = np.asarray(new_flat)
-    out, start = {}, 0
-    for name, shape, size in zip(names, shapes, sizes):
-        out[name] = grad[start:start + size].reshape(shape)
-        start += size
-    return loss, out
+    return loss, grad
