@@ -1,0 +1,598 @@
+"""Optimizers over parameter dicts, gradient clipping and learning-rate schedules.
+
+Every optimizer works on the flat ``dict[str, ndarray]`` that ``Network.init``
+returns and on the gradient dict of ``Network.value_and_grad`` (trainable
+parameters only)::
+
+    opt = Adam(lr=1e-3, clip=ClipNorm(1.0), schedule=ExponentialDecay(0.999))
+    state = opt.init(params, names=net.trainable)
+    for step in range(steps):
+        loss, grads = net.value_and_grad(params, x, target, "mse")
+        params, state = opt.update(params, grads, state, step)
+
+Contract
+--------
+- ``update`` changes exactly the parameters named in ``grads``; every other
+  entry of ``params`` is passed through untouched.  It never writes into the
+  caller's arrays (params, grads or state): it returns new dicts holding new
+  arrays.
+- ``step`` is the number of updates already made: 0 for the first update.
+  Schedules and Adam's bias correction (t = step + 1) read it.
+- The state is a flat ``dict[str, ndarray]`` (float64), so that it can be
+  checkpointed with ``np.savez(path, **state)`` and restored with
+  ``dict(np.load(path, allow_pickle=False))``.  Its keys are
+  ``"<slot>/<parameter name>"``: ``"v/h->h@1"`` is the momentum velocity of
+  the parameter ``h->h@1``.  The slots of each optimizer:
+
+  ==================  =================================================
+  SGD                 (none: the state is ``{}``)
+  Momentum            ``v`` velocity
+  RMSProp             ``ms`` running mean of g²
+  RMSPropGraves       ``n`` running mean of g², ``g`` running mean of g,
+                      ``delta`` the last step Δ
+  Adam                ``m`` first moment, ``v`` second moment (biased)
+  ==================  =================================================
+
+  The step counter is not part of the state: the training loop owns it.
+
+Clipping (``clip=``) is applied to the gradient dict before the update:
+elementwise clipping first, then global-norm clipping.  A schedule
+(``schedule=``) multiplies the base learning rate by a factor of ``step``.
+
+Experiment files describe all of this as one mapping; :func:`from_config`
+builds it, e.g.::
+
+    {name: rmsprop_graves, lr: 1e-4, momentum: 0.9,
+     clip: {value: 10}, schedule: {exponential: 0.999}}
+
+Unknown keys raise ``ValueError`` naming the key and the allowed keys.
+
+Sources
+-------
+- SGD with momentum: classical momentum in the velocity form
+  v ← μv − ηg, w ← w + v; Nesterov's variant w ← w + μv − ηg with the new v
+  (Sutskever, Martens, Dahl & Hinton 2013, "On the importance of
+  initialization and momentum in deep learning"; Bengio, Boulanger-Lewandowski
+  & Pascanu 2013, "Advances in optimizing recurrent networks").
+- RMSProp: Tieleman & Hinton 2012, Coursera "Neural Networks for Machine
+  Learning", lecture 6.5: divide the gradient by the root of a running mean
+  of its square.
+- RMSPropGraves: Graves 2013, "Generating sequences with recurrent neural
+  networks" (arXiv:1308.0850), eq. 38-41, with ℵ = 0.95, ℶ = 0.9,
+  ℷ = 1e-4, ℸ = 1e-4; used by Graves, Wayne & Danihelka 2014, "Neural Turing
+  Machines" (arXiv:1410.5401), sec. 4.6: "the RMSProp algorithm was used for
+  training in the form described in (Graves, 2013) with momentum of 0.9",
+  learning rates 1e-4 or 3e-5 (Tables 1-3; 1e-4 for the NTM copy task), and
+  "all gradient components are clipped elementwise to the range (-10, 10)".
+  Graves's own equations were checked against secondary sources that quote
+  them (Chainer's RMSpropGraves, whose defaults "are the ones in the original
+  paper"; MXNet's rmspropalex_update; nnabla's RMSpropGraves); the NTM text
+  against the paper's sec. 4.6.  The NTM paper's "momentum 0.9" is ℶ; it
+  does not restate ℵ, so ℵ keeps Graves's 0.95.
+- Adam: Kingma & Ba 2015, "Adam: a method for stochastic optimization",
+  Algorithm 1 (bias-corrected moments; α = 0.001, β1 = 0.9, β2 = 0.999,
+  ε = 1e-8 are the paper's suggested defaults).
+- Global-norm clipping: Pascanu, Mikolov & Bengio 2013, "On the difficulty of
+  training recurrent neural networks" (ICML 2013), the norm-clipping
+  pseudo-code: if ‖g‖ ≥ threshold then
+  g ← threshold · g / ‖g‖, with ‖g‖ the norm of all gradients together.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..spec import did_you_mean
+
+__all__ = [
+    "SGD", "Momentum", "RMSProp", "RMSPropGraves", "Adam", "Optimizer", "OPTIMIZERS",
+    "Clip", "ClipValue", "ClipNorm", "clip_by_value", "clip_by_global_norm", "global_norm",
+    "Schedule", "Constant", "StepDecay", "ExponentialDecay", "InverseTimeDecay",
+    "from_config", "clip_from_config", "schedule_from_config",
+]
+
+
+# -- checking numbers from experiment files -------------------------------------------------
+
+def _number(value, what: str) -> float:
+    """A real number; YAML 1.1 reads ``1e-4`` as a string, so numeric strings are accepted."""
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be a number, got {value!r}")
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"{what} must be a number, got {value!r}") from None
+    if not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{what} must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be finite, got {value!r}")
+    return value
+
+
+def _positive(value, what: str) -> float:
+    value = _number(value, what)
+    if value <= 0:
+        raise ValueError(f"{what} must be > 0, got {value}")
+    return value
+
+
+def _non_negative(value, what: str) -> float:
+    value = _number(value, what)
+    if value < 0:
+        raise ValueError(f"{what} must be >= 0, got {value}")
+    return value
+
+
+def _fraction(value, what: str) -> float:
+    """A decay or momentum factor in [0, 1)."""
+    value = _number(value, what)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{what} must be in [0, 1), got {value}")
+    return value
+
+
+def _whole(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what} must be a whole number >= 1, got {value!r}")
+    return int(value)
+
+
+def _check_keys(config: Mapping, allowed, where: str) -> None:
+    for key in config:
+        if key not in allowed:
+            raise ValueError(f"unknown key `{key}` in {where}{did_you_mean(str(key), allowed)}; "
+                             f"allowed keys: {', '.join(allowed)}")
+
+
+# -- clipping ---------------------------------------------------------------------------------
+
+def global_norm(grads: Mapping[str, np.ndarray]) -> float:
+    """sqrt of the sum of squares of every entry of every gradient."""
+    return math.sqrt(sum(float(np.sum(np.square(g))) for g in grads.values()))
+
+
+def clip_by_value(grads: Mapping[str, np.ndarray], value: float) -> dict[str, np.ndarray]:
+    """Clip every gradient component to [-value, value] (new arrays)."""
+    return {name: np.clip(g, -value, value) for name, g in grads.items()}
+
+
+def clip_by_global_norm(grads: Mapping[str, np.ndarray], max_norm: float) -> dict[str, np.ndarray]:
+    """Rescale all gradients together so that their global norm is at most ``max_norm``.
+
+    Pascanu et al. 2013's norm clipping.  A non-finite norm (NaN or inf in the
+    gradients) is left alone, so that the training loop sees and reports it.
+    """
+    norm = global_norm(grads)
+    if not math.isfinite(norm) or norm <= max_norm:
+        return {name: np.array(g, dtype=float, copy=True) for name, g in grads.items()}
+    scale = max_norm / norm
+    return {name: g * scale for name, g in grads.items()}
+
+
+class Clip:
+    """A gradient transform applied before the update; ``Clip()`` does nothing."""
+
+    def __call__(self, grads):
+        return dict(grads)
+
+    def config(self) -> dict:
+        return {}
+
+
+class ClipValue(Clip):
+    """Elementwise clipping to [-value, value] (the NTM paper's (-10, 10))."""
+
+    def __init__(self, value: float):
+        self.value = _positive(value, "clip value")
+
+    def __call__(self, grads):
+        return clip_by_value(grads, self.value)
+
+    def config(self) -> dict:
+        return {"value": self.value}
+
+    def __repr__(self) -> str:
+        return f"ClipValue({self.value})"
+
+
+class ClipNorm(Clip):
+    """Global-norm clipping (Pascanu et al. 2013)."""
+
+    def __init__(self, max_norm: float):
+        self.max_norm = _positive(max_norm, "clip norm")
+
+    def __call__(self, grads):
+        return clip_by_global_norm(grads, self.max_norm)
+
+    def config(self) -> dict:
+        return {"norm": self.max_norm}
+
+    def __repr__(self) -> str:
+        return f"ClipNorm({self.max_norm})"
+
+
+class _Both(Clip):
+    """Elementwise clipping, then global-norm clipping."""
+
+    def __init__(self, value: ClipValue, norm: ClipNorm):
+        self.value, self.norm = value, norm
+
+    def __call__(self, grads):
+        return self.norm(self.value(grads))
+
+    def config(self) -> dict:
+        return {**self.value.config(), **self.norm.config()}
+
+    def __repr__(self) -> str:
+        return f"{self.value!r} then {self.norm!r}"
+
+
+CLIP_KEYS = ("value", "norm")
+
+
+def clip_from_config(config) -> Clip | None:
+    """``{value: c}`` (elementwise), ``{norm: c}`` (global norm), or both; None for none."""
+    if config is None:
+        return None
+    if not isinstance(config, Mapping):
+        raise ValueError(f"`clip` must be a mapping like {{value: 10}} or {{norm: 1.0}}, got {config!r}")
+    _check_keys(config, CLIP_KEYS, "clip")
+    if not config:
+        return None
+    value = ClipValue(config["value"]) if "value" in config else None
+    norm = ClipNorm(config["norm"]) if "norm" in config else None
+    if value and norm:
+        return _Both(value, norm)
+    return value or norm
+
+
+# -- learning-rate schedules -----------------------------------------------------------------------
+
+class Schedule:
+    """Maps (base lr, step) to the lr of that step; ``step`` counts updates already made."""
+
+    def factor(self, step: int) -> float:
+        raise NotImplementedError
+
+    def __call__(self, lr: float, step: int) -> float:
+        return lr * self.factor(step)
+
+    def config(self):
+        raise NotImplementedError
+
+
+class Constant(Schedule):
+    """lr at every step."""
+
+    def factor(self, step: int) -> float:
+        return 1.0
+
+    def config(self):
+        return "constant"
+
+    def __repr__(self) -> str:
+        return "Constant()"
+
+
+class StepDecay(Schedule):
+    """lr · factor ** (step // every): multiply by ``factor`` after every ``every`` updates."""
+
+    def __init__(self, factor: float, every: int):
+        self.decay = _positive(factor, "step decay factor")
+        self.every = _whole(every, "step decay `every`")
+
+    def factor(self, step: int) -> float:
+        return self.decay ** (step // self.every)
+
+    def config(self):
+        return {"step": {"factor": self.decay, "every": self.every}}
+
+    def __repr__(self) -> str:
+        return f"StepDecay(factor={self.decay}, every={self.every})"
+
+
+class ExponentialDecay(Schedule):
+    """lr · rate ** step."""
+
+    def __init__(self, rate: float):
+        self.rate = _positive(rate, "exponential decay rate")
+
+    def factor(self, step: int) -> float:
+        return self.rate ** step
+
+    def config(self):
+        return {"exponential": self.rate}
+
+    def __repr__(self) -> str:
+        return f"ExponentialDecay({self.rate})"
+
+
+class InverseTimeDecay(Schedule):
+    """lr / (1 + k · step)."""
+
+    def __init__(self, k: float):
+        self.k = _non_negative(k, "inverse-time decay k")
+
+    def factor(self, step: int) -> float:
+        return 1.0 / (1.0 + self.k * step)
+
+    def config(self):
+        return {"inverse_time": self.k}
+
+    def __repr__(self) -> str:
+        return f"InverseTimeDecay({self.k})"
+
+
+SCHEDULE_KEYS = ("constant", "step", "exponential", "inverse_time")
+STEP_KEYS = ("factor", "every")
+
+
+def schedule_from_config(config) -> Schedule | None:
+    """``constant``, ``{step: {factor: f, every: n}}``, ``{exponential: rate}`` or ``{inverse_time: k}``."""
+    if config is None or config == "constant":
+        return None
+    if isinstance(config, str):
+        raise ValueError(f"unknown schedule `{config}`; allowed: constant, or a mapping with one of the keys "
+                         f"{', '.join(SCHEDULE_KEYS)}")
+    if not isinstance(config, Mapping):
+        raise ValueError(f"`schedule` must be `constant` or a mapping like {{exponential: 0.999}}, got {config!r}")
+    _check_keys(config, SCHEDULE_KEYS, "schedule")
+    if len(config) != 1:
+        raise ValueError(f"`schedule` takes exactly one of the keys {', '.join(SCHEDULE_KEYS)}, got {len(config)}")
+    (kind, value), = config.items()
+    if kind == "constant":
+        if value not in (None, True):
+            raise ValueError(f"`schedule: {{constant: ...}}` takes no value, got {value!r}")
+        return None
+    if kind == "step":
+        if not isinstance(value, Mapping):
+            raise ValueError(f"`schedule: {{step: ...}}` needs a mapping like {{factor: 0.5, every: 1000}}, "
+                             f"got {value!r}")
+        _check_keys(value, STEP_KEYS, "schedule.step")
+        missing = [key for key in STEP_KEYS if key not in value]
+        if missing:
+            raise ValueError(f"`schedule: {{step: ...}}` is missing {', '.join(missing)}; it needs "
+                             "{factor: f, every: n}")
+        return StepDecay(value["factor"], value["every"])
+    if kind == "exponential":
+        return ExponentialDecay(value)
+    return InverseTimeDecay(value)
+
+
+# -- optimizers ---------------------------------------------------------------------------------------
+
+class Optimizer:
+    """Base class: ``init(params) -> state``, ``update(params, grads, state, step) -> (params, state)``.
+
+    Subclasses name their state ``slots`` and their hyper-parameters
+    (``hyper``, the optional keys of their config) and implement ``_step(w, g, slots, lr, t)``
+    for one array, returning the new array and the new slot arrays.
+    """
+
+    name = ""
+    slots: tuple[str, ...] = ()
+    hyper: tuple[str, ...] = ()
+
+    def __init__(self, lr: float, *, clip: Clip | None = None, schedule: Schedule | None = None):
+        self.lr = _positive(lr, "lr")
+        self.clip = clip
+        self.schedule = schedule
+
+    # -- the interface ----------------------------------------------------------------------
+    def init(self, params: Mapping[str, np.ndarray], names=None) -> dict[str, np.ndarray]:
+        """Zero state for ``names`` (default: every key of ``params``; pass ``net.trainable``)."""
+        if names is None:
+            names = list(params)
+        else:
+            wanted = set(names)
+            unknown = sorted(wanted - set(params))
+            if unknown:
+                raise ValueError(f"init: no parameters named {', '.join(unknown[:5])}")
+            names = [name for name in params if name in wanted]
+        return {f"{slot}/{name}": np.zeros(np.shape(params[name]), dtype=float)
+                for slot in self.slots for name in names}
+
+    def learning_rate(self, step: int) -> float:
+        """The learning rate of update number ``step`` (0-based)."""
+        return self.lr if self.schedule is None else self.schedule(self.lr, step)
+
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray],
+               state: Mapping[str, np.ndarray], step: int):
+        """(new params, new state) after one update with ``grads``; the inputs are not modified."""
+        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
+            raise ValueError(f"step must be a whole number >= 0 (updates already made), got {step!r}")
+        unknown = [name for name in grads if name not in params]
+        if unknown:
+            raise ValueError(f"gradients for unknown parameters: {', '.join(sorted(unknown)[:5])}")
+        if self.clip is not None:
+            grads = self.clip(grads)
+        lr = self.learning_rate(int(step))
+        new_params, new_state = dict(params), dict(state)
+        for name, g in grads.items():
+            w = np.asarray(params[name], dtype=float)
+            g = np.asarray(g, dtype=float)
+            if g.shape != w.shape:
+                raise ValueError(f"gradient of `{name}` has shape {g.shape}, the parameter {w.shape}")
+            keys = [f"{slot}/{name}" for slot in self.slots]
+            missing = [key for key in keys if key not in state]
+            if missing:
+                raise ValueError(f"the optimizer state has no `{missing[0]}`; build it with "
+                                 f"init(params) over the parameters that get gradients")
+            new_w, new_slots = self._step(w, g, [np.asarray(state[k], dtype=float) for k in keys],
+                                          lr, int(step) + 1)
+            new_params[name] = new_w
+            new_state.update(zip(keys, new_slots))
+        return new_params, new_state
+
+    def _step(self, w, g, slots, lr, t):
+        raise NotImplementedError
+
+    # -- configuration ------------------------------------------------------------------------
+    def config(self) -> dict:
+        """The mapping :func:`from_config` turns back into this optimizer."""
+        out = {"name": self.name, "lr": self.lr}
+        out.update({key: getattr(self, key) for key in self.hyper})
+        if self.clip is not None:
+            out["clip"] = self.clip.config()
+        if self.schedule is not None:
+            out["schedule"] = self.schedule.config()
+        return out
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> "Optimizer":
+        """Build from an experiment-file mapping; on a subclass ``name`` may be left out."""
+        if cls is not Optimizer and isinstance(config, Mapping) and "name" not in config:
+            config = {"name": cls.name, **config}
+        opt = from_config(config)
+        if cls is not Optimizer and not isinstance(opt, cls):
+            raise ValueError(f"{cls.__name__}.from_config got an optimizer named `{opt.name}`")
+        return opt
+
+    def __repr__(self) -> str:
+        bits = [f"lr={self.lr}"] + [f"{key}={getattr(self, key)}" for key in self.hyper]
+        if self.clip is not None:
+            bits.append(f"clip={self.clip!r}")
+        if self.schedule is not None:
+            bits.append(f"schedule={self.schedule!r}")
+        return f"{type(self).__name__}({', '.join(bits)})"
+
+
+class SGD(Optimizer):
+    """w ← w − η g."""
+
+    name = "sgd"
+
+    def _step(self, w, g, slots, lr, t):
+        return w - lr * g, []
+
+
+class Momentum(Optimizer):
+    """Classical momentum v ← μv − ηg, w ← w + v; Nesterov: w ← w + μv − ηg (with the new v)."""
+
+    name = "momentum"
+    slots = ("v",)
+    hyper = ("momentum", "nesterov")
+
+    def __init__(self, lr: float, momentum: float = 0.9, nesterov: bool = False, **options):
+        super().__init__(lr, **options)
+        self.momentum = _fraction(momentum, "momentum")
+        if not isinstance(nesterov, bool):
+            raise ValueError(f"nesterov must be true or false, got {nesterov!r}")
+        self.nesterov = nesterov
+
+    def _step(self, w, g, slots, lr, t):
+        v = self.momentum * slots[0] - lr * g
+        step = self.momentum * v - lr * g if self.nesterov else v
+        return w + step, [v]
+
+
+class RMSProp(Optimizer):
+    """Tieleman & Hinton 2012: ms ← ρ ms + (1 − ρ) g²,  w ← w − η g / (sqrt(ms) + ε)."""
+
+    name = "rmsprop"
+    slots = ("ms",)
+    hyper = ("decay", "eps")
+
+    def __init__(self, lr: float, decay: float = 0.9, eps: float = 1e-8, **options):
+        super().__init__(lr, **options)
+        self.decay = _fraction(decay, "decay")
+        self.eps = _non_negative(eps, "eps")
+
+    def _step(self, w, g, slots, lr, t):
+        ms = self.decay * slots[0] + (1.0 - self.decay) * g * g
+        return w - lr * g / (np.sqrt(ms) + self.eps), [ms]
+
+
+class RMSPropGraves(Optimizer):
+    """Graves 2013, eq. 38-41 (the RMSProp of the NTM paper)::
+
+        n ← ℵ n + (1 − ℵ) g²                     (38)
+        ḡ ← ℵ ḡ + (1 − ℵ) g                      (39)
+        Δ ← ℶ Δ − ℷ g / sqrt(n − ḡ² + ℸ)         (40)
+        w ← w + Δ                                (41)
+
+    with ℵ = ``decay`` (0.95), ℶ = ``momentum`` (0.9), ℷ = ``lr`` (1e-4 in
+    both papers) and ℸ = ``eps`` (1e-4).  n − ḡ² (a running variance) is
+    never negative in exact arithmetic; it is floored at 0 against rounding.
+    """
+
+    name = "rmsprop_graves"
+    slots = ("n", "g", "delta")
+    hyper = ("decay", "momentum", "eps")
+
+    def __init__(self, lr: float, decay: float = 0.95, momentum: float = 0.9, eps: float = 1e-4, **options):
+        super().__init__(lr, **options)
+        self.decay = _fraction(decay, "decay")
+        self.momentum = _fraction(momentum, "momentum")
+        self.eps = _non_negative(eps, "eps")
+
+    def _step(self, w, g, slots, lr, t):
+        n, mean, delta = slots
+        n = self.decay * n + (1.0 - self.decay) * g * g
+        mean = self.decay * mean + (1.0 - self.decay) * g
+        delta = self.momentum * delta - lr * g / np.sqrt(np.maximum(n - mean * mean, 0.0) + self.eps)
+        return w + delta, [n, mean, delta]
+
+
+class Adam(Optimizer):
+    """Kingma & Ba 2015, Algorithm 1, with t = step + 1::
+
+        m ← β1 m + (1 − β1) g,   v ← β2 v + (1 − β2) g²
+        m̂ = m / (1 − β1^t),      v̂ = v / (1 − β2^t)
+        w ← w − α m̂ / (sqrt(v̂) + ε)
+    """
+
+    name = "adam"
+    slots = ("m", "v")
+    hyper = ("b1", "b2", "eps")
+
+    def __init__(self, lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8, **options):
+        super().__init__(lr, **options)
+        self.b1 = _fraction(b1, "b1")
+        self.b2 = _fraction(b2, "b2")
+        self.eps = _non_negative(eps, "eps")
+
+    def _step(self, w, g, slots, lr, t):
+        m = self.b1 * slots[0] + (1.0 - self.b1) * g
+        v = self.b2 * slots[1] + (1.0 - self.b2) * g * g
+        m_hat = m / (1.0 - self.b1 ** t)
+        v_hat = v / (1.0 - self.b2 ** t)
+        return w - lr * m_hat / (np.sqrt(v_hat) + self.eps), [m, v]
+
+
+OPTIMIZERS = {cls.name: cls for cls in (SGD, Momentum, RMSProp, RMSPropGraves, Adam)}
+COMMON_KEYS = ("name", "lr", "clip", "schedule")
+
+
+def from_config(config: Mapping) -> Optimizer:
+    """An optimizer from an experiment-file mapping.
+
+    ``name`` is one of sgd, momentum, rmsprop, rmsprop_graves, adam; ``lr``
+    is required; the optimizer's own keys (momentum, nesterov, decay, eps,
+    b1, b2) are optional; ``clip`` and ``schedule`` as in
+    :func:`clip_from_config` and :func:`schedule_from_config`.  Numbers may be
+    given as strings (YAML 1.1 reads ``1e-4`` as one).  Raises ``ValueError``
+    naming an unknown key and the allowed ones.
+    """
+    if isinstance(config, str):
+        config = {"name": config}
+    if not isinstance(config, Mapping):
+        raise ValueError(f"an optimizer is a mapping like {{name: adam, lr: 1e-3}}, got {config!r}")
+    name = config.get("name")
+    if name is None:
+        raise ValueError(f"the optimizer needs a `name`: one of {', '.join(OPTIMIZERS)}")
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer `{name}`{did_you_mean(str(name), OPTIMIZERS)}; "
+                         f"allowed: {', '.join(OPTIMIZERS)}")
+    cls = OPTIMIZERS[name]
+    allowed = COMMON_KEYS + tuple(cls.hyper)
+    _check_keys(config, allowed, f"optimizer `{name}`")
+    if "lr" not in config:
+        raise ValueError(f"optimizer `{name}` needs `lr` (the learning rate)")
+    options = {key: config[key] for key in cls.hyper if key in config}
+    return cls(config["lr"], clip=clip_from_config(config.get("clip")),
+               schedule=schedule_from_config(config.get("schedule")), **options)
