@@ -8,9 +8,9 @@
 """
 from . import ops  # noqa: F401  (registers the built-in node kinds and activations)
 from .compiler import compile_spec, library_names, load, loads
-from .errors import GraphError, GraphRNNError, Location, PlanError, RunError, SpecError
+from .errors import GraphError, GraphRNNError, Location, PlanError, RunError, SpecError, TrainError
 from .runtime import Network, Trace
 
 __version__ = "0.1.0"
 __all__ = ["GraphError", "GraphRNNError", "Location", "Network", "PlanError", "RunError",
-           "SpecError", "Trace", "compile_spec", "library_names", "load", "loads"]
+           "SpecError", "Trace", "TrainError", "compile_spec", "library_names", "load", "loads"]

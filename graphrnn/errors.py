@@ -30,6 +30,9 @@ CODES = {
     "GR115": "no backward rule for the fused engine",
     "GR200": "bad input or parameter shapes",
     "GR201": "missing or unknown parameters",
+    "GR300": "invalid experiment",
+    "GR301": "training diverged",
+    "GR302": "cannot resume",
 }
 
 
@@ -84,3 +87,7 @@ class PlanError(GraphRNNError):
 
 class RunError(GraphRNNError):
     """Inputs or parameters handed to a Network do not fit it."""
+
+
+class TrainError(GraphRNNError):
+    """An experiment is invalid, diverged, or cannot be resumed."""

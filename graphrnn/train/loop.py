@@ -1,0 +1,188 @@
+"""The training loop: sample, differentiate, update, judge, checkpoint; resumable exactly.
+
+Determinism is by construction: the batch of update k is drawn from its own
+random stream, seeded by (seed, k), and evaluations by (seed, "eval", k), so
+a run resumed from a checkpoint at update k continues with exactly the
+batches and evaluations an uninterrupted run would have seen.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from autograd import value_and_grad
+from autograd.tracer import getval
+
+from ..errors import TrainError
+from ..runtime.losses import LOSSES
+
+CHECKPOINT = "checkpoint.npz"
+EVAL_STREAM = 1 << 20   # evaluation k draws from (seed, EVAL_STREAM + k): never a training stream
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How long and how to train.
+
+    ``sequences``: the budget of training sequences; ``batch``: sequences per
+    update (1 = online learning); ``method``: bptt | tbptt | rtrl (``k1``,
+    ``k2`` for tbptt); ``evaluate_every``: sequences between runs of the
+    task's test (0: only at the end); ``checkpoint_every``: sequences
+    between checkpoints (0: only at the end); ``stop_when_solved``: stop at
+    the first passed test (or fulfilled training-history criterion).
+    """
+
+    sequences: int
+    batch: int = 1
+    seed: int = 0
+    method: str = "bptt"
+    k1: int | None = None
+    k2: int | None = None
+    evaluate_every: int = 1000
+    checkpoint_every: int = 0
+    stop_when_solved: bool = True
+
+
+@dataclass
+class TrainResult:
+    params: dict
+    solved: bool
+    sequences: int
+    updates: int
+    seconds: float
+    history: list = field(default_factory=list)   # one dict per logged update or evaluation
+    evaluation: object = None
+
+    def __str__(self) -> str:
+        verdict = "solved" if self.solved else "not solved"
+        return (f"{verdict} after {self.sequences} sequences ({self.updates} updates, "
+                f"{self.seconds:.1f} s)" + (f"; {self.evaluation}" if self.evaluation is not None else ""))
+
+
+def _loss_grads_outputs(net, params, batch, task, schedule):
+    """(loss, grads, outputs y or None); y comes free with BPTT, else it is not needed."""
+    if schedule.method != "bptt":
+        loss, grads = net.value_and_grad(params, batch.x, batch.target, task.loss, batch.mask,
+                                         method=schedule.method, k1=schedule.k1, k2=schedule.k2) \
+            if schedule.method == "tbptt" else \
+            net.value_and_grad(params, batch.x, batch.target, task.loss, batch.mask, method=schedule.method)
+        return loss, grads, None
+    kept = {}
+    target = batch.target if task.loss != "xent" or batch.target.ndim == 3 else batch.target.astype(int)
+
+    def objective(p):
+        y = net.run(p, batch.x).y
+        kept["y"] = getval(y)
+        return LOSSES[task.loss](y, target, batch.mask)
+    loss, grads = value_and_grad(objective)(dict(params))
+    return loss, {n: grads[n] for n in net.trainable}, kept["y"]
+
+
+def _finite(loss, grads) -> bool:
+    return math.isfinite(float(loss)) and all(np.all(np.isfinite(g)) for g in grads.values())
+
+
+def train(net, task, optimizer, schedule: Schedule, params=None, run_dir=None, resume: bool = False,
+          progress=None) -> TrainResult:
+    """Train ``net`` on ``task`` with ``optimizer`` (graphrnn.train.optimizers) under ``schedule``.
+
+    ``run_dir``: where checkpoints (and, through graphrnn.train.runs, the
+    metrics and curve) go; ``resume``: continue from ``run_dir``'s
+    checkpoint; ``progress``: a callable(row) called after every update.
+    Raises TrainError GR301 when the loss or a gradient is NaN or infinite:
+    the update is not applied and the last checkpoint stays as it was.
+    """
+    start_time = time.perf_counter()
+    params = dict(net.init(schedule.seed) if params is None else params)
+    state = optimizer.init(params, names=net.trainable)
+    monitor = task.monitor()
+    updates, seen, history, evaluation, solved = 0, 0, [], None, False
+    if resume:
+        params, state, updates, seen, history, monitor_state = load_checkpoint(run_dir, net)
+        if monitor is not None and monitor_state is not None:
+            monitor.load_state_dict(monitor_state)
+    next_eval = _next_mark(seen, schedule.evaluate_every)
+    next_checkpoint = _next_mark(seen, schedule.checkpoint_every)
+    while seen < schedule.sequences:
+        batch = task.sample(np.random.default_rng([schedule.seed, updates]),
+                            min(schedule.batch, schedule.sequences - seen))
+        loss, grads, y = _loss_grads_outputs(net, params, batch, task, schedule)
+        if not _finite(loss, grads):
+            raise TrainError("GR301", f"the loss or a gradient became {float(loss)} at update {updates + 1} "
+                             f"({seen} sequences seen); training stopped, the last checkpoint is intact",
+                             fix="lower the learning rate, clip gradients (`clip: {norm: 1}`), or check "
+                                 "the initial weights")
+        params, state = optimizer.update(params, grads, state, updates)
+        updates, seen = updates + 1, seen + batch.size
+        row = {"update": updates, "sequences": seen, "loss": float(loss)}
+        fired = False
+        if monitor is not None:
+            if y is None:
+                y = task.outputs(net, params, batch)
+            fired = monitor.update(batch, y)
+            if fired:
+                row["history_criterion"] = 1.0
+                solved = True
+        if fired or seen >= next_eval or seen >= schedule.sequences:
+            evaluation = task.success(net, params, np.random.default_rng([schedule.seed, EVAL_STREAM + updates]))
+            row.update({f"test_{k}": float(v) for k, v in evaluation.metrics.items()})
+            row["test_solved"] = float(bool(evaluation))
+            solved = bool(evaluation) if monitor is None else solved
+            next_eval = _next_mark(seen, schedule.evaluate_every)
+        history.append(row)
+        if progress is not None:
+            progress(row)
+        if run_dir is not None and (seen >= next_checkpoint or seen >= schedule.sequences or solved):
+            save_checkpoint(run_dir, params, state, updates, seen, history,
+                            monitor.state_dict() if monitor is not None else None)
+            next_checkpoint = _next_mark(seen, schedule.checkpoint_every)
+        if solved and schedule.stop_when_solved:
+            break
+    return TrainResult(params, solved, seen, updates, time.perf_counter() - start_time, history, evaluation)
+
+
+def _next_mark(seen: int, every: int) -> int:
+    return (seen // every + 1) * every if every else 1 << 62
+
+
+def save_checkpoint(run_dir, params, state, updates, seen, history, monitor_state) -> Path:
+    """Write the checkpoint atomically: a temporary file in the same folder, then a rename."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    arrays = {f"param/{k}": np.asarray(v) for k, v in params.items()}
+    arrays.update({f"opt/{k}": np.asarray(v) for k, v in state.items()})
+    meta = {"updates": updates, "sequences": seen, "history": history, "monitor": monitor_state}
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=".checkpoint-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, run_dir / CHECKPOINT)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return run_dir / CHECKPOINT
+
+
+def load_checkpoint(run_dir, net):
+    """(params, optimizer state, updates, sequences, history, monitor state) from ``run_dir``."""
+    path = Path(run_dir) / CHECKPOINT
+    if not path.is_file():
+        raise TrainError("GR302", f"no checkpoint in {run_dir}", fix="resume a run directory that "
+                         "`graphrnn train` wrote (it holds checkpoint.npz)")
+    with np.load(path, allow_pickle=False) as data:
+        params = {k[len("param/"):]: data[k].copy() for k in data.files if k.startswith("param/")}
+        state = {k[len("opt/"):]: data[k].copy() for k in data.files if k.startswith("opt/")}
+        meta = json.loads(data["meta"].tobytes().decode())
+    if set(params) != set(net.params):
+        raise TrainError("GR302", f"the checkpoint in {run_dir} belongs to another network",
+                         fix="resume with the experiment that wrote it")
+    return params, state, meta["updates"], meta["sequences"], meta["history"], meta["monitor"]

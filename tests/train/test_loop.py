@@ -1,0 +1,120 @@
+"""The training loop: it learns, resumes to the same result, and stops cleanly on NaN."""
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import graphrnn as gr
+from graphrnn.train import SGD, Adam
+from graphrnn.train.loop import CHECKPOINT, Schedule, load_checkpoint, train
+
+SPEC = """graphrnn: 1
+inputs: {x: 1}
+outputs: {y: 1}
+nodes:
+  h: {size: 4, activation: tanh}
+  y: {size: 1, activation: sigmoid}
+edges:
+  - {from: x, to: h}
+  - {from: h, to: h, delay: 1}
+  - {from: h, to: y}
+"""
+
+
+@dataclass(frozen=True)
+class Batch:
+    x: np.ndarray
+    target: np.ndarray
+    mask: np.ndarray
+
+    @property
+    def size(self):
+        return self.x.shape[1]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    solved: bool
+    metrics: dict
+
+    def __bool__(self):
+        return self.solved
+
+
+class RememberFirst:
+    """Output, at the last of 4 steps, whether the first input was positive."""
+
+    loss = "bce"
+
+    def sample(self, rng, batch):
+        first = rng.integers(0, 2, batch)
+        x = np.zeros((4, batch, 1))
+        x[0, :, 0] = 2.0 * first - 1.0
+        x[1:, :, 0] = rng.normal(0, 0.1, (3, batch))
+        target = np.zeros((4, batch, 1))
+        target[-1, :, 0] = first
+        mask = np.zeros((4, batch))
+        mask[-1] = 1.0
+        return Batch(x, target, mask)
+
+    def outputs(self, net, params, batch):
+        return net.run(params, batch.x).y
+
+    def monitor(self):
+        return None
+
+    def success(self, net, params, rng):
+        batch = self.sample(rng, 64)
+        y = net.run(params, batch.x).y[-1, :, 0]
+        wrong = int(np.sum((y > 0.5) != (batch.target[-1, :, 0] > 0.5)))
+        return Verdict(wrong == 0, {"wrong": wrong})
+
+
+def test_the_loop_learns_a_small_task():
+    net = gr.loads(SPEC)
+    result = train(net, RememberFirst(), Adam(lr=0.05), Schedule(sequences=3000, batch=16, evaluate_every=320))
+    assert result.solved, result
+    assert result.history[-1]["test_wrong"] == 0
+
+
+def test_resume_continues_to_the_same_result(tmp_path):
+    net, task = gr.loads(SPEC), RememberFirst()
+    schedule = Schedule(sequences=160, batch=8, evaluate_every=80, checkpoint_every=40, stop_when_solved=False)
+    whole = train(net, task, Adam(lr=0.01), schedule, run_dir=tmp_path / "whole")
+    half = Schedule(**{**schedule.__dict__, "sequences": 80})
+    train(net, task, Adam(lr=0.01), half, run_dir=tmp_path / "resumed")
+    resumed = train(net, task, Adam(lr=0.01), schedule, run_dir=tmp_path / "resumed", resume=True)
+    assert resumed.updates == whole.updates == 20
+    for name in whole.params:
+        np.testing.assert_array_equal(resumed.params[name], whole.params[name])
+    assert resumed.history == whole.history
+
+
+class PoisonedAfter(RememberFirst):
+    """The same task, but from the 4th batch on an input is NaN."""
+
+    def sample(self, rng, batch):
+        out = super().sample(rng, batch)
+        self.drawn = getattr(self, "drawn", 0) + 1
+        if self.drawn > 3:
+            out.x[1, 0, 0] = np.nan
+        return out
+
+
+def test_nan_stops_training_and_keeps_the_last_checkpoint(tmp_path):
+    net, task = gr.loads(SPEC), PoisonedAfter()
+    schedule = Schedule(sequences=64, batch=8, checkpoint_every=8, evaluate_every=0)
+    with pytest.raises(gr.TrainError) as info:
+        train(net, task, SGD(lr=0.1), schedule, run_dir=tmp_path)
+    before = load_checkpoint(tmp_path, net)
+    assert before[2] == 3    # three good updates were checkpointed, the fourth never applied
+    assert info.value.code == "GR301" and "checkpoint" in info.value.message
+    for name in before[0]:
+        assert np.all(np.isfinite(before[0][name]))
+    assert [p.name for p in tmp_path.iterdir()] == [CHECKPOINT]   # no temporary files left behind
+
+
+def test_resume_without_a_checkpoint_is_refused(tmp_path):
+    with pytest.raises(gr.TrainError) as info:
+        train(gr.loads(SPEC), RememberFirst(), SGD(lr=0.1), Schedule(sequences=8), run_dir=tmp_path, resume=True)
+    assert info.value.code == "GR302"
