@@ -48,6 +48,16 @@ class Schedule:
     checkpoint_every: int = 0
     stop_when_solved: bool = True
 
+    def __post_init__(self):
+        for key in ("sequences", "batch"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise TrainError("GR300", f"`{key}` must be a whole number >= 1, got {value!r}",
+                                 fix=f"e.g. `{key}: {1000 if key == 'sequences' else 1}`")
+        if self.method not in ("bptt", "tbptt", "rtrl"):
+            raise TrainError("GR300", f"unknown gradient method `{self.method}`",
+                             fix="use bptt, tbptt (with k1, k2) or rtrl")
+
 
 @dataclass
 class TrainResult:

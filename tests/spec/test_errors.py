@@ -620,6 +620,43 @@ def test_gr115_kind_without_a_backward_rule():
         OPS.pop("square_test_kind")
 
 
+# -- GR300-GR302: training -----------------------------------------------------------------
+
+def test_gr300_invalid_schedule():
+    from graphrnn.train.loop import Schedule
+    with pytest.raises(gr.TrainError) as info:
+        Schedule(sequences=10, batch=0)
+    assert info.value.code == "GR300" and info.value.fix
+
+
+def test_gr301_nan_loss_stops_training():
+    from types import SimpleNamespace
+
+    from graphrnn.train import SGD
+    from graphrnn.train.loop import Schedule, train
+
+    class NaNTask:
+        loss = "mse"
+
+        def sample(self, rng, batch):
+            x = np.full((2, batch, 2), np.nan)
+            return SimpleNamespace(x=x, target=np.zeros((2, batch, 2)), mask=np.ones((2, batch)), size=batch)
+
+        def monitor(self):
+            return None
+
+    with pytest.raises(gr.TrainError) as info:
+        train(gr.loads(GOOD, FILE), NaNTask(), SGD(lr=0.1), Schedule(sequences=4, evaluate_every=0))
+    assert info.value.code == "GR301" and "update 1" in info.value.message and info.value.fix
+
+
+def test_gr302_resume_without_checkpoint(tmp_path):
+    from graphrnn.train.loop import load_checkpoint
+    with pytest.raises(gr.TrainError) as info:
+        load_checkpoint(tmp_path, gr.loads(GOOD, FILE))
+    assert info.value.code == "GR302" and info.value.fix
+
+
 # -- GR200 / GR201: bad calls ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
