@@ -1,0 +1,31 @@
+"""Small instances of every registered task, shared by the task tests."""
+import pytest
+
+from graphrnn.tasks import make_task
+
+#: options that keep every task small and fast
+SMALL = {
+    "embedded_reber": {"train_size": 16, "test_size": 16},
+    "continual_embedded_reber": {"length": 40, "test_streams": 3, "max_symbols": 300, "chunk": 100},
+    "long_lag_2a": {"p": 6, "test_size": 200},
+    "long_lag_2b": {"p": 6, "test_size": 200},
+    "long_lag_2c": {"p": 5, "q": 8, "test_size": 200},
+    "adding": {"T": 20, "test_size": 100},
+    "multiplication": {"T": 20, "test_size": 100, "max_wrong": 3},
+    "temporal_order_6a": {"test_size": 100},
+    "temporal_order_6b": {"test_size": 100},
+    "delayed_xor": {"T": 20, "test_size": 100},
+    "parity": {"min_length": 20, "max_length": 30, "train_size": 10, "test_size": 10},
+    "latch": {"min_length": 20, "max_length": 30, "train_size": 10, "test_size": 10},
+}
+
+
+@pytest.fixture(scope="session")
+def small():
+    return SMALL
+
+
+@pytest.fixture(params=sorted(SMALL))
+def task(request):
+    """Each registered task, small."""
+    return make_task(request.param, **SMALL[request.param])
