@@ -13,7 +13,7 @@ Shapes are those of unroll.py: time-major (T, B, width) per block.
 from __future__ import annotations
 
 import numpy as np
-from autograd.extend import defvjp, primitive
+from autograd.extend import Box, VSpace, defvjp, primitive
 from autograd.tracer import getval
 
 from ..errors import PlanError
@@ -224,6 +224,66 @@ def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initi
     return g_slots
 
 
+class Blocks:
+    """The block values of one fused run, as a single autograd value.
+
+    Its cotangent is sparse: only the blocks a loss actually reads carry a
+    gradient, so the backward pass allocates nothing for the others.
+    """
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: dict):
+        self.values = values
+
+
+class BlocksBox(Box):
+    __slots__ = []
+
+
+BlocksBox.register(Blocks)
+
+
+class BlocksVSpace(VSpace):
+    def __init__(self, value):
+        self.shapes = {k: np.shape(v) for k, v in value.values.items()}
+
+    def zeros(self):
+        return Blocks({})
+
+    def mut_add(self, a, b):
+        for name, g in b.values.items():
+            a.values[name] = a.values[name] + g if name in a.values else g
+        return a
+
+    def add(self, a, b):
+        return self.mut_add(Blocks(dict(a.values)), b)
+
+
+VSpace.register(Blocks, BlocksVSpace)
+
+
+@primitive
+def take_block(blocks, name):
+    """One block's value sequence (T, B, W) out of a fused run."""
+    return blocks.values[name]
+
+
+defvjp(take_block, lambda ans, blocks, name: lambda g: Blocks({name: g}))
+
+
+class LazyValues(dict):
+    """block name -> value, taken from the fused run only when first asked for."""
+
+    def __init__(self, blocks, x):
+        super().__init__({INPUT_BLOCK: x})
+        self.blocks = blocks
+
+    def __missing__(self, name):
+        value = self[name] = take_block(self.blocks, name)
+        return value
+
+
 def run_fused(plan: Plan, arrays, x, dtype=np.float64, state=None) -> dict:
     """Block values (T, B, W) as one autograd primitive of (arrays, x).
 
@@ -236,23 +296,21 @@ def run_fused(plan: Plan, arrays, x, dtype=np.float64, state=None) -> dict:
     array_dtypes = [np.result_type(a) for a in getval(arrays)]
     x_dtype = np.result_type(getval(x))
     values, tape = forward(plan, raw_arrays, raw_x, state)
-    names = [n for n in values if n != INPUT_BLOCK]
     grads = {}
 
     def backward_once(g):
         key = id(g)
         if key not in grads:
             grads.clear()
-            g_arrays, g_x = backward(plan, raw_arrays, raw_x, values, tape, dict(zip(names, g)), state)
+            g_arrays, g_x = backward(plan, raw_arrays, raw_x, values, tape, g.values, state)
             grads[key] = ([a.astype(d, copy=False) for a, d in zip(g_arrays, array_dtypes)],
                           g_x.astype(x_dtype, copy=False))
         return grads[key]
 
     @primitive
     def unrolled(arrays, x):
-        return [values[n] for n in names]
+        return Blocks({n: v for n, v in values.items() if n != INPUT_BLOCK})
 
     defvjp(unrolled, lambda ans, arrays, x: lambda g: backward_once(g)[0],
            lambda ans, arrays, x: lambda g: backward_once(g)[1])
-    outputs = unrolled(arrays, x)
-    return {INPUT_BLOCK: x, **{n: outputs[i] for i, n in enumerate(names)}}
+    return LazyValues(unrolled(arrays, x), x)
