@@ -198,10 +198,11 @@ def test_draw_unwritable_path(capsys, tmp_path):
 def test_help(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    for command in ("validate", "show", "run", "draw"):
+    for command in ("validate", "show", "run", "draw", "check"):
         assert command in out
     for command, flags in (("run", ["--steps", "--seed", "--batch"]), ("draw", ["-o"]),
-                           ("show", ["--plan"]), ("validate", ["SPEC"])):
+                           ("show", ["--plan"]), ("validate", ["SPEC"]),
+                           ("check", ["--examples", "--seed", "--plugin"])):
         assert main([command, "--help"]) == 0
         out = capsys.readouterr().out
         assert all(flag in out for flag in flags)
@@ -232,3 +233,134 @@ def test_python_dash_m_subprocess():
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.strip().splitlines()) == 2 + 3
+
+
+# -- graphrnn check -------------------------------------------------------------------------
+
+CHECK_NAMES = ["gradients", "engines", "bptt_rtrl", "batch", "unroll", "order", "roundtrip", "kinds"]
+CUSTOM = ROOT / "examples" / "custom_kind"
+
+
+@pytest.fixture
+def plugins():
+    """Forget the node kinds and plugin modules a `--plugin` run registered."""
+    from graphrnn.ops import OPS
+    kinds, modules = set(OPS), set(sys.modules)
+    yield
+    for name in set(OPS) - kinds:
+        OPS.pop(name)
+    for name in set(sys.modules) - modules:
+        if name.startswith("graphrnn_plugin_"):
+            sys.modules.pop(name)
+
+
+def test_check_elman_passes(capsys):
+    code, out, err = run_cli(capsys, "check", "specs/elman.yaml", "--examples", 3)
+    assert code == 0, out + err
+    lines = out.splitlines()
+    assert lines[0] == ("checking elman: 3 nodes, 3 edges, 370 parameters [specs/elman.yaml]: "
+                        "3 examples per check, seed 0")
+    status = [line.split()[:2] for line in lines if line[:4] in ("PASS", "FAIL", "SKIP")]
+    assert [name for _, name in status] == CHECK_NAMES
+    assert all(word in ("PASS", "SKIP") for word, _ in status)
+    assert "relative error" in next(line for line in lines if line.startswith("PASS gradients"))
+    assert lines[-1].startswith("all 8 checks hold") and err == ""
+
+
+@pytest.mark.parametrize("spec", NETWORKS, ids=lambda p: p.name)
+def test_check_every_library_network(capsys, spec):
+    code, out, err = run_cli(capsys, "check", spec, "--examples", 1, "--seed", 1)
+    assert code == 0, out + err
+    assert "all 8 checks hold" in out and "FAIL" not in out
+
+
+def test_check_refuses_a_module_file(capsys):
+    code, out, err = run_cli(capsys, "check", ROOT / "specs" / "lstm.yaml")
+    assert code == 2 and out == ""
+    assert "GR109" in err and "module" in err and "Traceback" not in err
+
+
+def test_check_with_the_example_plugin_passes(capsys, plugins):
+    code, out, err = run_cli(capsys, "check", CUSTOM / "spec.yaml", "--plugin", CUSTOM / "kind.py",
+                             "--examples", 3)
+    assert code == 0, out + err
+    assert "kinds checked: highway, sum" in out
+
+
+def test_check_catches_the_wrong_kind_and_names_it(capsys, plugins):
+    code, out, err = run_cli(capsys, "check", CUSTOM / "spec.yaml", "--plugin", CUSTOM / "wrong_kind.py",
+                             "--examples", 3)
+    assert code == 1 and err == ""
+    assert "FAIL gradients" in out and "FAIL engines" in out and "FAIL kinds" in out
+    assert "PASS unroll" in out and "PASS batch" in out
+    assert "node kind `highway` (node h)" in out and "port `gate`" in out
+    assert "minimal counterexample" in out and "B = 1 row" in out
+    assert out.rstrip().splitlines()[-1].startswith("4 of 8 checks failed: gradients, engines")
+
+
+def test_a_spec_with_an_unregistered_kind_hints_at_plugin(capsys):
+    code, out, err = run_cli(capsys, "validate", CUSTOM / "spec.yaml")
+    assert code == 2 and "GR113" in err and "unknown node kind `highway`" in err
+    assert "--plugin" in err
+
+
+def test_plugin_works_for_every_command_by_path_or_module_name(capsys, plugins, monkeypatch):
+    code, out, _ = run_cli(capsys, "show", CUSTOM / "spec.yaml", "--plugin", CUSTOM / "kind.py")
+    assert code == 0 and "h: highway[4]" in out
+    from graphrnn.ops import OPS
+    OPS.pop("highway")
+    monkeypatch.syspath_prepend(str(CUSTOM))
+    code, out, err = run_cli(capsys, "validate", CUSTOM / "spec.yaml", "--plugin", "kind")
+    sys.modules.pop("kind", None)
+    assert code == 0, err
+
+
+def test_bad_plugins_exit_2(capsys, plugins, tmp_path):
+    code, _, err = run_cli(capsys, "check", "elman", "--plugin", tmp_path / "nope.py")
+    assert code == 2 and "nope.py" in err and "not found" in err and "Traceback" not in err
+    code, _, err = run_cli(capsys, "check", "elman", "--plugin", "no_such_module_here")
+    assert code == 2 and "no_such_module_here" in err
+    broken = tmp_path / "broken.py"
+    broken.write_text("raise RuntimeError('boom')\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "check", "elman", "--plugin", broken)
+    assert code == 2 and "RuntimeError: boom" in err
+
+
+def test_check_rejects_bad_examples(capsys):
+    code, _, err = run_cli(capsys, "check", "elman", "--examples", 0)
+    assert code == 2 and "--examples" in err
+
+
+def test_check_wrong_kind_subprocess_as_documented():
+    done = subprocess.run(_console_script() + ["check", "examples/custom_kind/spec.yaml", "--plugin",
+                                               "examples/custom_kind/wrong_kind.py", "--examples", "3"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "`highway`" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_check_only_some_checks(capsys):
+    code, out, _ = run_cli(capsys, "check", "jordan", "--only", "batch", "--only", "unroll", "-n", 2)
+    assert code == 0
+    assert [line.split()[1] for line in out.splitlines() if line.startswith("PASS")] == ["batch", "unroll"]
+    assert out.rstrip().endswith("all 2 checks hold")
+    from graphrnn.cli import CHECK_NAMES
+    from graphrnn.testing import CHECKS
+    assert list(CHECK_NAMES) == list(CHECKS)
+
+
+def test_check_a_kind_without_backward_rule_falls_back_to_autograd(capsys, plugins, tmp_path):
+    plugin = tmp_path / "norule.py"
+    plugin.write_text(
+        "from graphrnn.ops import OpKind, register_op\n"
+        "register_op(OpKind(name='twice_test', doc='2 s', combine=lambda s: 2.0 * s[0],\n"
+        "                   factor_per_edge=False, bias_default=True, allows_bias=True,\n"
+        "                   needs_inputs=True))\n", encoding="utf-8")
+    spec = tmp_path / "twice.yaml"
+    spec.write_text("graphrnn: 1\ninputs: {x: 2}\noutputs: {y: 2}\nnodes:\n  y: {size: 2, op: twice_test}\n"
+                    "edges:\n  - {from: x, to: y}\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "check", spec, "--plugin", plugin, "--examples", 2)
+    assert code == 0, out + err
+    assert "checking it on the autograd engine" in out
+    assert "SKIP engines" in out and "twice_test" in out
+    assert "all 8 checks hold (" in out

@@ -52,7 +52,12 @@ def finish(block: Block, slots, arrays, lead):
     pre = OPS[block.op].combine(factors)
     if block.bias is not None:
         pre = pre + arrays[block.bias]
-    return ACTIVATIONS[block.activation].fn(pre), (factors if block.factors > 1 else None)
+    return ACTIVATIONS[block.activation].fn(pre), (factors if keeps_slots(block) else None)
+
+
+def keeps_slots(block: Block) -> bool:
+    """Whether the backward pass needs the block's slots: every kind but a plain sum's does."""
+    return block.factors > 1 or block.op != "sum"
 
 
 def finish_vjp(block: Block, value, factors, g_value, g_arrays):
@@ -60,7 +65,7 @@ def finish_vjp(block: Block, value, factors, g_value, g_arrays):
     g_pre = ACTIVATIONS[block.activation].grad_from_output(value, g_value)
     if block.bias is not None:
         g_arrays[block.bias] += g_pre.reshape(-1, block.width).sum(axis=0)
-    if block.factors == 1:
+    if not keeps_slots(block):
         return g_pre
     return np.concatenate(OPS[block.op].combine_vjp(factors, g_pre), axis=-1)
 
@@ -138,7 +143,7 @@ def forward(plan: Plan, arrays, x, state=None):
             continue
         blocks = stage.blocks()
         out = {b.name: np.empty((T, B, b.width), dtype) for b in blocks}
-        kept = {b.name: [] for b in blocks if b.factors > 1}
+        kept = {b.name: [] for b in blocks if keeps_slots(b)}
         after = dict(stage.instant)
         for t in range(T):
             slots = {b.name: (hoisted[b.name][t] if b.name in hoisted else np.zeros((B, b.slot_width), dtype))
@@ -210,7 +215,7 @@ def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initi
             value = values[name][t]
             for p in after.get(name, ()):
                 contribute_vjp(p, value, here, arrays, g_arrays, None if p.truncate else G[name][t])
-            factors = tape[name][t] if block.factors > 1 else None
+            factors = tape[name][t] if keeps_slots(block) else None
             here[name] = g_slots[name][t] = finish_vjp(block, value, factors, G[name][t], g_arrays)
         for p in stage.delayed:
             if t >= p.delay:

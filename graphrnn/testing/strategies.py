@@ -255,7 +255,7 @@ class Case:
         """The case as Python lines that rebuild it (``net`` being the network checked)."""
         text = np.array2string(self.x, separator=", ", threshold=60, floatmode="unique",
                                max_line_width=96)
-        x_lines = text.splitlines()
+        x_lines = [line for line in text.splitlines() if line.strip()]   # no blank lines between blocks
         lines = [f"T = {self.steps} step{'s' if self.steps != 1 else ''}, "
                  f"B = {self.batch} row{'s' if self.batch != 1 else ''}"]
         if self.x.size <= 60:
