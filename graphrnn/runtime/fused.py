@@ -289,6 +289,38 @@ class LazyValues(dict):
         return value
 
 
+class FusedRun:
+    """One forward pass's data, handed to the backward pass through the primitive's arguments.
+
+    Keeping it an argument (not a closure registered with autograd) lets it
+    be freed with autograd's graph once the gradient has been taken.
+    """
+
+    def __init__(self, plan, arrays, x, state, values, tape, array_dtypes, x_dtype):
+        self.plan, self.arrays, self.x, self.state = plan, arrays, x, state
+        self.values, self.tape = values, tape
+        self.array_dtypes, self.x_dtype = array_dtypes, x_dtype
+        self._grads = None
+
+    def gradients(self, g):
+        """(gradients of the fused arrays, of x); computed once for both argnums."""
+        if self._grads is None or self._grads[0] is not g:
+            g_arrays, g_x = backward(self.plan, self.arrays, self.x, self.values, self.tape, g.values, self.state)
+            self._grads = (g, [a.astype(d, copy=False) for a, d in zip(g_arrays, self.array_dtypes)],
+                           g_x.astype(self.x_dtype, copy=False))
+        return self._grads[1], self._grads[2]
+
+
+@primitive
+def unrolled(arrays, x, run: FusedRun):
+    """The block values of ``run`` as one autograd value of (arrays, x)."""
+    return Blocks({n: v for n, v in run.values.items() if n != INPUT_BLOCK})
+
+
+defvjp(unrolled, lambda ans, arrays, x, run: lambda g: run.gradients(g)[0],
+       lambda ans, arrays, x, run: lambda g: run.gradients(g)[1])
+
+
 def run_fused(plan: Plan, arrays, x, dtype=np.float64, state=None) -> dict:
     """Block values (T, B, W) as one autograd primitive of (arrays, x).
 
@@ -298,24 +330,7 @@ def run_fused(plan: Plan, arrays, x, dtype=np.float64, state=None) -> dict:
     """
     raw_arrays = [np.asarray(a, dtype=dtype) for a in getval(arrays)]
     raw_x = np.asarray(getval(x), dtype=dtype)
-    array_dtypes = [np.result_type(a) for a in getval(arrays)]
-    x_dtype = np.result_type(getval(x))
     values, tape = forward(plan, raw_arrays, raw_x, state)
-    grads = {}
-
-    def backward_once(g):
-        key = id(g)
-        if key not in grads:
-            grads.clear()
-            g_arrays, g_x = backward(plan, raw_arrays, raw_x, values, tape, g.values, state)
-            grads[key] = ([a.astype(d, copy=False) for a, d in zip(g_arrays, array_dtypes)],
-                          g_x.astype(x_dtype, copy=False))
-        return grads[key]
-
-    @primitive
-    def unrolled(arrays, x):
-        return Blocks({n: v for n, v in values.items() if n != INPUT_BLOCK})
-
-    defvjp(unrolled, lambda ans, arrays, x: lambda g: backward_once(g)[0],
-           lambda ans, arrays, x: lambda g: backward_once(g)[1])
-    return LazyValues(unrolled(arrays, x), x)
+    run = FusedRun(plan, raw_arrays, raw_x, state, values, tape,
+                   [np.result_type(a) for a in getval(arrays)], np.result_type(getval(x)))
+    return LazyValues(unrolled(arrays, x, run), x)

@@ -86,3 +86,26 @@ def test_unsupported_dtype_is_refused():
     with pytest.raises(gr.RunError) as info:
         gr.load("elman", dtype="float16")
     assert info.value.code == "GR200"
+
+
+def test_the_fused_engine_keeps_nothing_alive_between_calls():
+    import gc
+    import tracemalloc
+
+    from autograd.core import primitive_vjps
+    net = gr.load("elman")
+    params = net.init(0)
+    x = np.random.default_rng(0).normal(size=(200, 8, 4))
+    target = np.zeros((200, 8, 2))
+    net.value_and_grad(params, x, target)
+    registered = len(primitive_vjps)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for _ in range(3):
+        net.value_and_grad(params, x, target)
+    gc.collect()
+    kept = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert len(primitive_vjps) == registered          # no primitive registered per call
+    assert kept < 200_000, f"{kept} bytes kept after three calls"   # one run's values are ~1 MB
