@@ -4,7 +4,7 @@ Run by hand:  python benchmarks/bench_cells.py [--repeats N]
 
 Each row times one loss-and-gradient evaluation (mse of the hidden sequence
 against a fixed target; median of N runs after a warm-up) at (I, H, B, T)
-for: graphrnn (float64, the reference autograd engine), a hand-written
+for: graphrnn (float64, the default fused engine), a hand-written
 autograd.numpy LSTM with the same parameters, PyTorch nn.LSTM on the CPU in
 float64 and float32, and the BLAS floor (the same matmuls, forward and
 backward, timed alone in numpy).  Losses are checked equal before timing.
