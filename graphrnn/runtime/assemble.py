@@ -28,6 +28,13 @@ class Assembler:
         sizes = [int(np.prod(s, dtype=int)) for s in self.shapes]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         start = dict(zip(self.names, self.offsets[:-1]))
+        # runs of consecutive equal-shaped parameters flatten and split as one array each
+        self.runs = []
+        for name, shape, offset in zip(self.names, self.shapes, self.offsets[:-1]):
+            if self.runs and self.runs[-1][1] == shape:
+                self.runs[-1][0].append(name)
+            else:
+                self.runs.append(([name], shape, int(offset)))
         self.fused = fused
         self.base, self.target, self.source, self.scale = [], [], [], []
         for recipe in fused:
@@ -47,7 +54,10 @@ class Assembler:
             self.scale.append(np.concatenate(scales) if scales else np.zeros(0))
 
     def flatten(self, params) -> np.ndarray:
-        return np.concatenate([np.ravel(params[n]) for n in self.names]) if self.names else np.zeros(0)
+        if not self.names:
+            return np.zeros(0)
+        return np.concatenate([np.asarray([params[n] for n in names], dtype=float).reshape(-1)
+                               for names, _, _ in self.runs])
 
     def forward(self, theta: np.ndarray) -> list:
         out = []
@@ -66,8 +76,12 @@ class Assembler:
         return g_theta
 
     def split(self, theta: np.ndarray) -> dict:
-        return {n: theta[a:b].reshape(s) for n, s, a, b in
-                zip(self.names, self.shapes, self.offsets[:-1], self.offsets[1:])}
+        out = {}
+        for names, shape, start in self.runs:
+            size = int(np.prod(shape, dtype=int))
+            block = theta[start:start + size * len(names)].reshape((len(names),) + shape)
+            out.update(zip(names, block))
+        return out
 
 
 def _entries(p, shape):
@@ -100,7 +114,8 @@ def _assemble_vjp(ans, params, assembler):
     def vjp(g):
         g_theta = assembler.backward(g, int(assembler.offsets[-1]))
         grads = assembler.split(g_theta)
-        return {name: grads.get(name, np.zeros(np.shape(value))) for name, value in params.items()}
+        return {name: grads[name] if name in grads else np.zeros(np.shape(value))
+                for name, value in params.items()}
     return vjp
 
 
