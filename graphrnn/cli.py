@@ -286,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"run only this check (repeatable): {', '.join(CHECK_NAMES)}")
     p.set_defaults(func=cmd_check)
 
+    from .train.command import add_train_parser   # the `train` subcommand lives beside the loop
+    add_train_parser(commands)
+
     for sub in commands.choices.values():
         _add_plugin(sub)
     return parser
