@@ -1,0 +1,149 @@
+"""Reproductions of the 1997 LSTM paper's experiments and of random weight guessing.
+
+One command each, from the repository root:
+
+    python examples/reproductions/run.py reber --seeds 10          # 1997 exp. 1, faithful setup
+    python examples/reproductions/run.py reber_main --seeds 10     # the README's main job
+    python examples/reproductions/run.py elman --seeds 5           # Elman (15 hidden) on the same task
+    python examples/reproductions/run.py adding --seeds 2          # 1997 exp. 4, T = 100 (long)
+    python examples/reproductions/run.py latch --seeds 30          # random guessing, latch, 500-600 steps
+
+Options: ``--seeds N`` (trials, seeds 0..N-1; or ``--seed-list 3 7``),
+``--budget S`` (override the experiment's budget of training sequences),
+``--jobs J`` (trials in parallel; default 1), ``--runs-dir DIR`` (default
+runs/reproductions), ``--data-seeds K`` (trial i uses the task's data set
+i mod K: the paper's "3 different, randomly generated pairs of training and
+test sets" for ``reber``/``elman``).  Each training trial writes a run
+directory (metrics, curve, params; see docs/training.md); the script prints
+one line per trial and then the table row: success fraction and the median
+(and mean) number of training sequences to success, next to the paper's.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+REPRODUCTIONS = {
+    "reber": {"experiment": "experiments/reber_lstm1997_paper.yaml",
+              "paper": "100% of 30 trials, 8,440 sequences on average (Table 1: 3 blocks x 2 cells, lr 0.5)"},
+    "reber_main": {"experiment": "experiments/reber_lstm1997.yaml",
+                   "paper": "(our closest variant that trains in minutes; see docs/training.md)"},
+    "elman": {"experiment": "experiments/reber_elman.yaml",
+              "paper": "0% of trials after 200,000 sequences (Table 1, ELM, 15 hidden units)"},
+    "adding": {"experiment": "experiments/adding_lstm1997.yaml",
+               "paper": "74,000 sequences on average (10 trials), 1 of 2560 test sequences wrong (Table 7, T=100)"},
+    "latch": {"experiment": None,
+              "paper": "22 trials on average (latch variant II, one tanh unit, weights in [-100, 100])"},
+}
+
+
+def _trial(args):
+    """One training trial in a worker process: (seed, solved, solved_at, sequences, seconds, verdict, run_dir)."""
+    name, seed, budget, runs_dir, data_seed = args
+    from graphrnn.train.experiment import load_experiment
+    from graphrnn.train.runs import new_run_dir, train_run
+    exp = load_experiment(ROOT / REPRODUCTIONS[name]["experiment"], build=False)
+    if data_seed is not None:
+        exp = dataclasses.replace(exp, task={**exp.task, "data_seed": data_seed}, _setup=None)
+    run_dir = new_run_dir(runs_dir, exp.name, seed)
+    started = time.perf_counter()
+    outcome = train_run(exp, seed, run_dir=run_dir, sequences=budget, progress=False)
+    return (seed, outcome.solved, outcome.solved_at, outcome.sequences, time.perf_counter() - started,
+            outcome.verdict, str(outcome.run_dir), data_seed)
+
+
+def run_training(name: str, seeds, budget, jobs: int, runs_dir: Path, data_seeds: int | None) -> list:
+    tasks = [(name, seed, budget, runs_dir, (i % data_seeds) if data_seeds else None)
+             for i, seed in enumerate(seeds)]
+    results = []
+    if jobs <= 1:
+        iterator = map(_trial, tasks)
+        for row in iterator:
+            _print_trial(row)
+            results.append(row)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for row in pool.map(_trial, tasks):
+                _print_trial(row)
+                results.append(row)
+    return results
+
+
+def _print_trial(row) -> None:
+    seed, solved, solved_at, sequences, seconds, verdict, run_dir, data_seed = row
+    what = f"solved after {solved_at:,} sequences" if solved else f"not solved in {sequences:,} sequences"
+    data = f", data set {data_seed}" if data_seed is not None else ""
+    print(f"  seed {seed}{data}: {what} ({seconds:.0f} s); {verdict}  [{run_dir}]", flush=True)
+
+
+def run_latch(seeds, budget, jobs: int) -> list:
+    import graphrnn as gr
+    from graphrnn.tasks import make_task
+    from graphrnn.train.guess import guess
+    net = gr.load(HERE / "latch_unit.yaml")
+    task = make_task("latch")                      # 100 training sequences of 500-600 steps, targets +-1
+    criterion = task.criterion()
+    max_trials = budget or 10_000
+    results = []
+    for seed in seeds:
+        started = time.perf_counter()
+        result = guess(net, criterion, r=100.0, max_trials=max_trials, seed=seed)
+        seconds = time.perf_counter() - started
+        test = task.success(net, result.params) if result.solved else None
+        verdict = str(test) if test is not None else ""
+        print(f"  seed {seed}: {'solved' if result.solved else 'not solved'} after {result.trials:,} "
+              f"trials ({seconds:.1f} s); {verdict}", flush=True)
+        results.append((seed, result.solved, result.trials, result.trials, seconds, verdict, "", None))
+    return results
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("name", choices=sorted(REPRODUCTIONS))
+    parser.add_argument("--seeds", type=int, default=5, help="number of trials, seeds 0..N-1 (default 5)")
+    parser.add_argument("--seed-list", type=int, nargs="+", help="these seeds instead")
+    parser.add_argument("--budget", type=int, help="training sequences per trial (latch: guessing trials)")
+    parser.add_argument("--jobs", type=int, default=1, help="trials in parallel (default 1)")
+    parser.add_argument("--runs-dir", default=str(ROOT / "runs" / "reproductions"))
+    parser.add_argument("--data-seeds", type=int, default=None,
+                        help="trial i uses the task's data_seed i mod K (reber, elman)")
+    args = parser.parse_args(argv)
+    seeds = args.seed_list or list(range(args.seeds))
+    info = REPRODUCTIONS[args.name]
+    print(f"{args.name}: {len(seeds)} trial(s), seeds {seeds[0]}..{seeds[-1]}"
+          + (f", budget {args.budget:,}" if args.budget else "")
+          + (f" [{info['experiment']}]" if info["experiment"] else " [random guessing]"), flush=True)
+    started = time.perf_counter()
+    if args.name == "latch":
+        results = run_latch(seeds, args.budget, args.jobs)
+        unit = "trials"
+    else:
+        results = run_training(args.name, seeds, args.budget, args.jobs, Path(args.runs_dir), args.data_seeds)
+        unit = "sequences"
+    wall = time.perf_counter() - started
+    solved = [r[2] for r in results if r[1]]
+    fraction = len(solved) / len(results)
+    median = f"{np.median(solved):,.0f}" if solved else "-"
+    mean = f"{np.mean(solved):,.0f}" if solved else "-"
+    print()
+    print(f"| reproduction | trials | solved | median {unit} to success | mean | wall time |")
+    print("|---|---|---|---|---|---|")
+    print(f"| {args.name} | {len(results)} | {len(solved)} ({fraction:.0%}) | {median} | {mean} | {wall:.0f} s |")
+    print(f"paper: {info['paper']}")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")   # tiny matrices: BLAS threads only cost time
+    sys.exit(main())

@@ -1,0 +1,403 @@
+"""Experiment files: a network spec, a task, an optimizer and a schedule in one YAML document.
+
+    graphrnn: 1
+    experiment: reber_lstm1997
+    doc: ...
+    network: ../specs/lstm1997_reber.yaml     # relative to this file, or a library name
+    task: {name: embedded_reber, data_seed: 0}
+    optimizer: {name: sgd, lr: 0.5}
+    train: {sequences: 60000, batch: 1, seed: 0, evaluate_every: 200, loss: sse}
+    runs: 3                                   # optional: several trials ...
+    seeds: [0, 1, 2]                          # ... with these seeds
+
+The structure is checked against the shipped JSON Schema
+(``experiment_schema.json``) with the same located errors as a network spec
+(``FILE:LINE:COL``, a did-you-mean for a misspelt key: GR103, GR104,
+GR111); the task and its options (:func:`graphrnn.tasks.make_task`), the
+optimizer (:func:`graphrnn.train.optimizers.from_config`), the schedule and
+the network's input/output sizes against the task's are checked next and
+reported as located ``TrainError("GR300")``.
+
+:func:`load_experiment` does all of that and compiles the network once;
+:meth:`Experiment.build` hands out the (network, task, optimizer) triple
+the training loop needs and :meth:`Experiment.schedule` the Schedule of one
+seed.  Running it, with a run directory, metrics and a learning curve, is
+:mod:`graphrnn.train.runs`.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+
+from ..errors import GraphRNNError, Location, SpecError, TrainError
+from ..spec.validate import _describe, _fix_for, _leaf_errors, did_you_mean, locate
+from ..spec.yamlmarks import MarkedDict, load_yaml
+from .loop import Schedule
+
+__all__ = ["Experiment", "Setup", "load_experiment", "loads_experiment", "experiment_schema",
+           "LOSS_MODES", "SSETask"]
+
+FORMAT_VERSION = 1
+SCHEMA_FILE = "experiment_schema.json"
+SCHEDULE_KEYS = ("sequences", "batch", "method", "k1", "k2", "evaluate_every", "checkpoint_every",
+                 "stop_when_solved")
+#: ``train.loss``: the task's own loss (a mean over steps and units), or the 1997 paper's E
+LOSS_MODES = ("task", "sse")
+
+
+@lru_cache(maxsize=1)
+def experiment_schema() -> dict:
+    """The experiment file's JSON Schema (draft 2020-12), as shipped in the package."""
+    return json.loads(resources.files(__package__).joinpath(SCHEMA_FILE).read_text())
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    return jsonschema.Draft202012Validator(experiment_schema())
+
+
+# -- the structure: JSON Schema, reported like a spec ----------------------------------------
+FIELD_HINTS = {
+    "graphrnn": "1",
+    "experiment": "a name of letters, digits, _, - and . (it names the run directories)",
+    "network": "a spec file relative to the experiment file, or a library spec name (`graphrnn show NAME`)",
+    "engine": "fused | autograd",
+    "dtype": "float64 | float32",
+    "sequences": "a whole number >= 1 (the budget of training sequences)",
+    "batch": "a whole number >= 1 (1 = online learning: one sequence per update)",
+    "seed": "a whole number >= 0",
+    "method": "bptt | tbptt | rtrl",
+    "k1": "a whole number >= 1 (tbptt: steps between truncation points)",
+    "k2": "a whole number >= k1 (tbptt: steps the error flows back)",
+    "evaluate_every": "a whole number >= 0 (sequences between tests; 0: only at the end)",
+    "checkpoint_every": "a whole number >= 0 (sequences between checkpoints; 0: only at the end)",
+    "stop_when_solved": "true | false",
+    "loss": "task (the task's own loss) | sse (the 1997 paper's summed squared error)",
+    "runs": "a whole number >= 1",
+    "seeds": "a list of different whole numbers >= 0, e.g. [0, 1, 2]",
+    "lr": "a number (the learning rate)",
+    "name": "a name (see the fix of the error about it)",
+}
+
+
+def _check_structure(doc, file: str) -> None:
+    """Raise SpecError (GR103 unknown key, GR104 invalid value) for the most relevant violation."""
+    errors = list(_validator().iter_errors(doc))
+    if not errors:
+        return
+    error = jsonschema.exceptions.best_match(errors)
+    everything = [leaf for e in errors for leaf in [e] + _leaf_errors(e)]
+    for candidate in [error] + _leaf_errors(error) + everything:
+        if candidate.validator == "additionalProperties" and candidate.schema.get("additionalProperties") is False:
+            allowed = list(candidate.schema.get("properties", {}))
+            extras = [k for k in candidate.instance if k not in allowed]
+            key = extras[0] if extras else "?"
+            path = list(candidate.absolute_path)
+            where = _describe(path) if path else "the experiment"
+            raise SpecError("GR103", f"unknown key `{key}` in {where}{did_you_mean(key, allowed)}",
+                            loc=locate(doc, path + [key], file, key=True),
+                            fix=f"use one of: {', '.join(allowed)}")
+    leaf = max([error] + _leaf_errors(error), key=lambda e: len(e.absolute_path))
+    path = list(leaf.absolute_path)
+    where = _describe(path) if path else "the experiment"
+    if leaf.validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", leaf.message)
+        key = missing[0] if missing else "?"
+        raise SpecError("GR104", f"{where} is missing the required key `{key}`",
+                        loc=locate(doc, path, file), fix=f"add `{key}: ...` ({FIELD_HINTS.get(key, 'see docs/training.md')})")
+    field_name = next((step for step in reversed(path) if isinstance(step, str)), "")
+    message = f"{where}: {leaf.message}"
+    if leaf.validator == "type" and isinstance(leaf.instance, (dict, list)):
+        message = f"{where}: expected {leaf.validator_value}, got a {'mapping' if isinstance(leaf.instance, dict) else 'list'}"
+    fix = f"expected {FIELD_HINTS[field_name]}" if field_name in FIELD_HINTS else _fix_for(leaf)
+    raise SpecError("GR104", message, loc=locate(doc, path, file), fix=fix)
+
+
+def _plain(value):
+    """MarkedDict/MarkedList -> dict/list, recursively (what task and optimizer constructors want)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _mentioned_key(message: str, mapping) -> str | None:
+    """The key of ``mapping`` an error message is about: a `backticked` key, or the word it starts with."""
+    for word in re.findall(r"`([^`]+)`", message):
+        if word in mapping:
+            return word
+    for key in mapping:
+        if re.match(rf"\W*{re.escape(str(key))}\b", message):
+            return key
+    for key in mapping:
+        if re.search(rf"\b{re.escape(str(key))}\b", message) and key != "name":
+            return key
+    return None
+
+
+# -- the experiment ----------------------------------------------------------------------------
+@dataclass
+class Setup:
+    """What the training loop needs: ``net``, ``task`` and ``optimizer``."""
+
+    net: object
+    task: object
+    optimizer: object
+
+
+@dataclass
+class Experiment:
+    """A checked experiment file; see the module docstring.
+
+    ``task``/``optimizer`` are the plain mappings of the file; ``schedule_options`` the
+    ``train:`` keys the Schedule takes; ``seeds`` one seed per trial; ``network_path`` the
+    resolved spec file.  :meth:`build` compiles the network, builds the task and the
+    optimizer (once) and checks their sizes.
+    """
+
+    name: str
+    file: str
+    text: str
+    doc: str
+    network: str
+    network_path: str
+    task: dict
+    optimizer: dict
+    schedule_options: dict
+    seed: int
+    loss: str
+    engine: str
+    dtype: str
+    seeds: tuple
+    data: MarkedDict = field(repr=False)
+    _setup: Setup | None = field(default=None, repr=False)
+
+    # -- locations -----------------------------------------------------------------------------
+    def loc(self, *path, key: bool = False) -> Location:
+        """The file:line:col of the value (or key) at ``path`` (``"task"``, ``"name"``)."""
+        node, where = self.data, getattr(self.data, "loc", Location(self.file, 1, 1))
+        for step in path:
+            if isinstance(node, MarkedDict) and step in node:
+                where = node.key_loc(step) if key else node.value_loc(step)
+                node = node[step]
+            else:
+                break
+        return where
+
+    def error(self, message: str, *path, fix: str | None = None, key: bool = False) -> TrainError:
+        return TrainError("GR300", message, loc=self.loc(*path, key=key), fix=fix)
+
+    # -- what it builds ------------------------------------------------------------------------
+    def schedule(self, seed: int | None = None, sequences: int | None = None) -> Schedule:
+        """The Schedule of one trial (``seed`` default: ``train.seed``; ``sequences`` overrides the budget)."""
+        options = dict(self.schedule_options)
+        if sequences is not None:
+            options["sequences"] = sequences
+        try:
+            return Schedule(seed=self.seed if seed is None else int(seed), **options)
+        except GraphRNNError as err:
+            raise TrainError("GR300", err.message, loc=self.loc("train"), fix=err.fix) from None
+
+    def with_seeds(self, seeds) -> "Experiment":
+        """The same experiment with other trial seeds."""
+        return replace(self, seeds=tuple(int(s) for s in seeds))
+
+    def build(self) -> Setup:
+        """(net, task, optimizer), built once; raises the located errors of the module docstring."""
+        if self._setup is None:
+            task = self.make_task()
+            optimizer = self.make_optimizer()
+            net = self.load_network()
+            if (net.input_size, net.output_size) != (task.input_size, task.output_size):
+                raise self.error(
+                    f"network `{net.name}` has {net.input_size} inputs and {net.output_size} outputs; "
+                    f"task `{self.task['name']}` needs {task.input_size} inputs and {task.output_size} "
+                    f"outputs", "network",
+                    fix=f"use a network whose `inputs:` add up to {task.input_size} and whose "
+                        f"`outputs:` add up to {task.output_size} (now {self.network_path}), or another task")
+            if self.loss == "sse":
+                task = SSETask(task)
+                optimizer = _ScaledOptimizer(optimizer, task)
+            self._setup = Setup(net, task, optimizer)
+        return self._setup
+
+    def make_task(self):
+        from ..tasks import TASKS, make_task, task_options
+        name = self.task["name"]
+        if not isinstance(name, str) or name not in TASKS:
+            raise self.error(f"unknown task `{name}`{did_you_mean(str(name), TASKS)}", "task", "name",
+                             fix=f"tasks: {', '.join(TASKS)}")
+        options = {k: v for k, v in self.task.items() if k != "name"}
+        allowed = task_options(name)
+        for key in options:
+            if key not in allowed:
+                raise self.error(f"task `{name}` has no option `{key}`{did_you_mean(str(key), allowed)}",
+                                 "task", key, key=True,
+                                 fix="options: " + (", ".join(f"{k} (default {v!r})" for k, v in allowed.items())
+                                                    or "(none)"))
+        try:
+            task = make_task(name, **options)
+        except (ValueError, TypeError) as err:
+            key = _mentioned_key(str(err), options)
+            path = ("task", key) if key else ("task",)
+            raise self.error(f"task `{name}`: {err}", *path,
+                             fix=f"give `{key}` a value the message allows" if key else
+                             "see the task's options in docs/training.md") from None
+        if self.loss == "sse" and task.loss != "mse":
+            raise self.error(f"`loss: sse` needs a task with a squared-error loss; task `{name}` uses "
+                             f"`{task.loss}`", "train", "loss", fix="remove `loss: sse` (or write `loss: task`)")
+        return task
+
+    def make_optimizer(self):
+        from .optimizers import from_config
+        try:
+            return from_config(self.optimizer)
+        except (ValueError, TypeError) as err:
+            key = _mentioned_key(str(err), self.optimizer)
+            if str(err).startswith("unknown optimizer"):
+                key = "name"
+            path = ("optimizer", key) if key else ("optimizer",)
+            unknown_key = str(err).startswith("unknown key")
+            raise self.error(f"optimizer: {err}", *path, key=unknown_key,
+                             fix="see the optimizers and their keys in docs/training.md") from None
+
+    def load_network(self):
+        from .. import load
+        return load(self.network_path, engine=self.engine, dtype=self.dtype)
+
+
+# -- the 1997 paper's error --------------------------------------------------------------------
+class SSETask:
+    """A task whose loss is E = 1/2 sum over output units and steps of (y - target)^2, averaged
+    over the batch: the error the 1997 LSTM paper's learning rates refer to.
+
+    The training loop computes the task's ``mse`` (a mean over the judged steps and the
+    output units); for one batch, E = mse * O * (judged steps) / (2 B), a constant, so
+    the gradient of E is that of mse times it.  The wrapper records the factor when the
+    loop samples a batch, and the optimizer :meth:`Experiment.build` pairs with it scales
+    the gradients by it before the update (clipping then applies to the gradient of E).  The loss the loop logs stays
+    the task's mse.  Everything else is the wrapped task's.
+    """
+
+    def __init__(self, task):
+        self.task = task
+        self.factor = 1.0
+
+    def __getattr__(self, name):
+        return getattr(self.task, name)
+
+    def sample(self, rng, batch: int):
+        out = self.task.sample(rng, batch)
+        self.factor = out.target.shape[-1] * float(np.sum(out.mask)) / (2.0 * out.size)
+        return out
+
+
+class _ScaledOptimizer:
+    """Scales the gradients by the SSETask task's factor of the batch just drawn."""
+
+    def __init__(self, optimizer, task: "SSETask"):
+        self.optimizer, self.task = optimizer, task
+
+    def __getattr__(self, name):
+        return getattr(self.optimizer, name)
+
+    def init(self, *args, **kwargs):
+        return self.optimizer.init(*args, **kwargs)
+
+    def update(self, params, grads, state, step):
+        factor = self.task.factor
+        return self.optimizer.update(params, {k: g * factor for k, g in grads.items()}, state, step)
+
+    def __repr__(self) -> str:
+        return f"{self.optimizer!r} on the summed squared error"
+
+
+# -- loading -----------------------------------------------------------------------------------
+def _resolve_network(value: str, base: Path, loc: Location) -> str:
+    from ..compiler import SPEC_SUFFIXES, find_library_spec, library_names
+    looks_like_path = "/" in value or value.endswith(SPEC_SUFFIXES)
+    candidate = (base / value)
+    if candidate.is_file():
+        return str(candidate.resolve())
+    if not looks_like_path:
+        found = find_library_spec(value)
+        if found is not None:
+            return str(found)
+    hint = did_you_mean(Path(value).stem, library_names())
+    raise SpecError("GR114", f"no spec file or library spec `{value}`{hint} (looked at {candidate.resolve()})",
+                    loc=loc, fix="give the spec's path relative to the experiment file, or a library "
+                                 "name: " + ", ".join(library_names()))
+
+
+def loads_experiment(text: str, file: str = "<string>", base_dir=None, build: bool = True) -> Experiment:
+    """An Experiment from YAML text; ``file`` names it in errors, ``base_dir`` anchors ``network:``
+    (default: the file's folder, or the current one).  ``build``: also compile the network and
+    check task, optimizer and sizes (all errors surface now, not mid-training)."""
+    data = load_yaml(text, file)
+    if not isinstance(data, MarkedDict):
+        raise SpecError("GR104", "an experiment must be a mapping with `graphrnn: 1` at the top",
+                        loc=getattr(data, "loc", Location(file, 1, 1)),
+                        fix="start the file with `graphrnn: 1` and `experiment: NAME`")
+    if "graphrnn" not in data:
+        raise SpecError("GR111", "missing the format version key `graphrnn`", loc=data.loc,
+                        fix="add `graphrnn: 1` as the first line")
+    if data["graphrnn"] != FORMAT_VERSION or isinstance(data["graphrnn"], bool):
+        raise SpecError("GR111", f"format version {data['graphrnn']!r} is not supported",
+                        loc=data.value_loc("graphrnn"), fix=f"this graphrnn reads `graphrnn: {FORMAT_VERSION}`")
+    _check_structure(data, file)
+    if base_dir is None:
+        base_dir = Path(file).parent if not file.startswith("<") else Path.cwd()
+    train = data["train"]
+    network_path = _resolve_network(data["network"], Path(base_dir), data.value_loc("network"))
+    seed = int(train.get("seed", 0))
+    runs = data.get("runs")
+    seeds = data.get("seeds")
+    exp = Experiment(
+        name=str(data["experiment"]), file=file, text=text, doc=str(data.get("doc", "")).strip(),
+        network=str(data["network"]), network_path=network_path, task=_plain(data["task"]),
+        optimizer=_plain(data["optimizer"]),
+        schedule_options={k: train[k] for k in SCHEDULE_KEYS if k in train},
+        seed=seed, loss=str(train.get("loss", "task")), engine=str(data.get("engine", "fused")),
+        dtype=str(data.get("dtype", "float64")), seeds=(), data=data)
+    if seeds is not None and runs is not None and runs != len(seeds):
+        raise exp.error(f"`runs: {runs}` but {len(seeds)} seeds are listed", "runs",
+                        fix="drop `runs:` (the seeds say how many) or list exactly that many seeds")
+    if seeds is None:
+        seeds = [seed + i for i in range(runs or 1)]
+    exp.seeds = tuple(int(s) for s in seeds)
+    method = exp.schedule_options.get("method", "bptt")
+    k1, k2 = exp.schedule_options.get("k1"), exp.schedule_options.get("k2")
+    if method == "tbptt" and k1 is None:
+        raise exp.error("`method: tbptt` needs `k1` (steps between truncation points)", "train", "method",
+                        fix="add e.g. `k1: 20` (and `k2: 40` to let the error flow further back)")
+    if k1 is not None and k2 is not None and k2 < k1:
+        raise exp.error(f"`k2` ({k2}) must be >= `k1` ({k1})", "train", "k2", fix=f"e.g. `k2: {k1}`")
+    if method != "tbptt" and (k1 is not None or k2 is not None):
+        raise exp.error(f"`k1`/`k2` only apply to `method: tbptt` (method is {method})", "train",
+                        "k1" if k1 is not None else "k2", key=True, fix="remove them, or write `method: tbptt`")
+    exp.schedule()                         # GR300 for anything the Schedule refuses
+    if build:
+        exp.build()
+    return exp
+
+
+def load_experiment(path, build: bool = True) -> Experiment:
+    """An Experiment from a file (see :func:`loads_experiment`); GR114 when it cannot be read."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise SpecError("GR100", f"{path} is not UTF-8 text ({err.reason})", loc=Location(str(path)),
+                        fix="save the experiment as UTF-8") from None
+    except OSError as err:
+        raise SpecError("GR114", f"cannot read experiment file {path}: {err.strerror}", loc=Location(str(path)),
+                        fix="check the path (experiments live in experiments/*.yaml)") from None
+    return loads_experiment(text, str(path), build=build)
