@@ -19,6 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..cli import _positive, _seed   # the argument types every subcommand shares
 from ..errors import GraphRNNError, TrainError
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
@@ -33,26 +34,6 @@ the last test's success rate.  --resume RUN_DIR continues an interrupted run
 from its checkpoint to the same result as an uninterrupted run.  Exit status:
 0 trained (solved or not), 2 error (bad experiment, NaN/inf loss, cannot
 resume), 130 interrupted."""
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
 
 
 def add_train_parser(subparsers) -> argparse.ArgumentParser:
