@@ -117,9 +117,12 @@ def train(net, task, optimizer, schedule: Schedule, params=None, run_dir=None, r
         params, state, updates, seen, history, monitor_state = load_checkpoint(run_dir, net)
         if monitor is not None and monitor_state is not None:
             monitor.load_state_dict(monitor_state)
+        # a run checkpointed when solved stays solved: the verdict is in its history
+        solved = any(row.get("history_criterion") or (monitor is None and row.get("test_solved"))
+                     for row in history)
     next_eval = _next_mark(seen, schedule.evaluate_every)
     next_checkpoint = _next_mark(seen, schedule.checkpoint_every)
-    while seen < schedule.sequences:
+    while seen < schedule.sequences and not (solved and schedule.stop_when_solved):
         batch = task.sample(np.random.default_rng([schedule.seed, updates]),
                             min(schedule.batch, schedule.sequences - seen))
         loss, grads, y = _loss_grads_outputs(net, params, batch, task, schedule)

@@ -276,6 +276,9 @@ def plot_curve(history, path, title: str = "", budget: int | None = None) -> Pat
             ax.plot(seqs[window - 1:], smooth, color="tab:blue", lw=1.5, label=f"running mean ({window} updates)")
         if finite.any() and np.all(loss[finite] > 0):
             ax.set_yscale("log")
+            low, high = np.percentile(loss[finite], [1, 100])   # a few tiny losses must not squash the rest
+            if low < high:
+                ax.set_ylim(low / 2, high * 1.5)
     ax.set_xlabel("sequences seen")
     ax.set_ylabel("training loss")
     if budget:
@@ -298,7 +301,7 @@ def plot_curve(history, path, title: str = "", budget: int | None = None) -> Pat
     solved = _solved_row(history, True)
     if solved is not None:
         ax.axvline(solved["sequences"], color="tab:green", ls="--", lw=1)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="lower left", fontsize=8)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     buffer = io.BytesIO()

@@ -118,3 +118,12 @@ def test_resume_without_a_checkpoint_is_refused(tmp_path):
     with pytest.raises(gr.TrainError) as info:
         train(gr.loads(SPEC), RememberFirst(), SGD(lr=0.1), Schedule(sequences=8), run_dir=tmp_path, resume=True)
     assert info.value.code == "GR302"
+
+
+def test_resuming_a_solved_run_does_not_train_further(tmp_path):
+    net, task = gr.loads(SPEC), RememberFirst()
+    schedule = Schedule(sequences=3000, batch=16, evaluate_every=320, checkpoint_every=320)
+    first = train(net, task, Adam(lr=0.05), schedule, run_dir=tmp_path)
+    assert first.solved
+    again = train(net, task, Adam(lr=0.05), schedule, run_dir=tmp_path, resume=True)
+    assert again.solved and again.sequences == first.sequences
