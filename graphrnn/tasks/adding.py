@@ -68,9 +68,6 @@ class _MarkedTask(TestSetTask):
     input_size, output_size, loss = 2, 1, "mse"
     tolerance = 0.04
 
-    def _end_correct(self, err: np.ndarray) -> np.ndarray:
-        return np.all(np.abs(err) < self.tolerance, axis=-1)
-
     def _common(self, T, test_size, error_measure):
         self.T = _check_int("T", T, low=20)
         self.test_size = _check_int("test_size", test_size)

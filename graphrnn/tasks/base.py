@@ -28,6 +28,7 @@ criterion can be checked without a trained network (feed it ideal outputs):
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
@@ -138,7 +139,7 @@ class Evaluation:
             (f" [{self.criterion}]" if self.criterion else "")
 
 
-class Criterion:
+class Criterion(ABC):
     """A criterion on the training history.
 
     ``update(batch, y) -> bool`` takes one training batch and the outputs the
@@ -148,17 +149,21 @@ class Criterion:
     (plain lists and numbers, for checkpoints).
     """
 
-    def update(self, batch: Batch, y) -> bool:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def update(self, batch: Batch, y) -> bool:
+        """Each subclass defines this."""
 
-    def reset(self) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def reset(self) -> None:
+        """Each subclass defines this."""
 
-    def state_dict(self) -> dict:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def state_dict(self) -> dict:
+        """Each subclass defines this."""
 
-    def load_state_dict(self, state: dict) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def load_state_dict(self, state: dict) -> None:
+        """Each subclass defines this."""
 
 
 class RecentWindow(Criterion):
@@ -231,7 +236,7 @@ def _check_float(name: str, value, low: float = 0.0, *, strict: bool = True) -> 
     return float(value)
 
 
-class Task:
+class Task(ABC):
     """A benchmark task: a generator of batches with its paper's success criterion.
 
     Subclasses set ``name`` (the registry key), ``input_size``,
@@ -250,8 +255,9 @@ class Task:
     eval_batch: int = 256
 
     # -- data ---------------------------------------------------------------------
-    def sample(self, rng, batch: int) -> Batch:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def sample(self, rng, batch: int) -> Batch:
+        """Each subclass defines this."""
 
     # -- judging ------------------------------------------------------------------
     def sequence_results(self, batch: Batch, y) -> tuple[np.ndarray, np.ndarray]:
@@ -263,14 +269,17 @@ class Task:
         per_unit = err ** 2 if self.error_measure == "mse" else np.abs(err)
         return self._end_correct(err), np.mean(per_unit, axis=-1)
 
-    def _end_correct(self, err: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
-        raise NotImplementedError
+    def _end_correct(self, err: np.ndarray) -> np.ndarray:
+        """A sequence is right when every output's error at its end is below ``self.tolerance``."""
+        return np.all(np.abs(err) < self.tolerance, axis=-1)
 
-    def evaluate_outputs(self, batch: Batch, y) -> Evaluation:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def evaluate_outputs(self, batch: Batch, y) -> Evaluation:
+        """Each subclass defines this."""
 
-    def success(self, net, params, rng) -> Evaluation:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def success(self, net, params, rng) -> Evaluation:
+        """Each subclass defines this."""
 
     def monitor(self) -> Criterion | None:
         return None

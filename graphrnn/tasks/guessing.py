@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Batch, Evaluation, Task, _check_float, _check_int, as_rng
+from abc import abstractmethod
 
 __all__ = ["Parity", "Latch"]
 
@@ -61,8 +62,9 @@ class _GuessingTask(Task):
         classes = rng.permutation(np.arange(size) % 2)
         return self._make(rng, classes)
 
-    def _make(self, rng, classes: np.ndarray) -> Batch:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def _make(self, rng, classes: np.ndarray) -> Batch:
+        """The sequences of the given classes (parity or latch)."""
 
     def _end_batch(self, seqs: list[np.ndarray], end_target: np.ndarray, classes) -> Batch:
         lengths = np.array([len(s) for s in seqs])
@@ -81,9 +83,6 @@ class _GuessingTask(Task):
         """Training exemplars picked uniformly (with replacement) from the fixed training set."""
         rng, batch = as_rng(rng), _check_int("batch", batch)
         return self.train.take(rng.integers(0, self.train_size, size=batch))
-
-    def _end_correct(self, err: np.ndarray) -> np.ndarray:
-        return np.all(np.abs(err) < self.tolerance, axis=-1)
 
     def evaluate_outputs(self, batch: Batch, y) -> Evaluation:
         """Solved iff every sequence's absolute error at its end is below ``tolerance`` (0.1)."""

@@ -37,9 +37,6 @@ class _TemporalOrder(TestSetTask):
         self.criterion_text = (f"every output |error| < 0.3 at the end; test: at most {self.max_wrong} of "
                                f"{self.test_size} wrong and average mse < 0.1")
 
-    def _end_correct(self, err: np.ndarray) -> np.ndarray:
-        return np.all(np.abs(err) < self.tolerance, axis=-1)
-
     def sample(self, rng, batch: int) -> Batch:
         rng = as_rng(rng)
         batch = _check_int("batch", batch)

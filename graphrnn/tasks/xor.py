@@ -63,9 +63,6 @@ class DelayedXOR(TestSetTask):
         self.criterion_text = (f"|error| < 0.3 at the end (our choice); test: at most {self.max_wrong} "
                                f"of {self.test_size} wrong and average mse < 0.1")
 
-    def _end_correct(self, err: np.ndarray) -> np.ndarray:
-        return np.all(np.abs(err) < self.tolerance, axis=-1)
-
     def sample(self, rng, batch: int) -> Batch:
         rng = as_rng(rng)
         values, markers, lengths, first, second = marked_pairs(

@@ -80,6 +80,7 @@ Sources
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 
 import numpy as np
@@ -252,17 +253,19 @@ def clip_from_config(config) -> Clip | None:
 
 # -- learning-rate schedules -----------------------------------------------------------------------
 
-class Schedule:
+class Schedule(ABC):
     """Maps (base lr, step) to the lr of that step; ``step`` counts updates already made."""
 
+    @abstractmethod
     def factor(self, step: int) -> float:
-        raise NotImplementedError
+        """The multiplier of the base learning rate at ``step``."""
 
     def __call__(self, lr: float, step: int) -> float:
         return lr * self.factor(step)
 
+    @abstractmethod
     def config(self):
-        raise NotImplementedError
+        """The mapping ``schedule_from_config`` rebuilds this schedule from."""
 
 
 class Constant(Schedule):
@@ -365,7 +368,7 @@ def schedule_from_config(config) -> Schedule | None:
 
 # -- optimizers ---------------------------------------------------------------------------------------
 
-class Optimizer:
+class Optimizer(ABC):
     """Base class: ``init(params) -> state``, ``update(params, grads, state, step) -> (params, state)``.
 
     Subclasses name their state ``slots`` and their hyper-parameters
@@ -428,8 +431,9 @@ class Optimizer:
             new_state.update(zip(keys, new_slots))
         return new_params, new_state
 
+    @abstractmethod
     def _step(self, w, g, slots, lr, t):
-        raise NotImplementedError
+        """(new w, new slots) for one parameter at update t (1-based)."""
 
     # -- configuration ------------------------------------------------------------------------
     def config(self) -> dict:
