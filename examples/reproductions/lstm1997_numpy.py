@@ -111,7 +111,16 @@ def strings_wrong(W, task) -> int:
     return wrong
 
 
-def trial(seed: int, budget: int, lr: float, per_step: bool, data_seed: int, every: int = 200):
+def next_symbols(x: np.ndarray, possible: np.ndarray) -> np.ndarray:
+    """(T, O) one-hot targets: the symbol that actually comes next.  The input
+    stops before the final E, so the last step's target is the (only) possible one."""
+    target = possible.copy()
+    target[:-1] = x[1:]
+    return target
+
+
+def trial(seed: int, budget: int, lr: float, per_step: bool, data_seed: int, every: int = 200,
+          targets: str = "possible"):
     from graphrnn.tasks import make_task
     task = make_task("embedded_reber", data_seed=data_seed)
     W = init(seed)
@@ -120,7 +129,9 @@ def trial(seed: int, budget: int, lr: float, per_step: bool, data_seed: int, eve
     for n in range(1, budget + 1):
         batch = task.sample(rng, 1)
         L = int(batch.lengths[0])
-        learn_string(W, batch.x[:L, 0], batch.target[:L, 0], lr, per_step)
+        x = batch.x[:L, 0]
+        target = batch.target[:L, 0] if targets == "possible" else next_symbols(x, batch.target[:L, 0])
+        learn_string(W, x, target, lr, per_step)
         if n % every == 0:
             wrong = strings_wrong(W, task)
             if n % 2000 == 0:
@@ -179,17 +190,21 @@ def main(argv=None) -> int:
     parser.add_argument("--lr", type=float, default=0.5)
     parser.add_argument("--per-sequence", action="store_true", help="sum the updates over each string")
     parser.add_argument("--data-seed", type=int, default=0)
+    parser.add_argument("--targets", choices=("possible", "next"), default="possible",
+                        help="train on the set of possible next symbols (multi-hot) or on the next one")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if args.check:
         return check()
     mode = "per sequence" if args.per_sequence else "per step"
-    print(f"1997 LSTM, embedded Reber, numpy, updates {mode}, lr {args.lr}, budget {args.budget:,}", flush=True)
+    print(f"1997 LSTM, embedded Reber, numpy, updates {mode}, lr {args.lr}, targets {args.targets}, "
+          f"budget {args.budget:,}", flush=True)
     solved = []
     started = time.perf_counter()
     for seed in range(args.seeds):
-        n, seconds = trial(seed, args.budget, args.lr, not args.per_sequence, args.data_seed)
+        n, seconds = trial(seed, args.budget, args.lr, not args.per_sequence, args.data_seed,
+                           targets=args.targets)
         print(f"  seed {seed}: " + (f"solved after {n:,} strings" if n else f"not solved in {args.budget:,}")
               + f" ({seconds:.0f} s)", flush=True)
         if n:

@@ -24,7 +24,7 @@ from collections import deque
 import numpy as np
 from autograd.tracer import getval
 
-from .base import Batch, Criterion, Evaluation, Task, _check_float, _check_int, as_rng, pad
+from .base import Batch, Evaluation, Task, _check_float, _check_int, as_rng, pad
 
 __all__ = ["SYMBOLS", "REBER", "reber_string", "embedded_reber_string", "EmbeddedReber",
            "ContinualEmbeddedReber", "ReberStream", "ContinualMonitor"]
@@ -255,8 +255,13 @@ class ContinualEmbeddedReber(Task):
     or ``max_symbols`` (10**6) symbols; solved ("perfect solution") iff every
     test stream reaches ``max_symbols`` without an error.  ``mean_run``
     reports the average number of successive correct predictions.
-    :meth:`monitor` implements the training protocol: a training stream ends
-    at its first wrong prediction (or at ``max_symbols``).
+    There is no training-history criterion (:meth:`monitor` is None): the
+    training loop judges a run by :meth:`success` alone.  The paper's training
+    protocol -- a training stream ends at its first wrong prediction (or at
+    ``max_symbols``) -- needs streams continued across updates, which
+    graphrnn's loop does not do (each update trains on ``length`` steps of
+    fresh streams); :meth:`stream_protocol` gives the bookkeeping for a loop
+    of one's own.
 
     Not verified: we could not read the 2000 paper itself.  The 0.49
     threshold, the 10 test streams, the 10**6-symbol limit and the
@@ -330,13 +335,15 @@ class ContinualEmbeddedReber(Task):
                                     "streams": self.test_streams, "max_symbols": self.max_symbols},
                           f"{self.test_streams} test streams, {self.max_symbols} symbols each without error")
 
-    def monitor(self) -> "ContinualMonitor":
+    def stream_protocol(self) -> "ContinualMonitor":
+        """The bookkeeping of the paper's training protocol (see :class:`ContinualMonitor`)."""
         return ContinualMonitor(self)
 
 
-class ContinualMonitor(Criterion):
+class ContinualMonitor:
     """The CERG training protocol: a training stream ends at its first wrong prediction, or after
-    ``task.max_symbols`` symbols.
+    ``task.max_symbols`` symbols.  Not a :class:`Criterion`: True from ``update`` means
+    "end these streams", not "solved".
 
     Feed it the successive chunks of one set of training streams (a
     :class:`ReberStream`) and the outputs for them; ``update`` returns True

@@ -7,10 +7,9 @@ batches and evaluations an uninterrupted run would have seen.
 """
 from __future__ import annotations
 
+import io
 import json
 import math
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from autograd.tracer import getval
 
 from ..errors import TrainError
 from ..runtime.losses import LOSSES
+from .atomic import write_atomic
 
 CHECKPOINT = "checkpoint.npz"
 EVAL_STREAM = 1 << 20   # evaluation k draws from (seed, EVAL_STREAM + k): never a training stream
@@ -172,17 +172,9 @@ def save_checkpoint(run_dir, params, state, updates, seen, history, monitor_stat
     arrays.update({f"opt/{k}": np.asarray(v) for k, v in state.items()})
     meta = {"updates": updates, "sequences": seen, "history": history, "monitor": monitor_state}
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=".checkpoint-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, run_dir / CHECKPOINT)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return run_dir / CHECKPOINT
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return write_atomic(run_dir / CHECKPOINT, buffer.getvalue())
 
 
 def load_checkpoint(run_dir, net):

@@ -22,9 +22,7 @@ import csv
 import io
 import json
 import math
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GraphRNNError, TrainError
+from .atomic import write_atomic
 from .loop import CHECKPOINT, load_checkpoint, train
 
 __all__ = ["RunOutcome", "ProgressBar", "train_run", "run_experiment", "new_run_dir", "resume_targets",
@@ -47,30 +46,9 @@ CURVE = "curve.png"
 PARAMS = "params.npz"
 SUMMARY_JSON = "summary.json"
 SUMMARY_CSV = "summary.csv"
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 # -- files -------------------------------------------------------------------------------------
-def write_atomic(path, data: bytes | str) -> Path:
-    """Write ``data`` to a temporary file in the same folder, flush it to disk, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)       # mkstemp makes 0600 files; give the usual mode
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
 def save_params(path, params) -> Path:
     """The parameter dict as an ``.npz`` (one array per name), written atomically."""
     buffer = io.BytesIO()

@@ -180,7 +180,8 @@ def test_tasks_without_history_criterion():
 
 def test_continual_monitor_ends_the_stream_at_the_first_error():
     task = make_task("continual_embedded_reber", length=50, max_symbols=120)
-    m = task.monitor()
+    assert task.monitor() is None, "ending a stream is not a training-history criterion"
+    m = task.stream_protocol()
     stream = task.stream(0, 2)
     b = stream.next(50)
     assert m.update(b, b.target) is False
@@ -194,7 +195,7 @@ def test_continual_monitor_ends_the_stream_at_the_first_error():
         assert m.update(b, b.target) is False
     b = stream.next(50)
     assert m.update(b, b.target) is True, "max_symbols reached"
-    other = task.monitor()
+    other = task.stream_protocol()
     other.load_state_dict(m.state_dict())
     assert list(other.run) == [150, 150]
 

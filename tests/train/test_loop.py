@@ -127,3 +127,20 @@ def test_resuming_a_solved_run_does_not_train_further(tmp_path):
     assert first.solved
     again = train(net, task, Adam(lr=0.05), schedule, run_dir=tmp_path, resume=True)
     assert again.solved and again.sequences == first.sequences
+
+
+def test_checkpoint_has_the_usual_file_mode(tmp_path):
+    import os
+    net = gr.loads(SPEC)
+    train(net, RememberFirst(), SGD(lr=0.1), Schedule(sequences=8, batch=8, evaluate_every=0), run_dir=tmp_path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / CHECKPOINT).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_continual_task_is_not_solved_by_its_first_training_error():
+    from graphrnn.tasks import make_task
+    net = gr.load("lstm1997_reber")
+    task = make_task("continual_embedded_reber", length=20, test_streams=2, max_symbols=200, chunk=100)
+    result = train(net, task, SGD(lr=1e-9), Schedule(sequences=2, batch=1, evaluate_every=0))
+    assert not result.solved and result.sequences == 2, "an untrained net makes errors: not solved"
