@@ -1,0 +1,141 @@
+"""A training history (one dict per update, graphrnn.train.loop) judged and written out:
+success rates, the metrics CSV, JSON-safe values and the learning-curve figure."""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import write_atomic
+
+__all__ = ["success_rate", "metrics_csv", "plot_curve"]
+
+
+# -- judging a history -------------------------------------------------------------------------
+def wrong_keys(metrics) -> list[str]:
+    return [k for k in metrics if k.endswith("wrong") and not k.startswith("symbols")]
+
+
+def success_rate(metrics) -> float | None:
+    """The fraction of test sequences judged correct, from an evaluation's metrics
+    (``*wrong`` counts out of ``of``), or None when the task does not report one."""
+    metrics = {k[5:] if k.startswith("test_") else k: v for k, v in metrics.items()}
+    if "of" not in metrics or not metrics["of"]:
+        return None
+    wrong = sum(float(metrics[k]) for k in wrong_keys(metrics))
+    total = float(metrics["of"]) + float(metrics.get("test_of", 0.0))
+    return max(0.0, 1.0 - wrong / total)
+
+
+def evaluation_metrics(row) -> dict:
+    return {k[len("test_"):]: v for k, v in row.items() if k.startswith("test_") and k != "test_solved"}
+
+
+def evaluation_rows(history) -> list[dict]:
+    return [row for row in history if "test_solved" in row or "history_criterion" in row]
+
+
+def first_solved_row(history, stop_when_solved: bool):
+    """The first row at which the criterion held (a passed test or a fired history criterion)."""
+    for row in history:
+        if row.get("history_criterion") or row.get("test_solved"):
+            return row
+    return None
+
+
+# -- metrics files -----------------------------------------------------------------------------
+def history_columns(history) -> list[str]:
+    columns = ["update", "sequences", "loss"]
+    for row in history:
+        for key in row:
+            if key not in columns:
+                columns.append(key)
+    return columns
+
+
+def metrics_csv(history) -> str:
+    """The history as CSV text: one row per update, empty cells where a row has no value;
+    numbers as Python's repr, so the file round-trips exactly."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    columns = history_columns(history)
+    writer.writerow(columns)
+    for row in history:
+        writer.writerow([repr(row[c]) if isinstance(row.get(c), float) else row.get(c, "") for c in columns])
+    return out.getvalue()
+
+
+def json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return json_safe(float(value))
+    return value
+
+
+def plot_curve(history, path, title: str = "", budget: int | None = None) -> Path:
+    """The learning curve: the loss of every update (faint) and its running mean against
+    sequences seen (log scale), and each test's success rate (or its first metric) as marks
+    on a second axis; a vertical line where the criterion first held."""
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(figsize=(8, 4.5), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    seqs = np.array([row["sequences"] for row in history], dtype=float)
+    loss = np.array([row["loss"] for row in history], dtype=float)
+    finite = np.isfinite(loss)
+    if len(loss):
+        window = max(1, len(loss) // 100)
+        smooth_it = window > 1 and bool(finite.all())
+        ax.plot(seqs[finite], loss[finite], color="tab:blue", alpha=0.25 if smooth_it else 1.0,
+                lw=0.6 if smooth_it else 1.2, label="loss (each update)")
+        if smooth_it:
+            kernel = np.ones(window) / window
+            smooth = np.convolve(loss, kernel, mode="valid")
+            ax.plot(seqs[window - 1:], smooth, color="tab:blue", lw=1.5, label=f"running mean ({window} updates)")
+        if finite.any() and np.all(loss[finite] > 0):
+            ax.set_yscale("log")
+            low, high = np.percentile(loss[finite], [1, 100])   # a few tiny losses must not squash the rest
+            if low < high:
+                ax.set_ylim(low / 2, high * 1.5)
+    ax.set_xlabel("sequences seen")
+    ax.set_ylabel("training loss")
+    if budget:
+        ax.set_xlim(0, max(budget, seqs.max() if len(seqs) else 1))
+    evaluations = [row for row in history if "test_solved" in row]
+    if evaluations:
+        ax2 = ax.twinx()
+        xs = [row["sequences"] for row in evaluations]
+        rates = [success_rate(evaluation_metrics(row)) for row in evaluations]
+        if all(r is not None for r in rates):
+            values, label = [100.0 * r for r in rates], "test: sequences correct (%)"
+            ax2.set_ylim(-2, 102)
+        else:
+            key = next(iter(evaluation_metrics(evaluations[0])), None)
+            values = [row.get(f"test_{key}", math.nan) for row in evaluations]
+            label = f"test: {key}"
+        colors = ["tab:green" if row["test_solved"] else "tab:orange" for row in evaluations]
+        ax2.scatter(xs, values, c=colors, s=14, zorder=3)
+        ax2.set_ylabel(label + "; green: criterion met")
+    solved = first_solved_row(history, True)
+    if solved is not None:
+        ax.axvline(solved["sequences"], color="tab:green", ls="--", lw=1)
+    ax.legend(loc="lower left", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return write_atomic(path, buffer.getvalue())
