@@ -1,6 +1,6 @@
 """Testing helpers: property checks, the reference interpreter and hypothesis strategies.
 
-    from graphrnn.testing import check_all, check_gradients    # property checks (checks.py)
+    from graphrnn.testing import check_all, check_gradients    # property checks (checks/)
     from graphrnn.testing import reference_run, specs, inputs_for, params_for, cases
 
 :func:`reference_run`, :func:`dumps` and :func:`load_plugin` need only the
