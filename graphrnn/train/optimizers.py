@@ -35,9 +35,11 @@ Contract
 
   The step counter is not part of the state: the training loop owns it.
 
-Clipping (``clip=``) is applied to the gradient dict before the update:
-elementwise clipping first, then global-norm clipping.  A schedule
-(``schedule=``) multiplies the base learning rate by a factor of ``step``.
+Clipping (``clip=``, :mod:`graphrnn.train.clipping`) is applied to the
+gradient dict before the update: elementwise clipping first, then
+global-norm clipping.  A schedule (``schedule=``,
+:mod:`graphrnn.train.schedules`) multiplies the base learning rate by a
+factor of ``step``.  Both are importable from here too.
 
 Experiment files describe all of this as one mapping; :func:`from_config`
 builds it, e.g.::
@@ -72,20 +74,20 @@ Sources
 - Adam: Kingma & Ba 2015, "Adam: a method for stochastic optimization",
   Algorithm 1 (bias-corrected moments; α = 0.001, β1 = 0.9, β2 = 0.999,
   ε = 1e-8 are the paper's suggested defaults).
-- Global-norm clipping: Pascanu, Mikolov & Bengio 2013, "On the difficulty of
-  training recurrent neural networks" (ICML 2013), the norm-clipping
-  pseudo-code: if ‖g‖ ≥ threshold then
-  g ← threshold · g / ‖g‖, with ‖g‖ the norm of all gradients together.
 """
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 
 import numpy as np
 
 from ..spec import did_you_mean
+from .clipping import (Clip, ClipNorm, ClipValue, clip_by_global_norm, clip_by_value, clip_from_config,
+                       global_norm)
+from .config_values import _check_keys, _fraction, _non_negative, _positive
+from .schedules import (Constant, ExponentialDecay, InverseTimeDecay, Schedule, StepDecay,
+                        schedule_from_config)
 
 __all__ = [
     "SGD", "Momentum", "RMSProp", "RMSPropGraves", "Adam", "Optimizer", "OPTIMIZERS",
@@ -93,277 +95,6 @@ __all__ = [
     "Schedule", "Constant", "StepDecay", "ExponentialDecay", "InverseTimeDecay",
     "from_config", "clip_from_config", "schedule_from_config",
 ]
-
-
-# -- checking numbers from experiment files -------------------------------------------------
-
-def _number(value, what: str) -> float:
-    """A real number; YAML 1.1 reads ``1e-4`` as a string, so numeric strings are accepted."""
-    if isinstance(value, bool):
-        raise ValueError(f"{what} must be a number, got {value!r}")
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise ValueError(f"{what} must be a number, got {value!r}") from None
-    if not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{what} must be a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{what} must be finite, got {value!r}")
-    return value
-
-
-def _positive(value, what: str) -> float:
-    value = _number(value, what)
-    if value <= 0:
-        raise ValueError(f"{what} must be > 0, got {value}")
-    return value
-
-
-def _non_negative(value, what: str) -> float:
-    value = _number(value, what)
-    if value < 0:
-        raise ValueError(f"{what} must be >= 0, got {value}")
-    return value
-
-
-def _fraction(value, what: str) -> float:
-    """A decay or momentum factor in [0, 1)."""
-    value = _number(value, what)
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{what} must be in [0, 1), got {value}")
-    return value
-
-
-def _whole(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be a whole number >= 1, got {value!r}")
-    return int(value)
-
-
-def _check_keys(config: Mapping, allowed, where: str) -> None:
-    for key in config:
-        if key not in allowed:
-            raise ValueError(f"unknown key `{key}` in {where}{did_you_mean(str(key), allowed)}; "
-                             f"allowed keys: {', '.join(allowed)}")
-
-
-# -- clipping ---------------------------------------------------------------------------------
-
-def global_norm(grads: Mapping[str, np.ndarray]) -> float:
-    """sqrt of the sum of squares of every entry of every gradient."""
-    return math.sqrt(sum(float(np.sum(np.square(g))) for g in grads.values()))
-
-
-def clip_by_value(grads: Mapping[str, np.ndarray], value: float) -> dict[str, np.ndarray]:
-    """Clip every gradient component to [-value, value] (new arrays)."""
-    return {name: np.clip(g, -value, value) for name, g in grads.items()}
-
-
-def clip_by_global_norm(grads: Mapping[str, np.ndarray], max_norm: float) -> dict[str, np.ndarray]:
-    """Rescale all gradients together so that their global norm is at most ``max_norm``.
-
-    Pascanu et al. 2013's norm clipping.  A non-finite norm (NaN or inf in the
-    gradients) is left alone, so that the training loop sees and reports it.
-    """
-    norm = global_norm(grads)
-    if not math.isfinite(norm) or norm <= max_norm:
-        return {name: np.array(g, dtype=float, copy=True) for name, g in grads.items()}
-    scale = max_norm / norm
-    return {name: g * scale for name, g in grads.items()}
-
-
-class Clip:
-    """A gradient transform applied before the update; ``Clip()`` does nothing."""
-
-    def __call__(self, grads):
-        return dict(grads)
-
-    def config(self) -> dict:
-        return {}
-
-
-class ClipValue(Clip):
-    """Elementwise clipping to [-value, value] (the NTM paper's (-10, 10))."""
-
-    def __init__(self, value: float):
-        self.value = _positive(value, "clip value")
-
-    def __call__(self, grads):
-        return clip_by_value(grads, self.value)
-
-    def config(self) -> dict:
-        return {"value": self.value}
-
-    def __repr__(self) -> str:
-        return f"ClipValue({self.value})"
-
-
-class ClipNorm(Clip):
-    """Global-norm clipping (Pascanu et al. 2013)."""
-
-    def __init__(self, max_norm: float):
-        self.max_norm = _positive(max_norm, "clip norm")
-
-    def __call__(self, grads):
-        return clip_by_global_norm(grads, self.max_norm)
-
-    def config(self) -> dict:
-        return {"norm": self.max_norm}
-
-    def __repr__(self) -> str:
-        return f"ClipNorm({self.max_norm})"
-
-
-class _Both(Clip):
-    """Elementwise clipping, then global-norm clipping."""
-
-    def __init__(self, value: ClipValue, norm: ClipNorm):
-        self.value, self.norm = value, norm
-
-    def __call__(self, grads):
-        return self.norm(self.value(grads))
-
-    def config(self) -> dict:
-        return {**self.value.config(), **self.norm.config()}
-
-    def __repr__(self) -> str:
-        return f"{self.value!r} then {self.norm!r}"
-
-
-CLIP_KEYS = ("value", "norm")
-
-
-def clip_from_config(config) -> Clip | None:
-    """``{value: c}`` (elementwise), ``{norm: c}`` (global norm), or both; None for none."""
-    if config is None:
-        return None
-    if not isinstance(config, Mapping):
-        raise ValueError(f"`clip` must be a mapping like {{value: 10}} or {{norm: 1.0}}, got {config!r}")
-    _check_keys(config, CLIP_KEYS, "clip")
-    if not config:
-        return None
-    value = ClipValue(config["value"]) if "value" in config else None
-    norm = ClipNorm(config["norm"]) if "norm" in config else None
-    if value and norm:
-        return _Both(value, norm)
-    return value or norm
-
-
-# -- learning-rate schedules -----------------------------------------------------------------------
-
-class Schedule(ABC):
-    """Maps (base lr, step) to the lr of that step; ``step`` counts updates already made."""
-
-    @abstractmethod
-    def factor(self, step: int) -> float:
-        """The multiplier of the base learning rate at ``step``."""
-
-    def __call__(self, lr: float, step: int) -> float:
-        return lr * self.factor(step)
-
-    @abstractmethod
-    def config(self):
-        """The mapping ``schedule_from_config`` rebuilds this schedule from."""
-
-
-class Constant(Schedule):
-    """lr at every step."""
-
-    def factor(self, step: int) -> float:
-        return 1.0
-
-    def config(self):
-        return "constant"
-
-    def __repr__(self) -> str:
-        return "Constant()"
-
-
-class StepDecay(Schedule):
-    """lr · factor ** (step // every): multiply by ``factor`` after every ``every`` updates."""
-
-    def __init__(self, factor: float, every: int):
-        self.decay = _positive(factor, "step decay factor")
-        self.every = _whole(every, "step decay `every`")
-
-    def factor(self, step: int) -> float:
-        return self.decay ** (step // self.every)
-
-    def config(self):
-        return {"step": {"factor": self.decay, "every": self.every}}
-
-    def __repr__(self) -> str:
-        return f"StepDecay(factor={self.decay}, every={self.every})"
-
-
-class ExponentialDecay(Schedule):
-    """lr · rate ** step."""
-
-    def __init__(self, rate: float):
-        self.rate = _positive(rate, "exponential decay rate")
-
-    def factor(self, step: int) -> float:
-        return self.rate ** step
-
-    def config(self):
-        return {"exponential": self.rate}
-
-    def __repr__(self) -> str:
-        return f"ExponentialDecay({self.rate})"
-
-
-class InverseTimeDecay(Schedule):
-    """lr / (1 + k · step)."""
-
-    def __init__(self, k: float):
-        self.k = _non_negative(k, "inverse-time decay k")
-
-    def factor(self, step: int) -> float:
-        return 1.0 / (1.0 + self.k * step)
-
-    def config(self):
-        return {"inverse_time": self.k}
-
-    def __repr__(self) -> str:
-        return f"InverseTimeDecay({self.k})"
-
-
-SCHEDULE_KEYS = ("constant", "step", "exponential", "inverse_time")
-STEP_KEYS = ("factor", "every")
-
-
-def schedule_from_config(config) -> Schedule | None:
-    """``constant``, ``{step: {factor: f, every: n}}``, ``{exponential: rate}`` or ``{inverse_time: k}``."""
-    if config is None or config == "constant":
-        return None
-    if isinstance(config, str):
-        raise ValueError(f"unknown schedule `{config}`; allowed: constant, or a mapping with one of the keys "
-                         f"{', '.join(SCHEDULE_KEYS)}")
-    if not isinstance(config, Mapping):
-        raise ValueError(f"`schedule` must be `constant` or a mapping like {{exponential: 0.999}}, got {config!r}")
-    _check_keys(config, SCHEDULE_KEYS, "schedule")
-    if len(config) != 1:
-        raise ValueError(f"`schedule` takes exactly one of the keys {', '.join(SCHEDULE_KEYS)}, got {len(config)}")
-    (kind, value), = config.items()
-    if kind == "constant":
-        if value not in (None, True):
-            raise ValueError(f"`schedule: {{constant: ...}}` takes no value, got {value!r}")
-        return None
-    if kind == "step":
-        if not isinstance(value, Mapping):
-            raise ValueError(f"`schedule: {{step: ...}}` needs a mapping like {{factor: 0.5, every: 1000}}, "
-                             f"got {value!r}")
-        _check_keys(value, STEP_KEYS, "schedule.step")
-        missing = [key for key in STEP_KEYS if key not in value]
-        if missing:
-            raise ValueError(f"`schedule: {{step: ...}}` is missing {', '.join(missing)}; it needs "
-                             "{factor: f, every: n}")
-        return StepDecay(value["factor"], value["every"])
-    if kind == "exponential":
-        return ExponentialDecay(value)
-    return InverseTimeDecay(value)
 
 
 # -- optimizers ---------------------------------------------------------------------------------------
