@@ -8,45 +8,6 @@ import pytest
 from graphrnn.train.command import add_train_parser
 from graphrnn.train.runs import METRICS_CSV, METRICS_JSON, PARAMS, load_params
 
-NET = """\
-graphrnn: 1
-name: tiny
-inputs: {x: 1}
-outputs: {y: 1}
-nodes:
-  h: {size: 3, activation: tanh}
-  y: {size: 1, activation: tanh}
-edges:
-  - {from: x, to: h}
-  - {from: h, to: h, delay: 1}
-  - {from: h, to: y}
-"""
-
-EXPERIMENT = """\
-graphrnn: 1
-experiment: tiny_latch
-network: net.yaml
-task: {name: latch, min_length: 5, max_length: 8, train_size: 20, test_size: 20}
-optimizer: {name: adam, lr: 0.02}
-train: {sequences: 200, batch: 10, seed: 0, evaluate_every: 50, checkpoint_every: 50,
-        stop_when_solved: false}
-"""
-
-LINEAR = """\
-graphrnn: 1
-name: linear
-inputs: {x: 1}
-outputs: {y: 1}
-nodes:
-  h: {size: 3}
-  y: {size: 1}
-edges:
-  - {from: x, to: h, init: 1.0}
-  - {from: h, to: h, delay: 1, init: 1.0}
-  - {from: h, to: y, init: 1.0}
-"""
-
-
 def main(*argv) -> int:
     parser = argparse.ArgumentParser(prog="graphrnn")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -56,11 +17,9 @@ def main(*argv) -> int:
 
 
 @pytest.fixture
-def folder(tmp_path):
-    (tmp_path / "net.yaml").write_text(NET)
-    (tmp_path / "linear.yaml").write_text(LINEAR)
-    (tmp_path / "exp.yaml").write_text(EXPERIMENT)
-    return tmp_path
+def folder(net_folder, latch_experiment):
+    (net_folder / "exp.yaml").write_text(latch_experiment(sequences=200, seed=0))
+    return net_folder
 
 
 def only_run(runs):
@@ -108,7 +67,7 @@ def test_resume_reads_the_experiment_copy(folder, capsys):
 
 
 def test_a_bad_experiment_prints_a_located_error_and_exits_2(folder, capsys):
-    (folder / "bad.yaml").write_text(EXPERIMENT.replace("evaluate_every", "evalute_every"))
+    (folder / "bad.yaml").write_text((folder / "exp.yaml").read_text().replace("evaluate_every", "evalute_every"))
     assert main("train", folder / "bad.yaml", "--runs-dir", folder / "runs") == 2
     out, err = capsys.readouterr()
     assert "bad.yaml:6:" in err and "error GR103" in err and "did you mean `evaluate_every`?" in err
@@ -116,10 +75,8 @@ def test_a_bad_experiment_prints_a_located_error_and_exits_2(folder, capsys):
     assert not (folder / "runs").exists()
 
 
-def test_nan_exits_2_with_gr301_and_a_resumable_run_directory(folder, capsys):
-    (folder / "boom.yaml").write_text(EXPERIMENT.replace("net.yaml", "linear.yaml")
-                                      .replace("{name: adam, lr: 0.02}", "{name: sgd, lr: 1.0e+6}")
-                                      .replace("checkpoint_every: 50", "checkpoint_every: 10"))
+def test_nan_exits_2_with_gr301_and_a_resumable_run_directory(folder, latch_experiment, capsys):
+    (folder / "boom.yaml").write_text(latch_experiment(sequences=200, seed=0, diverging=True))
     assert main("train", folder / "boom.yaml", "--runs-dir", folder / "runs", "-q") == 2
     out, err = capsys.readouterr()
     assert "error GR301 (training diverged)" in err and "the last checkpoint is intact" in err

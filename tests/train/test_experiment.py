@@ -10,20 +10,6 @@ from graphrnn.train.loop import Schedule
 
 ROOT = Path(__file__).resolve().parents[2]
 
-NET = """\
-graphrnn: 1
-name: tiny
-inputs: {x: 1}
-outputs: {y: 1}
-nodes:
-  h: {size: 3, activation: tanh}
-  y: {size: 1, activation: tanh}
-edges:
-  - {from: x, to: h}
-  - {from: h, to: h, delay: 1}
-  - {from: h, to: y}
-"""
-
 GOOD = """\
 graphrnn: 1
 experiment: tiny_latch
@@ -33,12 +19,6 @@ task: {name: latch, min_length: 5, max_length: 8, train_size: 20, test_size: 20}
 optimizer: {name: adam, lr: 0.05, clip: {norm: 1.0}}
 train: {sequences: 400, batch: 10, seed: 3, evaluate_every: 100, checkpoint_every: 100}
 """
-
-
-@pytest.fixture
-def folder(tmp_path):
-    (tmp_path / "net.yaml").write_text(NET)
-    return tmp_path
 
 
 def load(folder, text, name="exp.yaml"):
@@ -66,11 +46,11 @@ def where(text, needle, nth=1):
     return line, start - (text.rfind("\n", 0, start) + 1) + 1
 
 
-def test_a_good_experiment_builds_its_network_task_optimizer_and_schedule(folder):
-    exp = load(folder, GOOD)
+def test_a_good_experiment_builds_its_network_task_optimizer_and_schedule(net_folder):
+    exp = load(net_folder, GOOD)
     assert exp.name == "tiny_latch" and exp.doc == "A tiny latch problem."
     assert exp.seeds == (3,)
-    assert Path(exp.network_path) == (folder / "net.yaml").resolve()
+    assert Path(exp.network_path) == (net_folder / "net.yaml").resolve()
     setup = exp.build()
     assert setup.net.input_size == setup.task.input_size == 1
     assert setup.optimizer.name == "adam"
@@ -79,11 +59,11 @@ def test_a_good_experiment_builds_its_network_task_optimizer_and_schedule(folder
     assert exp.schedule(7, sequences=50).seed == 7
 
 
-def test_runs_and_seeds(folder):
-    assert load(folder, GOOD + "runs: 3\n").seeds == (3, 4, 5)
-    assert load(folder, GOOD + "seeds: [9, 1]\n").seeds == (9, 1)
+def test_runs_and_seeds(net_folder):
+    assert load(net_folder, GOOD + "runs: 3\n").seeds == (3, 4, 5)
+    assert load(net_folder, GOOD + "seeds: [9, 1]\n").seeds == (9, 1)
     text = GOOD + "runs: 3\nseeds: [9, 1]\n"
-    err = error_of(folder, text)
+    err = error_of(net_folder, text)
     assert err.code == "GR300" and line_col(err) == where(text, "3\nseeds")
 
 
@@ -93,80 +73,80 @@ def test_the_schema_is_draft_2020_12_and_shipped():
     assert set(schema["required"]) >= {"graphrnn", "experiment", "network", "task", "optimizer", "train"}
 
 
-def test_a_misspelt_key_is_located_with_did_you_mean(folder):
+def test_a_misspelt_key_is_located_with_did_you_mean(net_folder):
     text = GOOD.replace("evaluate_every", "evalute_every")
-    err = error_of(folder, text, SpecError)
+    err = error_of(net_folder, text, SpecError)
     assert err.code == "GR103"
     assert "unknown key `evalute_every` in train (did you mean `evaluate_every`?)" in err.message
     assert str(err.loc).endswith("exp.yaml:%d:%d" % where(text, "evalute_every"))
     assert where(text, "evalute_every")[0] == 7
-    err = error_of(folder, GOOD.replace("optimizer:", "optimiser:"), SpecError)
+    err = error_of(net_folder, GOOD.replace("optimizer:", "optimiser:"), SpecError)
     assert err.code == "GR103" and "did you mean `optimizer`?" in err.message
     assert line_col(err) == (6, 1)
 
 
-def test_a_bad_value_is_located(folder):
+def test_a_bad_value_is_located(net_folder):
     text = GOOD.replace("batch: 10", "batch: 0")
-    err = error_of(folder, text, SpecError)
+    err = error_of(net_folder, text, SpecError)
     assert err.code == "GR104" and line_col(err) == where(text, "0, seed")
     assert "train.batch" in err.message
-    err = error_of(folder, GOOD.replace("graphrnn: 1", "graphrnn: 2"), SpecError)
+    err = error_of(net_folder, GOOD.replace("graphrnn: 1", "graphrnn: 2"), SpecError)
     assert err.code == "GR111"
 
 
-def test_an_unknown_task_is_located_with_did_you_mean(folder):
+def test_an_unknown_task_is_located_with_did_you_mean(net_folder):
     text = GOOD.replace("name: latch", "name: lacth")
-    err = error_of(folder, text)
+    err = error_of(net_folder, text)
     assert err.code == "GR300"
     assert "unknown task `lacth` (did you mean `latch`?)" in err.message
     assert line_col(err) == where(text, "lacth")
     assert "embedded_reber" in err.fix
 
 
-def test_an_unknown_task_option_and_a_bad_option_value_are_located(folder):
+def test_an_unknown_task_option_and_a_bad_option_value_are_located(net_folder):
     text = GOOD.replace("train_size", "trian_size")
-    err = error_of(folder, text)
+    err = error_of(net_folder, text)
     assert err.code == "GR300" and "no option `trian_size` (did you mean `train_size`?)" in err.message
     assert line_col(err) == where(text, "trian_size")
     text = GOOD.replace("max_length: 8", "max_length: 2")
-    err = error_of(folder, text)
+    err = error_of(net_folder, text)
     assert err.code == "GR300" and "max_length" in err.message
     assert line_col(err) == where(text, "2, train_size")
 
 
-def test_an_unknown_optimizer_and_option_are_located(folder):
+def test_an_unknown_optimizer_and_option_are_located(net_folder):
     text = GOOD.replace("name: adam", "name: adma")
-    err = error_of(folder, text)
+    err = error_of(net_folder, text)
     assert err.code == "GR300" and "unknown optimizer `adma` (did you mean `adam`?)" in err.message
     assert line_col(err) == where(text, "adma")
     text = GOOD.replace("clip:", "clipp:")
-    err = error_of(folder, text)
+    err = error_of(net_folder, text)
     assert err.code == "GR300" and "`clipp`" in err.message and "did you mean `clip`?" in err.message
     assert line_col(err) == where(text, "clipp")
     text = GOOD.replace("lr: 0.05", "lr: -1")
-    err = error_of(folder, text)
+    err = error_of(net_folder, text)
     assert err.code == "GR300" and line_col(err) == where(text, "-1")
 
 
-def test_a_network_that_does_not_fit_the_task_is_located_with_the_fix(folder):
+def test_a_network_that_does_not_fit_the_task_is_located_with_the_fix(net_folder):
     text = GOOD.replace("net.yaml", "elman")   # the library's elman: 4 inputs, 2 outputs
-    err = error_of(folder, text)
+    err = error_of(net_folder, text)
     assert err.code == "GR300"
     assert "has 4 inputs and 2 outputs; task `latch` needs 1 inputs and 1 outputs" in err.message
     assert line_col(err) == where(text, "elman")
     assert "`inputs:` add up to 1" in err.fix
 
 
-def test_a_missing_network_is_located(folder):
+def test_a_missing_network_is_located(net_folder):
     text = GOOD.replace("net.yaml", "nett.yaml")
-    err = error_of(folder, text, SpecError)
+    err = error_of(net_folder, text, SpecError)
     assert err.code == "GR114" and line_col(err) == where(text, "nett.yaml")
 
 
-def test_tbptt_needs_k1_and_sse_needs_a_squared_error_task(folder):
-    err = error_of(folder, GOOD.replace("seed: 3", "seed: 3, method: tbptt"))
+def test_tbptt_needs_k1_and_sse_needs_a_squared_error_task(net_folder):
+    err = error_of(net_folder, GOOD.replace("seed: 3", "seed: 3, method: tbptt"))
     assert err.code == "GR300" and "k1" in err.message
-    exp = load(folder, GOOD.replace("seed: 3", "seed: 3, loss: sse"))
+    exp = load(net_folder, GOOD.replace("seed: 3", "seed: 3, loss: sse"))
     assert isinstance(exp.build().task, SSETask)
 
 
@@ -176,9 +156,9 @@ def test_a_missing_experiment_file_is_gr114(tmp_path):
     assert info.value.code == "GR114"
 
 
-def test_unsafe_yaml_is_refused(folder):
+def test_unsafe_yaml_is_refused(net_folder):
     with pytest.raises(SpecError) as info:
-        loads_experiment("!!python/object/apply:os.system [ls]\n", str(folder / "x.yaml"))
+        loads_experiment("!!python/object/apply:os.system [ls]\n", str(net_folder / "x.yaml"))
     assert info.value.code == "GR101"
 
 

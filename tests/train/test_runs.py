@@ -12,60 +12,10 @@ from graphrnn.train.loop import CHECKPOINT, load_checkpoint
 from graphrnn.train.runs import (CURVE, EXPERIMENT_COPY, METRICS_CSV, METRICS_JSON, PARAMS, RUN_META,
                                  ProgressBar, load_params, run_experiment, success_rate, train_run)
 
-NET = """\
-graphrnn: 1
-name: tiny
-inputs: {x: 1}
-outputs: {y: 1}
-nodes:
-  h: {size: 3, activation: tanh}
-  y: {size: 1, activation: tanh}
-edges:
-  - {from: x, to: h}
-  - {from: h, to: h, delay: 1}
-  - {from: h, to: y}
-"""
-
-EXPERIMENT = """\
-graphrnn: 1
-experiment: tiny_latch
-network: net.yaml
-task: {name: latch, min_length: 5, max_length: 8, train_size: 20, test_size: 20}
-optimizer: {name: adam, lr: 0.02}
-train: {sequences: 300, batch: 10, seed: 1, evaluate_every: 50, checkpoint_every: 50,
-        stop_when_solved: false}
-"""
-
-LINEAR = """\
-graphrnn: 1
-name: linear
-inputs: {x: 1}
-outputs: {y: 1}
-nodes:
-  h: {size: 3}
-  y: {size: 1}
-edges:
-  - {from: x, to: h, init: 1.0}
-  - {from: h, to: h, delay: 1, init: 1.0}
-  - {from: h, to: y, init: 1.0}
-"""
-
-DIVERGING = """\
-graphrnn: 1
-experiment: boom
-network: linear.yaml
-task: {name: latch, min_length: 5, max_length: 8, train_size: 20, test_size: 20}
-optimizer: {name: sgd, lr: 1.0e+6}
-train: {sequences: 300, batch: 10, seed: 0, evaluate_every: 50, checkpoint_every: 10}
-"""
-
-
 @pytest.fixture
-def exp_file(tmp_path):
-    (tmp_path / "net.yaml").write_text(NET)
-    (tmp_path / "linear.yaml").write_text(LINEAR)
-    path = tmp_path / "exp.yaml"
-    path.write_text(EXPERIMENT)
+def exp_file(net_folder, latch_experiment):
+    path = net_folder / "exp.yaml"
+    path.write_text(latch_experiment(sequences=300, seed=1))
     return path
 
 
@@ -80,7 +30,7 @@ def test_a_run_writes_every_file(exp_file, tmp_path):
     run_dir = outcome.run_dir
     assert run_dir.parent == tmp_path / "runs" and run_dir.name.startswith("tiny_latch-s1-")
     assert files(run_dir) == {EXPERIMENT_COPY, RUN_META, CHECKPOINT, METRICS_CSV, METRICS_JSON, CURVE, PARAMS}
-    assert (run_dir / EXPERIMENT_COPY).read_text() == EXPERIMENT
+    assert (run_dir / EXPERIMENT_COPY).read_text() == exp_file.read_text()
     assert (run_dir / CURVE).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     metrics = json.loads((run_dir / METRICS_JSON).read_text())
     assert metrics["status"] == "finished" and metrics["seed"] == 1
@@ -143,8 +93,8 @@ def test_resuming_a_finished_run_changes_nothing(exp_file, tmp_path):
     assert again.sequences == 300 and (tmp_path / "a" / METRICS_CSV).read_bytes() == before
 
 
-def test_nan_stops_with_gr301_and_leaves_the_checkpoint_intact(exp_file, tmp_path):
-    (tmp_path / "boom.yaml").write_text(DIVERGING)
+def test_nan_stops_with_gr301_and_leaves_the_checkpoint_intact(net_folder, latch_experiment, tmp_path):
+    (tmp_path / "boom.yaml").write_text(latch_experiment(sequences=300, seed=0, diverging=True))
     exp = load_experiment(tmp_path / "boom.yaml")
     with pytest.raises(TrainError) as info:
         train_run(exp, run_dir=tmp_path / "boom", progress=False)
