@@ -34,7 +34,7 @@ class CommandError(Exception):
     """A usage problem the command reports in one line (exit 2)."""
 
 
-def _load(spec: str, engine: str = "fused"):
+def _load(spec: str, engine: str | None = None):
     from . import load
     return load(spec, engine=engine)
 
@@ -86,7 +86,8 @@ def cmd_show(args) -> int:
     if ir.doc:
         out += ["  " + line for line in ir.doc.strip().splitlines()]
     out.append("inputs: " + (", ".join(f"{k}[{v}]" for k, v in net.inputs.items()) or "none")
-               + f"  (x is (T, B, {net.input_size}), time-major)")
+               + (f"  (x is (T, B, {net.input_size}), time-major)" if ir.over != "tree" else
+                  f"  (x is (N tree nodes, {net.input_size}), level by level)"))
     if ir.instances:
         out.append(f"module instances ({len(ir.instances)}):")
         for instance in ir.instances:
@@ -100,7 +101,8 @@ def cmd_show(args) -> int:
     delayed = sum(1 for e in ir.edges if e.delay)
     out.append(f"edges ({len(ir.edges)}, {delayed} delayed):")
     out += [f"  {edge}" for edge in ir.edges]
-    out.append(f"outputs (y is (T, B, {net.output_size}), in this order):")
+    out.append(f"outputs (y is (T, B, {net.output_size}), in this order):" if ir.over != "tree" else
+               f"outputs (y is (B trees, {net.output_size}) at the roots, in this order):")
     out += [f"  {name} = {node} [{ir.nodes[node].size}]" for name, node in net.outputs.items()]
     specs = net.params.values()
     rows = [[s.name, "x".join(map(str, s.shape)) or "scalar", str(int(np.prod(s.shape, dtype=int))),
@@ -119,6 +121,8 @@ def cmd_show(args) -> int:
 
 def cmd_run(args) -> int:
     net = _load(args.spec)
+    if net.ir.over == "tree":
+        return _run_trees(net, args)
     params = net.init(seed=args.seed)
     rng = np.random.default_rng(args.seed)
     x = rng.standard_normal((args.steps, args.batch, net.input_size))
@@ -132,6 +136,26 @@ def cmd_run(args) -> int:
     print(f"{net.name}: outputs at each step for batch row 0 of {args.batch} "
           f"(seed {args.seed}, x ~ N(0, 1) of shape {x.shape})")
     print("\n".join(_table(header, rows, right=set(range(len(header))), indent="")))
+    return EXIT_OK
+
+
+def _run_trees(net, args) -> int:
+    """Root outputs of ``--batch`` random trees (depth <= ``--steps``), tokens t0, t1, ... one-hot."""
+    from .trees import Vocabulary
+    from .trees.generate import random_tree
+    rng = np.random.default_rng(args.seed)
+    vocab = Vocabulary([f"t{i}" for i in range(net.input_size)])
+    arity = net.max_arity if net.max_arity is not None else 2
+    forest = [random_tree(rng, vocab.tokens, args.steps - 1, arity) for _ in range(args.batch)]
+    y = np.asarray(net.run(net.init(seed=args.seed), net.batch(forest, vocab)).y)
+    header = ["tree"]
+    for name, node in net.outputs.items():
+        size = net.ir.nodes[node].size
+        header += [name] if size == 1 else [f"{name}[{i}]" for i in range(size)]
+    print(f"{net.name}: outputs at the root of {args.batch} random trees of depth <= {args.steps - 1} "
+          f"(seed {args.seed}, tokens t0..t{net.input_size - 1} one-hot)")
+    rows = [[str(tree)[:40]] + [f"{v:.4f}" for v in y[b]] for b, tree in enumerate(forest)]
+    print("\n".join(_table(header, rows, right=set(range(1, len(header))), indent="")))
     return EXIT_OK
 
 
@@ -164,6 +188,8 @@ def cmd_check(args) -> int:
         net = _load(args.spec, engine="autograd")
         notes.append(f"the fused engine cannot run this spec ({err.message}): checking it on the "
                      "autograd engine")
+    if net.ir.over == "tree":
+        return _check_trees(net, args)
     print(f"checking {_summary(net)} [{net.ir.file}]: {_plural(args.examples, 'example')} per check, "
           f"seed {args.seed}")
     for note in notes:
@@ -181,6 +207,21 @@ def cmd_check(args) -> int:
               f"{', '.join(r.name for r in failed)}")
         return EXIT_FAILED
     print(f"all {_plural(len(reports), 'check')} hold{extra}")
+    return EXIT_OK
+
+
+def _check_trees(net, args) -> int:
+    from .runtime.tree_checks import check_tree_network
+    print(f"checking {_summary(net)} [{net.ir.file}]: {_plural(args.examples, 'example')} per check, "
+          f"seed {args.seed}, random trees")
+    reports = check_tree_network(net, examples=args.examples, seed=args.seed)
+    for report in reports:
+        print(report)
+    failed = [r for r in reports if not r.passed]
+    if failed:
+        print(f"{len(failed)} of {_plural(len(reports), 'check')} failed: {', '.join(r.name for r in failed)}")
+        return EXIT_FAILED
+    print(f"all {_plural(len(reports), 'tree check')} hold")
     return EXIT_OK
 
 

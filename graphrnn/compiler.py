@@ -7,10 +7,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import GraphError, Location, SpecError
+from .errors import GraphError, Location, PlanError, SpecError
 from .graph import check_graph, expand
 from .plan import build_plan
 from .runtime import Network
+from .runtime.tree_network import TreeNetwork
 from .spec import Spec, did_you_mean, read_spec
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -77,22 +78,32 @@ class ModuleLoader:
         return self.cache[path]
 
 
-def compile_spec(spec: Spec, engine: str = "fused", dtype="float64") -> Network:
+def compile_spec(spec: Spec, engine: str | None = None, dtype="float64") -> Network:
     """Expand, check, plan and emit one network spec.
 
-    ``engine``: ``"fused"`` (default) runs forward and BPTT over the plan in
-    numpy as one autograd primitive; ``"autograd"`` unrolls with
-    autograd.numpy (the simple reference the fused engine is tested against).
+    ``engine``: ``"fused"`` (the default for sequences) runs forward and BPTT
+    over the plan in numpy as one autograd primitive; ``"autograd"`` unrolls
+    with autograd.numpy (the simple reference the fused engine is tested
+    against, and the engine of ``over: tree`` networks: a TreeNetwork).
     ``dtype``: ``"float64"`` (default) or ``"float32"`` for the computation;
     parameters and gradients stay float64.
     """
     graph = check_graph(expand(spec, ModuleLoader()))
-    net = Network(graph, build_plan(graph), engine, dtype)
+    if graph.over == "tree":
+        if engine not in (None, "autograd"):
+            raise PlanError("GR124", f"the `{engine}` engine runs sequences only; {graph.name} is `over: tree`",
+                            loc=spec.data.value_loc("over"),
+                            fix="load it with engine='autograd' (the level-batched tree engine, the default "
+                                "for trees), or leave `engine` out")
+        net = TreeNetwork(graph, build_plan(graph), "autograd", dtype)
+        net.spec = spec
+        return net
+    net = Network(graph, build_plan(graph), engine or "fused", dtype)
     net.spec = spec
     return net
 
 
-def load(source: str | os.PathLike, engine: str = "fused", dtype="float64") -> Network:
+def load(source: str | os.PathLike, engine: str | None = None, dtype="float64") -> Network:
     """A Network from a spec file path or a library name (``"elman"``); see compile_spec for ``engine``."""
     path = Path(source)
     if not path.is_file():
@@ -105,6 +116,6 @@ def load(source: str | os.PathLike, engine: str = "fused", dtype="float64") -> N
     return compile_spec(read_file(path), engine, dtype)
 
 
-def loads(text: str, file: str = "<string>", engine: str = "fused", dtype="float64") -> Network:
+def loads(text: str, file: str = "<string>", engine: str | None = None, dtype="float64") -> Network:
     """A Network from YAML text; ``file`` names it in errors and anchors relative modules."""
     return compile_spec(read_spec(text, file), engine, dtype)

@@ -267,11 +267,31 @@ def test_check_elman_passes(capsys):
     assert lines[-1].startswith("all 8 checks hold") and err == ""
 
 
-@pytest.mark.parametrize("spec", NETWORKS, ids=lambda p: p.name)
+TREE_NETWORKS = [p for p in NETWORKS if "\nover: tree" in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("spec", [p for p in NETWORKS if p not in TREE_NETWORKS], ids=lambda p: p.name)
 def test_check_every_library_network(capsys, spec):
     code, out, err = run_cli(capsys, "check", spec, "--examples", 1, "--seed", 1)
     assert code == 0, out + err
     assert "all 8 checks hold" in out and "FAIL" not in out
+
+
+@pytest.mark.parametrize("spec", TREE_NETWORKS, ids=lambda p: p.name)
+def test_check_every_library_tree_network(capsys, spec):
+    code, out, err = run_cli(capsys, "check", spec, "--examples", 2, "--seed", 1)
+    assert code == 0, out + err
+    assert [line.split()[:2] for line in out.splitlines()[1:4]] == [
+        ["PASS", "gradients:"], ["PASS", "batch:"], ["PASS", "levels:"]]
+    assert "all 3 tree checks hold" in out
+
+
+def test_run_and_show_a_tree_network(capsys):
+    code, out, _ = run_cli(capsys, "run", "recursive", "--batch", 3, "--steps", 3)
+    assert code == 0 and "outputs at the root of 3 random trees" in out
+    assert len(out.strip().splitlines()) == 5
+    code, out, _ = run_cli(capsys, "show", "recursive")
+    assert code == 0 and "p -> p  dense  child1  [p->p@child1]" in out
 
 
 def test_check_refuses_a_module_file(capsys):

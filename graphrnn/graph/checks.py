@@ -9,8 +9,10 @@
 2. a parameter name belongs to one edge, or to edges that ``share`` it with
    the same shape (GR110, GR106);
 3. every node kind that needs inputs has some (GR104);
+0. every edge fits the network's structure: ``delay`` over sequences,
+   ``child``/``children`` over trees (GR120);
 4. no instantaneous cycle: every cycle passes through an edge with delay >= 1
-   (GR102, reporting the cycle with each edge's location);
+   or a tree link (GR102, reporting the cycle with each edge's location);
 5. every output depends on at least one input (GR107).
 """
 from __future__ import annotations
@@ -92,7 +94,7 @@ def instantaneous_cycles(graph: Graph) -> list[list]:
     instant = nx.MultiDiGraph()
     instant.add_nodes_from(graph.nodes)
     for edge in graph.edges:
-        if edge.delay == 0:
+        if edge.instant:
             instant.add_edge(edge.src, edge.dst, edge=edge)
     cycles = []
     for component in nx.strongly_connected_components(instant):
@@ -124,8 +126,23 @@ def outputs_reachable(graph: Graph) -> None:
                              fix=f"connect an input (or a node fed by one) to `{node}`")
 
 
+def edges_fit_the_structure(graph: Graph) -> None:
+    """Sequences read back with ``delay``; trees read children with ``child``/``children`` (GR120)."""
+    for edge in graph.edges:
+        what = f"edge {edge.src} -> {edge.dst}"
+        if graph.over == "sequence" and edge.link:
+            raise GraphError("GR120", f"{what} reads `{edge.link}`, but the network runs over sequences",
+                             loc=edge.loc, fix="add `over: tree` at the top of the network, or use `delay: 1`")
+        if graph.over == "tree" and edge.delay:
+            raise GraphError("GR120", f"{what} has `delay: {edge.delay}`, but the network runs over trees, "
+                             "where positions have children, not predecessors", loc=edge.loc,
+                             fix="read a child with `child: 1` (the first child) or pool them with "
+                                 "`children: sum`")
+
+
 def check_graph(graph: Graph) -> Graph:
     """Raise GraphError for the first broken invariant (see module docstring); return the graph."""
+    edges_fit_the_structure(graph)
     edge_sizes_agree(graph)
     parameters_are_consistent(graph)
     nodes_have_inputs(graph)

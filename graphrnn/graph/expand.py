@@ -161,6 +161,7 @@ class Expander:
                                  fix=f"declare `{name}: {node.size}` or change the node's size")
             outputs[name] = node.name
         return Graph(name=spec.name, file=spec.file, doc=str(data.get("doc", "")),
+                     over=str(data.get("over", "sequence")),
                      nodes=dict(sorted(self.nodes.items(), key=lambda item: natural_key(item[0]))),
                      edges=tuple(sorted(self.edges, key=lambda e: (e.dst, e.src, e.delay, e.kind, e.param or ""))),
                      inputs=inputs, outputs=outputs, instances=tuple(self.instances))
@@ -322,6 +323,7 @@ class Expander:
     def edge(self, data: MarkedDict, scope: Scope) -> None:
         kind = self.value(data, "kind", scope, "dense")
         delay = self.integer(data, "delay", scope, 0, 0)
+        link = self.tree_link(data, scope)
         truncate = self.flag(data, "truncate", scope, False)
         learnable = kind in ("dense", "diagonal")
         default_trainable = TRAINABLE_BY_DEFAULT.get(kind, False)
@@ -337,14 +339,31 @@ class Expander:
                 has_param = learnable or (kind == "fixed" and trainable)
                 param = None
                 if has_param:
-                    param = scope.prefix + share if share else edge_label(src, dst, delay, port)
+                    param = scope.prefix + share if share else edge_label(src, dst, delay, port, link)
                 edge_mask = mask
                 if density is not None:
                     edge_mask = density_mask(param, self.nodes[src].size, self.nodes[dst].size, density)
                 self.edges.append(Edge(
                     src, dst, kind, delay, truncate, trainable,
                     init if learnable else None, to_tuple(weights), to_tuple(edge_mask), param,
-                    loc=data.loc, port=port))
+                    loc=data.loc, port=port, link=link))
+
+    def tree_link(self, data: MarkedDict, scope: Scope) -> str:
+        """``child: k`` -> "child<k>", ``children: sum`` -> "children.sum"; "" for neither (GR120 for both)."""
+        given = [key for key in ("delay", "child", "children") if key in data]
+        if len(given) > 1:
+            raise GraphError("GR120", f"an edge reads one position: give one of `delay`, `child`, `children`, "
+                             f"not {' and '.join(f'`{k}`' for k in given)}", loc=data.key_loc(given[1]),
+                             fix=f"remove `{given[1]}`; write two edges to read both")
+        if "child" in data:
+            return f"child{self.integer(data, 'child', scope, 1, 1)}"
+        if "children" in data:
+            pool = self.value(data, "children", scope)
+            if pool not in ("sum", "mean"):
+                self.refuse("GR104", f"`children` must be sum or mean, got {pool!r}", data, "children", scope,
+                            fix="write `children: sum` or `children: mean`")
+            return f"children.{pool}"
+        return ""
 
     @staticmethod
     def edge_options_agree(data, kind, learnable, trainable, weights, mask, density, share):

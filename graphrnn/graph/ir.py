@@ -75,16 +75,24 @@ class Edge:
     param: str | None = None
     loc: Location = field(default=Location("<graph>"), compare=False)
     port: str = ""          # the destination's input port, for kinds that have ports
+    link: str = ""          # trees: "child<k>", "children.sum" or "children.mean"; "" reads this node
 
     @property
     def label(self) -> str:
-        """The edge's default parameter name: ``src->dst`` plus ``.port`` and ``@delay``."""
-        return edge_label(self.src, self.dst, self.delay, self.port)
+        """The edge's default parameter name: ``src->dst`` plus ``.port`` and ``@delay`` (or ``@link``)."""
+        return edge_label(self.src, self.dst, self.delay, self.port, self.link)
+
+    @property
+    def instant(self) -> bool:
+        """True when the edge reads its source at the same position (no delay, no tree link)."""
+        return self.delay == 0 and not self.link
 
     def __str__(self) -> str:
         bits = [f"{self.src} -> {self.dst}" + (f".{self.port}" if self.port else ""), self.kind]
         if self.delay:
             bits.append(f"delay {self.delay}")
+        if self.link:
+            bits.append(self.link)
         if self.truncate:
             bits.append("truncated")
         if self.param:
@@ -92,8 +100,9 @@ class Edge:
         return "  ".join(bits)
 
 
-def edge_label(src: str, dst: str, delay: int, port: str = "") -> str:
-    return f"{src}->{dst}" + (f".{port}" if port else "") + (f"@{delay}" if delay else "")
+def edge_label(src: str, dst: str, delay: int, port: str = "", link: str = "") -> str:
+    return (f"{src}->{dst}" + (f".{port}" if port else "") + (f"@{delay}" if delay else "")
+            + (f"@{link}" if link else ""))
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,7 @@ class Graph:
     outputs: dict
     doc: str = ""
     instances: tuple = ()   # ModuleInstance records, outermost first
+    over: str = "sequence"  # the structure positions follow: "sequence" or "tree"
 
     @cached_property
     def nx(self) -> nx.MultiDiGraph:

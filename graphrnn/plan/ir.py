@@ -110,9 +110,10 @@ class Projection:
     targets: tuple
     edges: tuple            # labels of the fused edges, for show and errors
     runs: tuple | None = None
+    link: str = ""          # trees: read the source at a child ("child<k>") or pooled ("children.sum")
 
     def __str__(self) -> str:
-        src = self.source + (f"@{self.delay}" if self.delay else "")
+        src = self.source + (f"@{self.delay}" if self.delay else "") + (f"@{self.link}" if self.link else "")
         if self.truncate:
             src = f"stop_gradient({src})"
         dst = ", ".join(t.block for t in self.targets)
@@ -129,7 +130,8 @@ class Stage:
 
     ``levels`` lists the blocks in evaluation order within a step;
     ``hoisted`` projections come from earlier stages; ``delayed`` read this
-    stage's own blocks at t - d (d >= 1) at the start of a step; ``instant``
+    stage's own blocks at t - d (d >= 1), or on trees at the children, at the
+    start of a step; ``instant``
     maps a block name to the delay-0 projections run right after it.
     """
 

@@ -59,7 +59,7 @@ def instant_levels(graph: Graph, nodes: list) -> dict:
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
     g.add_edges_from((e.src, e.dst) for e in graph.edges
-                     if e.delay == 0 and e.src in inside and e.dst in inside)
+                     if e.instant and e.src in inside and e.dst in inside)
     level = {}
     for n in nx.topological_sort(g):
         level[n] = max((level[p] + 1 for p in g.predecessors(n)), default=0)
@@ -169,9 +169,10 @@ def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dic
     groups: dict[tuple, list] = defaultdict(list)
     for edge in graph.edges:
         src_block, dst_block = node_block[edge.src][0], node_block[edge.dst][0]
-        groups[(src_block, edge.delay, edge.truncate, stage_of[dst_block], is_elementwise(edge))].append(edge)
+        groups[(src_block, edge.delay, edge.truncate, stage_of[dst_block], is_elementwise(edge),
+                edge.link)].append(edge)
     projections = []
-    for (src_block, delay, truncate, dst_stage, elementwise), edges in sorted(groups.items()):
+    for (src_block, delay, truncate, dst_stage, elementwise, link), edges in sorted(groups.items()):
         target_names = sorted({node_block[e.dst][0] for e in edges}, key=lambda b: int(b[1:]))
         windows = []   # (edge, source columns, destination block, slot columns)
         for edge in edges:
@@ -181,13 +182,14 @@ def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dic
             windows.append((edge, (src_member.start, src_member.stop), dst_name,
                             (base + dst_member.start, base + dst_member.stop)))
         src_width = blocks[src_block].width if src_block in blocks else sum(graph.inputs.values())
-        label = f"{src_block}{'@' + str(delay) if delay else ''}->{','.join(target_names)}"
+        label = f"{src_block}{'@' + str(delay) if delay else ''}{'@' + link if link else ''}->" \
+                f"{','.join(target_names)}"
         labels = tuple(e.label for e in edges)
         if elementwise:
             runs, placements, width = elementwise_runs(windows)
             fused.append(Fused(label, (width,), tuple(placements)))
             targets = tuple(Target(name, 0, blocks[name].slot_width) for name in target_names)
-            projection = Projection(src_block, delay, truncate, len(fused) - 1, targets, labels, runs)
+            projection = Projection(src_block, delay, truncate, len(fused) - 1, targets, labels, runs, link)
         else:
             targets, offset = [], 0
             for name in target_names:
@@ -196,7 +198,8 @@ def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dic
             start_of = {t.block: t.start for t in targets}
             fused.append(Fused(label, (src_width, offset), tuple(
                 edge_placement(e, rows, (start_of[b] + c0, start_of[b] + c1)) for e, rows, b, (c0, c1) in windows)))
-            projection = Projection(src_block, delay, truncate, len(fused) - 1, tuple(targets), labels)
+            projection = Projection(src_block, delay, truncate, len(fused) - 1, tuple(targets), labels,
+                                    link=link)
         projections.append((dst_stage, projection))
     return projections
 
@@ -255,10 +258,10 @@ def build_plan(graph: Graph) -> Plan:
         mine = [p for s, p in projections if s == index]
         hoisted = tuple(p for p in mine if stage_of[p.source] < index)
         inside = [p for p in mine if stage_of[p.source] == index]
-        delayed = tuple(p for p in inside if p.delay > 0)
+        delayed = tuple(p for p in inside if p.delay > 0 or p.link)
         instant = defaultdict(list)
         for p in inside:
-            if p.delay == 0:
+            if p.delay == 0 and not p.link:
                 instant[p.source].append(p)
         stages.append(Stage(index, loop, tuple(tuple(level) for level in stage_levels[index]),
                             hoisted, delayed, tuple((b, tuple(ps)) for b, ps in sorted(instant.items()))))

@@ -7,7 +7,7 @@ from autograd import value_and_grad
 from autograd.builtins import dict as ag_dict
 from autograd.tracer import getval, isbox
 
-from ..errors import RunError
+from ..errors import Location, RunError
 from ..graph.ir import Graph
 from ..plan.ir import Plan
 from ..spec import did_you_mean
@@ -41,6 +41,11 @@ class Network:
         if engine not in self.ENGINES:
             raise RunError("GR200", f"unknown engine `{engine}`{did_you_mean(engine, self.ENGINES)}",
                            fix="use engine='fused' (numpy BPTT, the default) or 'autograd' (the reference)")
+        if ir.over == "tree" and not getattr(self, "runs_trees", False):
+            from ..errors import PlanError
+            raise PlanError("GR124", f"{ir.name} is `over: tree`; a sequence Network cannot run it",
+                            loc=Location(ir.file), fix="compile it with graphrnn.loads/load (which "
+                            "returns a TreeNetwork), or construct graphrnn.runtime.tree_network.TreeNetwork")
         if engine == "fused":
             check_rules(ir)
         self.ir, self.plan, self.engine = ir, plan, engine

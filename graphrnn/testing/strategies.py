@@ -5,7 +5,9 @@
 - :func:`inputs_for` draws a time-major input array for a loaded network;
 - :func:`params_for` draws a parameter dict for a loaded network;
 - :func:`cases` draws one :class:`Case` for a loaded network: input, parameters
-  and a regression target together, each reproducible from a printed seed.
+  and a regression target together, each reproducible from a printed seed;
+- :func:`trees` draws a random :class:`graphrnn.trees.Tree` (for ``over: tree``
+  networks), shrinking toward a single leaf.
 
 Every count is drawn with a small lower bound and every choice lists its
 simplest option first, so failing examples shrink toward one input, one
@@ -24,7 +26,7 @@ from hypothesis.extra import numpy as hnp
 from ..ops import ACTIVATIONS
 
 __all__ = ["specs", "inputs_for", "params_for", "cases", "Case", "sane_params", "target_for",
-           "ALL_ACTIVATIONS"]
+           "ALL_ACTIVATIONS", "trees"]
 
 # identity first: sampled_from shrinks toward the first element
 ALL_ACTIVATIONS = ("identity",) + tuple(sorted(a for a in ACTIVATIONS if a != "identity"))
@@ -281,3 +283,33 @@ def cases(draw, net, max_steps: int = 4, max_batch: int = 3, min_batch: int = 1)
     param_seed = draw(st.integers(0, 2**32 - 1))
     target_seed = draw(st.integers(0, 2**16))
     return Case(x, sane_params(net, param_seed), param_seed, target_for(net, x, target_seed), target_seed)
+
+
+@st.composite
+def trees(draw, labels=("a", "b"), max_depth: int = 4, max_children: int = 2, max_nodes: int = 24,
+          internal_labels=None):
+    """Draw a :class:`graphrnn.trees.Tree`, valid by construction.
+
+    Every node has 0..``max_children`` children and the tree is at most
+    ``max_depth`` levels below the root and ``max_nodes`` nodes in all.
+    Leaves carry a token of ``labels``; internal nodes one of
+    ``internal_labels`` (default: ``labels``; ``()`` leaves them unlabelled).
+    Child counts shrink toward 0 and tokens toward the first one, so a
+    failing example shrinks toward a single leaf ``labels[0]``.
+    """
+    from ..trees import Tree
+    inner = labels if internal_labels is None else internal_labels
+    budget = [max_nodes - 1]    # nodes still allowed besides the root
+
+    def node(depth: int) -> Tree:
+        allowed = min(max_children, budget[0]) if depth < max_depth else 0
+        count = draw(st.integers(0, max(0, allowed)))
+        budget[0] -= count
+        kids = tuple(node(depth + 1) for _ in range(count))
+        if kids:
+            label = draw(st.sampled_from(inner)) if inner else None
+        else:
+            label = draw(st.sampled_from(labels))
+        return Tree(label, kids)
+
+    return node(0)

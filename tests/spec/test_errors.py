@@ -620,6 +620,74 @@ def test_gr115_kind_without_a_backward_rule():
         OPS.pop("square_test_kind")
 
 
+# -- GR120-GR124: trees ------------------------------------------------------------------------
+
+def test_gr120_child_edge_in_a_sequence_network():
+    text = GOOD.replace("{from: h, to: h, delay: 1}", "{from: h, to: h, child: 1}")
+    err = fails(text, "GR120", "{from: h, to: h, child: 1}")
+    assert "over: tree" in err.fix
+
+
+def test_gr120_delay_in_a_tree_network():
+    text = "over: tree\n" + GOOD
+    err = fails(text, "GR120", "{from: h, to: h, delay: 1}")
+    assert "child: 1" in err.fix
+
+
+def test_gr120_delay_and_child_on_one_edge():
+    text = GOOD.replace("{from: h, to: h, delay: 1}", "{from: h, to: h, delay: 1, child: 1}")
+    fails(text, "GR120", "child: 1")
+
+
+def test_gr121_unbalanced_parentheses_in_tree_data():
+    from graphrnn.trees import parse_sexprs
+    text = "(and T F)\n(or T\n  (xor F F)\n"
+    with pytest.raises(gr.SpecError) as info:
+        parse_sexprs(text, "trees.txt")
+    located(info.value, "GR121", "trees.txt", *at(text, "(or"))
+
+
+def test_gr122_unknown_token_in_tree_data():
+    from graphrnn.trees import TreeBatch, Vocabulary, parse_sexprs
+    text = "(and T F)\n(or T\n  (xro F F))\n"
+    with pytest.raises(gr.SpecError) as info:
+        TreeBatch.of(parse_sexprs(text, "trees.txt"), Vocabulary(["and", "or", "xor", "T", "F"]))
+    located(info.value, "GR122", "trees.txt", *at(text, "xro"))
+    assert "did you mean `xor`?" in info.value.message
+
+
+TREE = spec("""
+    graphrnn: 1
+    over: tree
+    inputs: {x: 2}
+    outputs: {h: 3}
+    nodes:
+      h: {size: 3, activation: tanh}
+    edges:
+      - {from: x, to: h}
+      - {from: h, to: h, child: 1}
+      - {from: h, to: h, child: 2}
+    """)
+
+
+def test_gr123_a_node_with_more_children_than_the_spec_reads():
+    from graphrnn.trees import Vocabulary, parse_sexprs
+    net = gr.loads(TREE, FILE)
+    data = "(a b)\n(a b\n  (a b b b))\n"
+    with pytest.raises(gr.SpecError) as info:
+        net.batch(parse_sexprs(data, "trees.txt"), Vocabulary(["a", "b"]))
+    located(info.value, "GR123", "trees.txt", *at(data, "a b b b"))
+    assert "`child: 2`" in info.value.message and f"{FILE}:{at(TREE, '{from: h, to: h, child: 2}')[0]}" \
+        in info.value.message
+
+
+def test_gr124_the_fused_engine_refuses_a_tree_network():
+    with pytest.raises(gr.PlanError) as info:
+        gr.loads(TREE, FILE, engine="fused")
+    located(info.value, "GR124", FILE, *at(TREE, "tree"))
+    assert "engine='autograd'" in info.value.fix
+
+
 # -- GR300-GR302: training -----------------------------------------------------------------
 
 def test_gr300_invalid_schedule():

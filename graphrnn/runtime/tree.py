@@ -1,0 +1,139 @@
+"""Emit stage for trees: run a Plan over a TreeBatch with autograd.numpy, level by level.
+
+Rows are tree nodes in the batch's level order (see trees/batch.py); every
+block value is (N, width).  The plan is the one sequences use, with tree
+links in place of delays: a projection with ``link`` reads its source at a
+child (``child<k>``) or pooled over the children (``children.sum|mean``),
+and a node without that child reads the source's ``initial`` value.
+
+- Non-recurrent stages and hoisted projections run for all N rows at once
+  (a link there is one gather over the whole batch).
+- A loop stage steps through the *groups* of a schedule.  With
+  ``batching="level"`` a group is one height across the whole batch: one
+  vectorised step per level, whatever the number of trees.  With
+  ``batching="node"`` a group is one node: the plain recursive evaluation,
+  kept as the oracle and as the baseline for the speed-up of level batching.
+
+Everything is differentiable by autograd (float64 by default); ``truncate``
+edges read their source through ``getval`` as in unroll.py.
+"""
+from __future__ import annotations
+
+import autograd.numpy as anp
+from autograd.tracer import getval
+
+from ..plan.ir import INPUT_BLOCK, Plan
+from .unroll import contribute, finish
+
+BATCHING = ("level", "node")
+
+
+def gather(stacked, link: str, table, rows: slice):
+    """The ``link`` read of ``rows`` from ``stacked`` (1 + N, W): initial row 0, node r at r + 1.
+
+    ``table`` is ``batch.link_table(link)``.  Returns (n, W), n = the rows' count.
+    """
+    index, weights = table
+    if weights is None:
+        return stacked[index[rows]]
+    picked = stacked[index[rows]]                              # (n, A, W)
+    return anp.sum(picked * weights[rows][:, :, None], axis=1)
+
+
+class LevelHistory:
+    """A block's values so far, one (n, W) array per finished group, for gathers by row."""
+
+    def __init__(self, initial_row):
+        self.parts = [initial_row]          # row 0: the initial value (1, W)
+        self.stacked = initial_row
+
+    def append(self, value) -> None:
+        self.parts.append(value)
+        self.stacked = None
+
+    def read(self, link: str, table, rows: slice):
+        if self.stacked is None:           # concatenated once per group, shared by every link
+            self.stacked = anp.concatenate(self.parts, axis=0)
+        return gather(self.stacked, link, table, rows)
+
+    def all(self):
+        return anp.concatenate(self.parts[1:], axis=0)
+
+
+class NodeHistory:
+    """A block's values so far, one (1, W) row per node, read child by child (no gathers)."""
+
+    def __init__(self, initial_row, batch):
+        self.initial, self.rows, self.batch = initial_row, [], batch
+
+    def append(self, value) -> None:
+        self.rows.append(value)
+
+    def read(self, link: str, table, rows: slice):
+        r = rows.start
+        kids = [int(c) for c in self.batch.children[r] if c >= 0]
+        if link.startswith("children."):
+            if not kids:
+                return self.initial
+            total = self.rows[kids[0]]
+            for c in kids[1:]:
+                total = total + self.rows[c]
+            return total / len(kids) if link == "children.mean" else total
+        k = int(link.removeprefix("child")) - 1
+        return self.rows[kids[k]] if k < len(kids) else self.initial
+
+    def all(self):
+        return anp.concatenate(self.rows, axis=0)
+
+
+def initial_row(plan: Plan, arrays, name: str, dtype):
+    """(1, W): what a missing child reads: the block's initial value, zeros for the inputs."""
+    if name == INPUT_BLOCK:
+        return anp.zeros((1, plan.input_width), dtype=dtype)
+    return anp.reshape(arrays[plan.blocks[name].initial], (1, -1))
+
+
+def unroll_tree(plan: Plan, arrays, batch, batching: str = "level") -> dict:
+    """Every block's values (N, width) over the batch's rows, keyed by block name (and "input")."""
+    x = batch.x
+    N, dtype = x.shape[0], getval(x).dtype
+    values = {INPUT_BLOCK: x}
+    for stage in plan.stages:
+        hoisted: dict = {}
+        for p in stage.hoisted:
+            src = values[p.source]
+            if p.link:
+                stacked = anp.concatenate([initial_row(plan, arrays, p.source, dtype), src], axis=0)
+                src = gather(stacked, p.link, batch.link_table(p.link), slice(0, N))
+            contribute(hoisted, p, getval(src) if p.truncate else src, arrays)
+        if not stage.loop:
+            for block in stage.blocks():
+                values[block.name] = finish(block, hoisted.get(block.name), arrays, (N,))
+            continue
+        values.update(_loop(plan, stage, hoisted, arrays, batch, batching, dtype))
+    return values
+
+
+def _loop(plan, stage, hoisted, arrays, batch, batching, dtype) -> dict:
+    if batching == "level":
+        groups = batch.levels
+        history = {b.name: LevelHistory(initial_row(plan, arrays, b.name, dtype)) for b in stage.blocks()}
+    else:
+        groups = [(r, r + 1) for r in range(batch.size)]
+        history = {b.name: NodeHistory(initial_row(plan, arrays, b.name, dtype), batch)
+                   for b in stage.blocks()}
+    tables = {p.link: batch.link_table(p.link) for p in stage.delayed}
+    after = dict(stage.instant)
+    for start, stop in groups:
+        rows = slice(start, stop)
+        acc = {name: part[start:stop] for name, part in hoisted.items()}
+        for p in stage.delayed:
+            src = history[p.source].read(p.link, tables[p.link], rows)
+            contribute(acc, p, getval(src) if p.truncate else src, arrays)
+        for level in stage.levels:
+            for block in level:
+                value = finish(block, acc.get(block.name), arrays, (stop - start,))
+                history[block.name].append(value)
+                for p in after.get(block.name, ()):
+                    contribute(acc, p, getval(value) if p.truncate else value, arrays)
+    return {name: h.all() for name, h in history.items()}

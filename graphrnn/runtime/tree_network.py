@@ -1,0 +1,156 @@
+"""TreeNetwork: a network compiled from an ``over: tree`` spec; runs on TreeBatches.
+
+Rows are tree nodes in the batch's level order (trees/batch.py).  Outputs
+are read at every node (``trace.node_outputs``, (N, size)) and at the roots
+(``trace.y``, (B, O)); the loss is taken at the roots by default, or at
+every node with ``at="nodes"``.
+"""
+from __future__ import annotations
+
+import autograd.numpy as anp
+import numpy as np
+from autograd import value_and_grad
+from autograd.builtins import dict as ag_dict
+from autograd.tracer import getval, isbox
+
+from ..errors import RunError, SpecError
+from ..spec import did_you_mean
+from ..trees import TreeBatch
+from .assemble import assemble
+from .losses import LOSSES
+from .network import Network
+from .tree import BATCHING, unroll_tree
+
+
+class TreeTrace:
+    """Values of one run over a TreeBatch.
+
+    ``trace[node]`` (N, size): a node's value at every tree node (rows in
+    batch order); ``trace.node_outputs[name]`` (N, size) and ``trace.y_nodes``
+    (N, O): the outputs at every tree node; ``trace.outputs[name]`` (B, size)
+    and ``trace.y`` (B, O): the outputs at each tree's root;
+    ``trace.batch.per_tree(array)`` splits an (N, ...) array per tree.
+    """
+
+    def __init__(self, plan, block_values: dict, batch: TreeBatch):
+        self._plan, self._values, self.batch = plan, block_values, batch
+        self.node_outputs = {name: self[node] for name, node in plan.outputs.items()}
+        parts = list(self.node_outputs.values())
+        self.y_nodes = parts[0] if len(parts) == 1 else anp.concatenate(parts, axis=-1)
+        self.outputs = {name: value[batch.roots] for name, value in self.node_outputs.items()}
+        self.y = self.y_nodes[batch.roots]
+
+    @property
+    def nodes(self) -> list[str]:
+        return sorted(self._plan.node_block)
+
+    def __getitem__(self, node: str):
+        if node not in self._plan.node_block:
+            raise KeyError(f"no node {node!r} in this network; nodes: {', '.join(self.nodes)}")
+        block, member = self._plan.node_block[node]
+        value = self._values[block]
+        if member.start == 0 and member.stop == value.shape[-1]:
+            return value
+        return value[..., member.start:member.stop]
+
+    def __repr__(self) -> str:
+        return f"TreeTrace(y={tuple(self.y.shape)}, tree nodes={self.batch.size}, trees={self.batch.batch})"
+
+
+class TreeNetwork(Network):
+    """A compiled ``over: tree`` network (engine: autograd, level-batched).
+
+    ``net.run(params, batch)`` with a TreeBatch (``net.batch(trees, vocab)``
+    builds one and checks it against the network).
+    """
+
+    ENGINES = ("autograd",)
+    runs_trees = True
+
+    def __init__(self, ir, plan, engine: str = "autograd", dtype="float64"):
+        super().__init__(ir, plan, "autograd", dtype)
+        self.engine = engine
+        links = [e for e in ir.edges if e.link.startswith("child") and not e.link.startswith("children.")]
+        self.pools = any(e.link.startswith("children.") for e in ir.edges)
+        self.arity_edge = max(links, key=lambda e: int(e.link[5:]), default=None)
+        self.max_arity = None if self.pools else int(self.arity_edge.link[5:]) if self.arity_edge else 0
+
+    def batch(self, trees, vocab) -> TreeBatch:
+        """A TreeBatch of ``trees`` (Trees or s-expression strings), checked against this network."""
+        batch = TreeBatch.of(trees, vocab)
+        self.check_batch(batch)
+        return batch
+
+    def check_batch(self, batch) -> None:
+        """GR200 for inputs of the wrong width, GR123 for a node with more children than the spec reads."""
+        if not isinstance(batch, TreeBatch):
+            raise RunError("GR200", f"{self.name} runs over trees; got {type(batch).__name__}",
+                           fix="pass a TreeBatch: net.batch(trees, vocab) or graphrnn.trees.TreeBatch.of(...)")
+        if batch.x.shape[1] != self.input_size:
+            raise RunError("GR200", f"the batch's inputs are {batch.x.shape[1]} wide; {self.name} reads "
+                           f"{self.input_size} ({' + '.join(f'{k}:{v}' for k, v in self.inputs.items())})",
+                           fix="use a vocabulary with as many tokens as the network has inputs")
+        if self.max_arity is not None and batch.children.shape[1] > self.max_arity:
+            row = int(np.argmax(batch.arity))
+            node, edge = batch.nodes[row], self.arity_edge
+            label = f"`{node.label}`" if node.label is not None else "an unlabelled node"
+            reads = (f"at most {self.max_arity} (`child: {self.max_arity}`, edge {edge.src} -> {edge.dst} "
+                     f"at {edge.loc})") if edge else "no children (no `child:` or `children:` edge)"
+            raise SpecError("GR123", f"tree node {label} has {batch.arity[row]} children; {self.name} reads "
+                            f"{reads}", loc=node.loc,
+                            fix="give nodes at most that many children, add `child:` edges for more, or pool "
+                                "them with `children: sum`")
+
+    def run(self, params, batch, dtype=None, batching: str = "level") -> TreeTrace:
+        """Simulate over a TreeBatch -> TreeTrace; ``batching``: ``"level"`` (default) or ``"node"``."""
+        if batching not in BATCHING:
+            raise RunError("GR200", f"unknown batching `{batching}`{did_you_mean(batching, BATCHING)}",
+                           fix="use batching='level' (one step per tree height) or 'node' (one per node)")
+        self.check_batch(batch)
+        dtype = self.dtype if dtype is None else self._dtype(dtype)
+        self._check_params(params)
+        if not isbox(params) and any(isbox(v) for v in params.values()):
+            params = ag_dict(params)
+        arrays = assemble(params, self.assembler)
+        if dtype != np.float64:
+            arrays = [a.astype(dtype) for a in arrays]
+        work = batch if batch.x.dtype == dtype else _with_inputs(batch, batch.x.astype(dtype))
+        return TreeTrace(self.plan, unroll_tree(self.plan, arrays, work, batching), batch)
+
+    def loss(self, params, batch, target, kind: str = "mse", mask=None, at: str = "root",
+             batching: str = "level"):
+        """Scalar loss of the outputs at the roots (target (B, O), or (B,) classes for xent) or,
+        with ``at="nodes"``, at every tree node (target (N, O) or (N,), rows in batch order)."""
+        if kind not in LOSSES:
+            raise RunError("GR200", f"unknown loss `{kind}`{did_you_mean(kind, LOSSES)}",
+                           fix=f"use one of: {', '.join(LOSSES)}")
+        if at not in ("root", "nodes"):
+            raise RunError("GR200", f"`at` must be 'root' or 'nodes', got {at!r}",
+                           fix="at='root' (one target per tree) or at='nodes' (one per tree node)")
+        trace = self.run(params, batch, batching=batching)
+        y = trace.y if at == "root" else trace.y_nodes
+        target = np.asarray(target, dtype=float if kind != "xent" or np.ndim(target) == 2 else int)
+        want = tuple(y.shape) if target.ndim == 2 else tuple(y.shape[:1])
+        if target.shape != want:
+            raise RunError("GR200", f"target of shape {target.shape}, expected {want} (at={at!r})",
+                           fix="one target row per tree (at='root') or per tree node (at='nodes')")
+        mask = None if mask is None else np.asarray(mask, float)[None]
+        return LOSSES[kind](y[None], target[None], mask)   # the losses average over (T=1, rows)
+
+    def value_and_grad(self, params, batch, target, kind: str = "mse", mask=None, method: str = "bptt",
+                       at: str = "root", batching: str = "level"):
+        """(loss, grads of the trainable parameters): backpropagation through structure."""
+        if method != "bptt":
+            raise RunError("GR200", f"gradient method `{method}` is not available for trees",
+                           fix="use method='bptt' (backpropagation through the tree structure)")
+        value, grads = value_and_grad(
+            lambda p: self.loss(p, batch, target, kind, mask, at, batching))(dict(params))
+        return value, {name: grads[name] for name in self.params if name in self.trainable}
+
+    def grad(self, params, batch, target, kind: str = "mse", mask=None, method: str = "bptt", **options):
+        return self.value_and_grad(params, batch, target, kind, mask, method, **options)[1]
+
+
+def _with_inputs(batch: TreeBatch, x) -> TreeBatch:
+    from dataclasses import replace
+    return replace(batch, x=x)

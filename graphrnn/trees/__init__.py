@@ -1,0 +1,60 @@
+"""Tree data: parsing (s-expressions, nested lists, JSON), vocabularies and level-ordered batches.
+
+    from graphrnn.trees import parse_sexpr, Vocabulary, TreeBatch
+    tree = parse_sexpr("(+ 3 (* 2 4))")
+    vocab = Vocabulary(["+", "*", "2", "3", "4"])
+    batch = TreeBatch.of([tree, "(* 3 3)"], vocab)      # batch.x (N, 5), batch.levels, ...
+    trace = net.run(params, batch)                        # a tree network (``over: tree``)
+
+See docs/trees.md.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import Location, SpecError
+from ..spec.yamlmarks import load_yaml
+from .batch import TreeBatch
+from .sexpr import MAX_TREE_NODES, parse_sexpr, parse_sexprs
+from .tree import Tree, from_nested, leaf
+from .vocab import Vocabulary
+
+__all__ = ["Tree", "TreeBatch", "Vocabulary", "parse_sexpr", "parse_sexprs", "from_nested", "leaf",
+           "parse_json", "read_trees", "MAX_TREE_NODES"]
+
+
+def parse_json(text: str, file: str = "<string>", labels: str = "head") -> list[Tree]:
+    """Trees from JSON text: one tree, or a list of trees under ``{"trees": [...]}``.
+
+    A tree is a token, a nested list (``["+", 3, ["*", 2, 4]]``, see
+    tree.py for ``labels``) or an object ``{"label": "+", "children": [...]}``.
+    Every node keeps its file:line:col; syntax errors are GR121 there.
+    """
+    try:
+        data = load_yaml(text, file)     # JSON is YAML; this loader keeps locations and is safe
+    except SpecError as err:
+        if err.code != "GR100":
+            raise
+        raise SpecError("GR121", f"not valid JSON: {err.message}", loc=err.loc,
+                        fix="check brackets, braces, commas and quotes near this spot") from None
+    if isinstance(data, dict) and set(data) == {"trees"}:
+        items = data["trees"]
+        if not isinstance(items, list):
+            raise SpecError("GR121", "`trees` must be a list of trees", loc=data.value_loc("trees"),
+                            fix='write {"trees": [tree, ...]}')
+        locs = list(getattr(items, "item_locs", [])) + [None] * len(items)
+        return [from_nested(item, labels, locs[i] or Location(file, 1, 1)) for i, item in enumerate(items)]
+    return [from_nested(data, labels, Location(file, 1, 1))]
+
+
+def read_trees(path, labels: str = "head") -> list[Tree]:
+    """Every tree in a file: ``.json`` as parse_json, anything else as s-expressions."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise SpecError("GR114", f"cannot read {path}: {err.strerror}", loc=Location(str(path)),
+                        fix="check the path") from None
+    if path.suffix == ".json":
+        return parse_json(text, str(path), labels)
+    return parse_sexprs(text, str(path), labels)
