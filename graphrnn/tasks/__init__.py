@@ -24,6 +24,7 @@ from ..spec import did_you_mean
 from .adding import Adding, Multiplication
 from .base import Batch, Criterion, Evaluation, RecentWindow, Task
 from .guessing import Latch, Parity
+from .history_lag import HistoryLag
 from .long_lag import LongLag2a, LongLag2b, LongLag2c
 from .reber import ContinualEmbeddedReber, ContinualMonitor, EmbeddedReber, ReberStream
 from .temporal_order import TemporalOrder6a, TemporalOrder6b
@@ -32,7 +33,7 @@ from .xor import DelayedXOR
 #: registry: task name -> class
 TASKS: dict[str, type] = {cls.name: cls for cls in (
     EmbeddedReber, ContinualEmbeddedReber, LongLag2a, LongLag2b, LongLag2c, Adding, Multiplication,
-    TemporalOrder6a, TemporalOrder6b, DelayedXOR, Parity, Latch)}
+    TemporalOrder6a, TemporalOrder6b, DelayedXOR, Parity, Latch, HistoryLag)}
 
 
 def task_options(name: str) -> dict[str, object]:
@@ -67,4 +68,4 @@ def make_task(name: str, **options) -> Task:
 __all__ = ["TASKS", "make_task", "task_options", "Task", "Batch", "Evaluation", "Criterion",
            "RecentWindow", "EmbeddedReber", "ContinualEmbeddedReber", "ReberStream", "ContinualMonitor",
            "LongLag2a", "LongLag2b", "LongLag2c", "Adding", "Multiplication", "TemporalOrder6a",
-           "TemporalOrder6b", "DelayedXOR", "Parity", "Latch"]
+           "TemporalOrder6b", "DelayedXOR", "Parity", "Latch", "HistoryLag"]

@@ -17,6 +17,7 @@ SMALL = {
     "delayed_xor": {"T": 20, "test_size": 100},
     "parity": {"min_length": 20, "max_length": 30, "train_size": 10, "test_size": 10},
     "latch": {"min_length": 20, "max_length": 30, "train_size": 10, "test_size": 10},
+    "history_lag": {"lag": 5},
 }
 
 
