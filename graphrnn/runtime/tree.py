@@ -41,23 +41,31 @@ def gather(stacked, link: str, table, rows: slice):
 
 
 class LevelHistory:
-    """A block's values so far, one (n, W) array per finished group, for gathers by row."""
+    """A block's values so far, stacked below its initial row, for gathers by row.
+
+    ``stacked`` is (1 + rows so far, W): row 0 the initial value, node r at
+    row r + 1.  It grows by one two-way concatenate per level (autograd's
+    backward pass for one concatenate of n arrays costs O(n^2), so never
+    one concatenate of all levels).
+    """
 
     def __init__(self, initial_row):
-        self.parts = [initial_row]          # row 0: the initial value (1, W)
-        self.stacked = initial_row
+        self.stacked, self.pending = initial_row, []
 
     def append(self, value) -> None:
-        self.parts.append(value)
-        self.stacked = None
+        self.pending.append(value)
+
+    def _flush(self):
+        if self.pending:
+            self.stacked = anp.concatenate([self.stacked] + self.pending, axis=0)
+            self.pending = []
+        return self.stacked
 
     def read(self, link: str, table, rows: slice):
-        if self.stacked is None:           # concatenated once per group, shared by every link
-            self.stacked = anp.concatenate(self.parts, axis=0)
-        return gather(self.stacked, link, table, rows)
+        return gather(self._flush(), link, table, rows)
 
     def all(self):
-        return anp.concatenate(self.parts[1:], axis=0)
+        return self._flush()[1:]
 
 
 class NodeHistory:
