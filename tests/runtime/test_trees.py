@@ -164,7 +164,7 @@ edges:
   - {from: h, to: [z, u], delay: 1}
   - {from: [z, u], to: keep, kind: identity}
   - {from: keep, to: h, kind: identity}
-  - {from: h, to: h, delay: 1, kind: diagonal}
+  - {from: h, to: h, delay: 1, kind: diagonal, truncate: true}
   - {from: u, to: h, delay: 1}
   - {from: h, to: y}
 """
