@@ -7,6 +7,7 @@ One command each, from the repository root:
     python examples/reproductions/run.py elman --seeds 5           # Elman (15 hidden) on the same task
     python examples/reproductions/run.py adding --seeds 2          # 1997 exp. 4, T = 100 (long)
     python examples/reproductions/run.py latch --seeds 30          # random guessing, latch, 500-600 steps
+    python examples/reproductions/run.py parity --seeds 10         # random guessing, parity, 500-600 steps
 
 Options: ``--seeds N`` (trials, seeds 0..N-1; or ``--seed-list 3 7``),
 ``--budget S`` (override the experiment's budget of training sequences),
@@ -42,8 +43,10 @@ REPRODUCTIONS = {
               "paper": "0% of trials after 200,000 sequences (Table 1, ELM, 15 hidden units)"},
     "adding": {"experiment": "experiments/adding_lstm1997.yaml",
                "paper": "74,000 sequences on average (10 trials), 1 of 2560 test sequences wrong (Table 7, T=100)"},
-    "latch": {"experiment": None,
+    "latch": {"experiment": None, "network": "latch_unit.yaml", "max_trials": 10_000,
               "paper": "22 trials on average (latch variant II, one tanh unit, weights in [-100, 100])"},
+    "parity": {"experiment": None, "network": "parity_a1.yaml", "max_trials": 30_000,
+               "paper": "2,906 trials on average (architecture A1, n = 1, weights in [-100, 100])"},
 }
 
 
@@ -86,14 +89,15 @@ def _print_trial(row) -> None:
     print(f"  seed {seed}{data}: {what} ({seconds:.0f} s); {verdict}  [{run_dir}]", flush=True)
 
 
-def run_latch(seeds, budget, jobs: int) -> list:
+def run_guessing(name: str, seeds, budget) -> list:
+    """Random weight guessing on the latch or parity task (100 training sequences of 500-600 steps)."""
     import graphrnn as gr
     from graphrnn.tasks import make_task
     from graphrnn.train.guess import guess
-    net = gr.load(HERE / "latch_unit.yaml")
-    task = make_task("latch")                      # 100 training sequences of 500-600 steps, targets +-1
+    net = gr.load(HERE / REPRODUCTIONS[name]["network"])
+    task = make_task(name)
     criterion = task.criterion()
-    max_trials = budget or 10_000
+    max_trials = budget or REPRODUCTIONS[name]["max_trials"]
     results = []
     for seed in seeds:
         started = time.perf_counter()
@@ -113,7 +117,7 @@ def main(argv=None) -> int:
     parser.add_argument("name", choices=sorted(REPRODUCTIONS))
     parser.add_argument("--seeds", type=int, default=5, help="number of trials, seeds 0..N-1 (default 5)")
     parser.add_argument("--seed-list", type=int, nargs="+", help="these seeds instead")
-    parser.add_argument("--budget", type=int, help="training sequences per trial (latch: guessing trials)")
+    parser.add_argument("--budget", type=int, help="training sequences per trial (latch, parity: guessing trials)")
     parser.add_argument("--jobs", type=int, default=1, help="trials in parallel (default 1)")
     parser.add_argument("--runs-dir", default=str(ROOT / "runs" / "reproductions"))
     parser.add_argument("--data-seeds", type=int, default=None,
@@ -125,8 +129,8 @@ def main(argv=None) -> int:
           + (f", budget {args.budget:,}" if args.budget else "")
           + (f" [{info['experiment']}]" if info["experiment"] else " [random guessing]"), flush=True)
     started = time.perf_counter()
-    if args.name == "latch":
-        results = run_latch(seeds, args.budget, args.jobs)
+    if REPRODUCTIONS[args.name]["experiment"] is None:
+        results = run_guessing(args.name, seeds, args.budget)
         unit = "trials"
     else:
         results = run_training(args.name, seeds, args.budget, args.jobs, Path(args.runs_dir), args.data_seeds)
