@@ -220,11 +220,12 @@ def _collapse(section, spec: HierarchySpec, base: Path, engine: str) -> Collapse
                         loc=section.loc, fix="add a second level (the chunker) or remove `collapse:`")
     chunker = spec.levels[1].net
     state = str(section.get("chunker_state", "h"))
-    if state not in chunker.ir.nodes:
+    nodes = [n for n in chunker.ir.nodes if n not in chunker.inputs]
+    if state not in nodes:
         raise SpecError("GR133", f"chunker_state `{state}` is not a node of the chunker `{chunker.name}`"
-                        f"{did_you_mean(state, chunker.ir.nodes)}",
+                        f"{did_you_mean(state, nodes)}",
                         loc=section.value_loc("chunker_state") if "chunker_state" in section else section.loc,
-                        fix="name one of its nodes: " + ", ".join(chunker.ir.nodes))
+                        fix="name one of its nodes: " + ", ".join(nodes))
     net = _network(section["automatizer"], base, loc, engine)
     size = spec.levels[0].net.output_size
     want = {"next": size, "chunker": chunker.ir.nodes[state].size}

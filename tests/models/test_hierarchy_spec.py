@@ -177,3 +177,15 @@ def test_bad_optimizer_is_gr300(folder):
 def test_loads_from_text_anchors_paths(folder):
     spec = loads_hierarchy(GOOD, "<text>", base_dir=folder)
     assert isinstance(spec.levels[1].criterion, ThresholdSurprise)
+
+
+def test_a_level_optimizer_overrides_training(folder):
+    text = GOOD.replace("loss: bce}", "loss: bce, optimizer: {name: sgd, lr: 0.5}}")
+    spec = loads_hierarchy(text, "<text>", base_dir=folder)
+    assert type(spec.optimizer(1)).__name__ == "SGD" and type(spec.optimizer(0)).__name__ == "Adam"
+    fails(folder, text.replace("name: sgd", "name: sdg"), "GR300", "{name: sdg")
+
+
+def test_collapse_optimizer_is_checked(folder):
+    text = GOOD.replace("distill: 0.5}", "distill: 0.5, optimizer: {name: adam, lr: -1}}")
+    fails(folder, text, "GR300", "{name: adam, lr: -1}")
