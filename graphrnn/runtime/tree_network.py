@@ -7,6 +7,8 @@ every node with ``at="nodes"``.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import autograd.numpy as anp
 import numpy as np
 from autograd import value_and_grad
@@ -70,10 +72,11 @@ class TreeNetwork(Network):
     def __init__(self, ir, plan, engine: str = "autograd", dtype="float64"):
         super().__init__(ir, plan, "autograd", dtype)
         self.engine = engine
-        links = [e for e in ir.edges if e.link.startswith("child") and not e.link.startswith("children.")]
-        self.pools = any(e.link.startswith("children.") for e in ir.edges)
-        self.arity_edge = max(links, key=lambda e: int(e.link[5:]), default=None)
-        self.max_arity = None if self.pools else int(self.arity_edge.link[5:]) if self.arity_edge else 0
+        # the most children a tree node may have: unbounded with a pooling edge, else the largest k
+        pools = any(e.link.startswith("children.") for e in ir.edges)
+        picks = [e for e in ir.edges if e.link and not e.link.startswith("children.")]
+        self.arity_edge = max(picks, key=lambda e: int(e.link.removeprefix("child")), default=None)
+        self.max_arity = None if pools else int(self.arity_edge.link.removeprefix("child")) if picks else 0
 
     def batch(self, trees, vocab) -> TreeBatch:
         """A TreeBatch of ``trees`` (Trees or s-expression strings), checked against this network."""
@@ -114,7 +117,7 @@ class TreeNetwork(Network):
         arrays = assemble(params, self.assembler)
         if dtype != np.float64:
             arrays = [a.astype(dtype) for a in arrays]
-        work = batch if batch.x.dtype == dtype else _with_inputs(batch, batch.x.astype(dtype))
+        work = batch if batch.x.dtype == dtype else replace(batch, x=batch.x.astype(dtype))
         return TreeTrace(self.plan, unroll_tree(self.plan, arrays, work, batching), batch)
 
     def loss(self, params, batch, target, kind: str = "mse", mask=None, at: str = "root",
@@ -150,7 +153,3 @@ class TreeNetwork(Network):
     def grad(self, params, batch, target, kind: str = "mse", mask=None, method: str = "bptt", **options):
         return self.value_and_grad(params, batch, target, kind, mask, method, **options)[1]
 
-
-def _with_inputs(batch: TreeBatch, x) -> TreeBatch:
-    from dataclasses import replace
-    return replace(batch, x=x)
