@@ -13,65 +13,17 @@ Ratios are graphrnn / other (below 1: graphrnn is faster).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
-import autograd.numpy as anp
 import numpy as np
 from autograd import value_and_grad
 
 import graphrnn as gr
 
+# benchmarks/, on sys.path when run as a script
+from lstm_baselines import hand_lstm, hand_params, lstm_yaml, torch_lstm
+from timing import median_time
+
 SIZES = [(8, 32, 16, 50), (32, 128, 32, 100), (64, 256, 64, 100), (8, 8, 1, 200)]
-
-
-def lstm_yaml(inputs: int, hidden: int) -> str:
-    return f"""graphrnn: 1
-name: lstm_{inputs}_{hidden}
-inputs: {{x: {inputs}}}
-outputs: {{cell.h: {hidden}}}
-nodes:
-  cell: {{use: lstm, size: {hidden}}}
-edges:
-  - {{from: x, to: cell}}
-"""
-
-
-def sigmoid(a):
-    return 0.5 * (anp.tanh(0.5 * a) + 1.0)
-
-
-def hand_lstm(p, x, target):
-    """An LSTM as one would write it in autograd.numpy: gates in one matmul per step."""
-    B, H = x.shape[1], p["wh"].shape[0]
-    h, c = anp.zeros((B, H)), anp.zeros((B, H))
-    xs = anp.dot(anp.reshape(x, (-1, x.shape[2])), p["wx"]) + p["b"]
-    xs = anp.reshape(xs, (x.shape[0], B, 4 * H))
-    loss = 0.0
-    for t in range(x.shape[0]):
-        a = xs[t] + anp.dot(h, p["wh"])
-        i, f, g, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), anp.tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])
-        c = f * c + i * g
-        h = o * anp.tanh(c)
-        loss = loss + anp.sum((h - target[t]) ** 2)
-    return loss / target.size
-
-
-def hand_params(params):
-    gates = ["i", "f", "g", "o"]
-    return {"wx": np.concatenate([params[f"x->cell.{k}"] for k in gates], axis=1),
-            "wh": np.concatenate([params[f"cell.h->cell.{k}@1"] for k in gates], axis=1),
-            "b": np.concatenate([params[f"cell.{k}.bias"] for k in gates])}
-
-
-def median_time(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def blas_floor(hp, x, repeats):
@@ -93,23 +45,7 @@ def blas_floor(hp, x, repeats):
 
 
 def torch_time(params, x, target, dtype, repeats):
-    import torch
-    I, H = x.shape[2], params["cell.h->cell.i@1"].shape[0]
-    module = torch.nn.LSTM(I, H).to(dtype)
-    hp = hand_params(params)
-    with torch.no_grad():
-        module.weight_ih_l0.copy_(torch.tensor(hp["wx"].T))
-        module.weight_hh_l0.copy_(torch.tensor(hp["wh"].T))
-        module.bias_ih_l0.copy_(torch.tensor(hp["b"]))
-        module.bias_hh_l0.zero_()
-    xt, tt = torch.tensor(x, dtype=dtype), torch.tensor(target, dtype=dtype)
-
-    def run():
-        module.zero_grad()
-        out, _ = module(xt)
-        loss = ((out - tt) ** 2).mean()
-        loss.backward()
-        return loss.item()
+    run = torch_lstm(hand_params(params), x, target, dtype)
     return run(), median_time(run, repeats)
 
 

@@ -10,7 +10,6 @@ compiled / hand-written (below 1 means graphrnn is faster).
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import autograd.numpy as anp
@@ -18,6 +17,8 @@ import numpy as np
 from autograd import value_and_grad
 
 import graphrnn as gr
+
+from timing import median_time  # benchmarks/, on sys.path when run as a script
 
 
 def elman_yaml(inputs: int, hidden: int, outputs: int) -> str:
@@ -82,16 +83,6 @@ def unit_params(net, params, units):
     v = np.concatenate([params[f"x->{b}"] for b in names], axis=1)
     b = np.concatenate([params[f"{n}.bias"] for n in names])
     return {"w": w, "v": v, "b": b}
-
-
-def median_time(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def row(label, net, params, hand, hand_params, x, target, repeats):

@@ -51,8 +51,8 @@ from autograd import value_and_grad
 import graphrnn as gr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_cells import hand_lstm, hand_params, lstm_yaml  # noqa: E402
 from bench_core import fully_recurrent_yaml  # noqa: E402
+from lstm_baselines import hand_lstm, hand_params, lstm_yaml, torch_lstm  # noqa: E402
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 LSTM_SIZES = [(8, 32, 16, 50), (32, 128, 32, 100), (64, 256, 64, 100), (8, 8, 1, 200)]
@@ -180,27 +180,6 @@ def loadavg() -> str:
 
 
 # -- 1. LSTM ------------------------------------------------------------------------
-
-def torch_lstm(hp, x, target, dtype):
-    """A closure running loss+grad of nn.LSTM with the hand-layout weights ``hp``; returns the loss."""
-    import torch
-    I, H = x.shape[2], hp["wh"].shape[0]
-    module = torch.nn.LSTM(I, H).to(dtype)
-    with torch.no_grad():
-        module.weight_ih_l0.copy_(torch.tensor(hp["wx"].T))
-        module.weight_hh_l0.copy_(torch.tensor(hp["wh"].T))
-        module.bias_ih_l0.copy_(torch.tensor(hp["b"]))
-        module.bias_hh_l0.zero_()
-    xt, tt = torch.tensor(x, dtype=dtype), torch.tensor(target, dtype=dtype)
-
-    def run():
-        module.zero_grad()
-        out, _ = module(xt)
-        loss = ((out - tt) ** 2).mean()
-        loss.backward()
-        return loss.item()
-    return run
-
 
 def blas_floor(hp, x, dtype=np.float64):
     """A closure doing only the LSTM's matmuls, forward and backward, into preallocated outputs.

@@ -107,6 +107,9 @@ class Network:
                                loc=spec.loc, fix="start from `net.init(seed)` and keep its shapes")
 
     def _inputs(self, x):
+        if type(x).__name__ == "TreeBatch":
+            raise RunError("GR200", f"{self.name} runs over sequences; got a TreeBatch",
+                           fix="give x as a (T, B, inputs) array, or write `over: tree` in a spec for trees")
         if isinstance(x, dict):
             unknown = sorted(set(x) - set(self.inputs))
             if unknown or set(self.inputs) - set(x):

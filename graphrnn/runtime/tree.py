@@ -41,23 +41,31 @@ def gather(stacked, link: str, table, rows: slice):
 
 
 class LevelHistory:
-    """A block's values so far, one (n, W) array per finished group, for gathers by row."""
+    """A block's values so far, stacked below its initial row, for gathers by row.
+
+    ``stacked`` is (1 + rows so far, W): row 0 the initial value, node r at
+    row r + 1.  It grows by one two-way concatenate per level (autograd's
+    backward pass for one concatenate of n arrays costs O(n^2), so never
+    one concatenate of all levels).
+    """
 
     def __init__(self, initial_row):
-        self.parts = [initial_row]          # row 0: the initial value (1, W)
-        self.stacked = initial_row
+        self.stacked, self.pending = initial_row, []
 
     def append(self, value) -> None:
-        self.parts.append(value)
-        self.stacked = None
+        self.pending.append(value)
+
+    def _flush(self):
+        if self.pending:
+            self.stacked = anp.concatenate([self.stacked] + self.pending, axis=0)
+            self.pending = []
+        return self.stacked
 
     def read(self, link: str, table, rows: slice):
-        if self.stacked is None:           # concatenated once per group, shared by every link
-            self.stacked = anp.concatenate(self.parts, axis=0)
-        return gather(self.stacked, link, table, rows)
+        return gather(self._flush(), link, table, rows)
 
     def all(self):
-        return anp.concatenate(self.parts[1:], axis=0)
+        return self._flush()[1:]
 
 
 class NodeHistory:
@@ -83,7 +91,15 @@ class NodeHistory:
         return self.rows[kids[k]] if k < len(kids) else self.initial
 
     def all(self):
-        return anp.concatenate(self.rows, axis=0)
+        return concatenate_rows(self.rows)
+
+
+def concatenate_rows(parts: list, chunk: int = 32):
+    """anp.concatenate of many (1, W) rows in chunks: autograd's backward pass for one
+    concatenate of n arrays costs O(n^2), which would dominate node-by-node runs."""
+    while len(parts) > 1:
+        parts = [anp.concatenate(parts[i:i + chunk], axis=0) for i in range(0, len(parts), chunk)]
+    return parts[0]
 
 
 def initial_row(plan: Plan, arrays, name: str, dtype):
@@ -99,22 +115,32 @@ def unroll_tree(plan: Plan, arrays, batch, batching: str = "level") -> dict:
     N, dtype = x.shape[0], getval(x).dtype
     values = {INPUT_BLOCK: x}
     for stage in plan.stages:
-        hoisted: dict = {}
+        sources = []            # (projection, its source read for all N rows: linked, truncated)
         for p in stage.hoisted:
             src = values[p.source]
             if p.link:
                 stacked = anp.concatenate([initial_row(plan, arrays, p.source, dtype), src], axis=0)
                 src = gather(stacked, p.link, batch.link_table(p.link), slice(0, N))
-            contribute(hoisted, p, getval(src) if p.truncate else src, arrays)
+            sources.append((p, getval(src) if p.truncate else src))
+        if stage.loop and batching == "node":
+            # node by node, the projections too (x_r @ W per node): slicing a hoisted (N, .) product
+            # per node would cost autograd a full-size zero array per slice in the backward pass
+            values.update(_loop(plan, stage, None, sources, arrays, batch, batching, dtype))
+            continue
+        hoisted: dict = {}
+        for p, src in sources:
+            contribute(hoisted, p, src, arrays)
         if not stage.loop:
             for block in stage.blocks():
                 values[block.name] = finish(block, hoisted.get(block.name), arrays, (N,))
             continue
-        values.update(_loop(plan, stage, hoisted, arrays, batch, batching, dtype))
+        values.update(_loop(plan, stage, hoisted, (), arrays, batch, batching, dtype))
     return values
 
 
-def _loop(plan, stage, hoisted, arrays, batch, batching, dtype) -> dict:
+def _loop(plan, stage, hoisted, per_group, arrays, batch, batching, dtype) -> dict:
+    """Step a loop stage through the schedule's groups; ``hoisted`` holds precomputed slot
+    contributions (N, slots), ``per_group`` (projection, source (N, S)) pairs projected per group."""
     if batching == "level":
         groups = batch.levels
         history = {b.name: LevelHistory(initial_row(plan, arrays, b.name, dtype)) for b in stage.blocks()}
@@ -126,7 +152,9 @@ def _loop(plan, stage, hoisted, arrays, batch, batching, dtype) -> dict:
     after = dict(stage.instant)
     for start, stop in groups:
         rows = slice(start, stop)
-        acc = {name: part[start:stop] for name, part in hoisted.items()}
+        acc = {name: part[start:stop] for name, part in (hoisted or {}).items()}
+        for p, src in per_group:
+            contribute(acc, p, src[start:stop], arrays)
         for p in stage.delayed:
             src = history[p.source].read(p.link, tables[p.link], rows)
             contribute(acc, p, getval(src) if p.truncate else src, arrays)

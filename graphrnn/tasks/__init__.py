@@ -12,7 +12,10 @@ One module per family: ``reber`` (embedded Reber grammar, 1997 Exp. 1, and
 its continual form, Gers et al. 2000), ``long_lag`` (1997 Exp. 2a-2c),
 ``adding`` (1997 Exp. 4 and 5), ``temporal_order`` (1997 Exp. 6a/6b),
 ``xor`` (strongly delayed XOR, 1997 Sec. 6) and ``guessing`` (parity and
-latch problems of the random-guessing papers).  Each class docstring gives
+latch problems of the random-guessing papers); ``ntm`` (copy, repeat copy,
+associative recall and priority sort of the Neural Turing Machine paper,
+Graves et al. 2014, Sec. 4) and ``ntm_ngrams`` (its dynamic N-grams, with
+the Bayes-optimal predictor).  Each class docstring gives
 the source, the exact encoding, the lag, the criterion and what could not be
 verified.  ``base`` holds Batch, Evaluation, Task and the monitors.
 """
@@ -24,15 +27,21 @@ from ..spec import did_you_mean
 from .adding import Adding, Multiplication
 from .base import Batch, Criterion, Evaluation, RecentWindow, Task
 from .guessing import Latch, Parity
+from .history_lag import HistoryLag
 from .long_lag import LongLag2a, LongLag2b, LongLag2c
+from .ntm import AssociativeRecall, Copy, PrioritySort, RepeatCopy
+from .ntm_ngrams import DynamicNGrams
 from .reber import ContinualEmbeddedReber, ContinualMonitor, EmbeddedReber, ReberStream
 from .temporal_order import TemporalOrder6a, TemporalOrder6b
 from .xor import DelayedXOR
+from .expressions import TREE_TASKS, BooleanExpressions  # tree tasks: not sequence Tasks, not in TASKS
 
 #: registry: task name -> class
 TASKS: dict[str, type] = {cls.name: cls for cls in (
     EmbeddedReber, ContinualEmbeddedReber, LongLag2a, LongLag2b, LongLag2c, Adding, Multiplication,
-    TemporalOrder6a, TemporalOrder6b, DelayedXOR, Parity, Latch)}
+    TemporalOrder6a, TemporalOrder6b, DelayedXOR, Parity, Latch, HistoryLag)}
+
+TASKS.update({cls.name: cls for cls in (Copy, RepeatCopy, AssociativeRecall, DynamicNGrams, PrioritySort)})
 
 
 def task_options(name: str) -> dict[str, object]:
@@ -67,4 +76,5 @@ def make_task(name: str, **options) -> Task:
 __all__ = ["TASKS", "make_task", "task_options", "Task", "Batch", "Evaluation", "Criterion",
            "RecentWindow", "EmbeddedReber", "ContinualEmbeddedReber", "ReberStream", "ContinualMonitor",
            "LongLag2a", "LongLag2b", "LongLag2c", "Adding", "Multiplication", "TemporalOrder6a",
-           "TemporalOrder6b", "DelayedXOR", "Parity", "Latch"]
+           "TemporalOrder6b", "DelayedXOR", "Parity", "Latch", "HistoryLag"]
+__all__ += ["Copy", "RepeatCopy", "AssociativeRecall", "DynamicNGrams", "PrioritySort"]

@@ -29,6 +29,9 @@ class Tree:
     children: tuple = ()
     loc: Location | None = field(default=None, compare=False, repr=False)
 
+    def __repr__(self) -> str:
+        return f"Tree({str(self)!r})"
+
     def postorder(self):
         """Every node, children before parents (left to right), without recursion."""
         stack, out = [(self, False)], []

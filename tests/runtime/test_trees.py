@@ -164,7 +164,7 @@ edges:
   - {from: h, to: [z, u], delay: 1}
   - {from: [z, u], to: keep, kind: identity}
   - {from: keep, to: h, kind: identity}
-  - {from: h, to: h, delay: 1, kind: diagonal}
+  - {from: h, to: h, delay: 1, kind: diagonal, truncate: true}
   - {from: u, to: h, delay: 1}
   - {from: h, to: y}
 """
@@ -236,7 +236,7 @@ edges:
 
 def test_deep_chains_run_without_recursion():
     net = gr.load("recursive")
-    depth = 3000
+    depth = 1500   # deeper than Python's recursion limit
     chain = parse_sexpr("(and " * depth + "T" + ")" * depth)
     batch = net.batch([chain], Vocabulary(["T", "F", "and", "or", "xor"]))
     assert batch.height == depth
@@ -262,3 +262,11 @@ def test_a_vocabulary_of_the_wrong_width_is_refused():
     with pytest.raises(gr.RunError) as info:
         net.batch(["(a b c)"], Vocabulary(["a", "b", "c"]))
     assert info.value.code == "GR200" and "3 wide" in info.value.message
+
+
+def test_a_tree_batch_given_to_a_sequence_network_is_refused():
+    net = gr.load("elman")
+    batch = TreeBatch.of(["a"], Vocabulary(["a"] + [f"t{i}" for i in range(net.input_size - 1)]))
+    with pytest.raises(gr.RunError) as info:
+        net.run(net.init(0), batch)
+    assert info.value.code == "GR200" and "over: tree" in info.value.fix

@@ -827,3 +827,63 @@ def test_docs_table_titles_match():
         assert len(cells) == 5, row
         assert cells[1] == title, row
         assert all(cells), f"empty cell in {row}"
+
+
+# -- GR130-GR133: the history compressor (graphrnn.models; more cases in tests/models/) ----------
+
+def _hierarchy_folder(tmp_path, level1_inputs: int = 6):
+    net = "graphrnn: 1\nname: {n}\ninputs: {{x: {i}}}\noutputs: {{y: 2}}\nnodes:\n  h: {{size: 3, activation: tanh}}\n" \
+          "  y: {{size: 2, activation: sigmoid}}\nedges:\n  - {{from: x, to: h}}\n  - {{from: h, to: h, delay: 1}}\n" \
+          "  - {{from: h, to: y}}\n"
+    (tmp_path / "p0.yaml").write_text(net.format(n="p0", i=2))
+    (tmp_path / "p1.yaml").write_text(net.format(n="p1", i=level1_inputs))
+    text = spec("""
+        graphrnn: 1
+        hierarchy: h
+        time_codes: 4
+        levels:
+          - {predictor: p0.yaml, surprise: argmax}
+          - {predictor: p1.yaml, surprise: argmax}
+        collapse: {automatizer: p0.yaml, chunker_state: h}
+        """)
+    return text
+
+
+def _hierarchy_fails(tmp_path, text, code, needle):
+    from graphrnn.models import load_hierarchy
+    path = tmp_path / "h.yaml"
+    path.write_text(text)
+    with pytest.raises(gr.GraphRNNError) as info:
+        load_hierarchy(path)
+    located(info.value, code, str(path), *at(text, needle))
+    return info.value
+
+
+def test_gr130_hierarchy_level_reads_the_wrong_size(tmp_path):
+    text = _hierarchy_folder(tmp_path, level1_inputs=2)
+    err = _hierarchy_fails(tmp_path, text, "GR130", "p1.yaml")
+    assert "6 units" in err.message
+
+
+def test_gr131_compress_of_a_sequence_that_is_not_one_hot(tmp_path):
+    from graphrnn.models import load_hierarchy
+    (tmp_path / "h.yaml").write_text(_hierarchy_folder(tmp_path).split("collapse")[0])
+    hc = load_hierarchy(tmp_path / "h.yaml").build(0)
+    with pytest.raises(gr.RunError) as info:
+        hc.compress([np.array([[0.5, 0.5]])])
+    assert info.value.code == "GR131" and info.value.fix
+
+
+def test_gr132_reconstruct_of_tampered_events(tmp_path):
+    from graphrnn.models import Compressed, LevelEvents, load_hierarchy
+    (tmp_path / "h.yaml").write_text(_hierarchy_folder(tmp_path).split("collapse")[0])
+    hc = load_hierarchy(tmp_path / "h.yaml").build(0)
+    bad = Compressed(3, (LevelEvents(np.array([1]), np.array([1]), np.eye(2)[:1]),) * 2)
+    with pytest.raises(gr.RunError) as info:
+        hc.reconstruct(bad)
+    assert info.value.code == "GR132" and info.value.fix
+
+
+def test_gr133_automatizer_without_the_chunker_head(tmp_path):
+    text = _hierarchy_folder(tmp_path)
+    _hierarchy_fails(tmp_path, text, "GR133", "p0.yaml, chunker_state")

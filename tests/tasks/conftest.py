@@ -17,6 +17,12 @@ SMALL = {
     "delayed_xor": {"T": 20, "test_size": 100},
     "parity": {"min_length": 20, "max_length": 30, "train_size": 10, "test_size": 10},
     "latch": {"min_length": 20, "max_length": 30, "train_size": 10, "test_size": 10},
+    "copy": {"max_length": 5, "test_size": 20},
+    "repeat_copy": {"max_length": 4, "max_repeats": 3, "test_size": 20},
+    "associative_recall": {"max_items": 4, "test_size": 20},
+    "dynamic_ngrams": {"n": 3, "length": 40, "test_size": 20},
+    "priority_sort": {"min_vectors": 4, "max_vectors": 6, "keep": 4, "test_size": 20},
+    "history_lag": {"lag": 5},
 }
 
 
