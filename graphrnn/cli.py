@@ -178,16 +178,11 @@ def cmd_check(args) -> int:
         if getattr(err, "name", None) and err.name.split(".")[0] == "hypothesis":
             raise CommandError("`graphrnn check` needs hypothesis: pip install 'graphrnn[test]'") from None
         raise
-    from .errors import PlanError
     notes = []
-    try:
-        net = _load(args.spec)
-    except PlanError as err:
-        if err.code != "GR115":
-            raise
-        net = _load(args.spec, engine="autograd")
-        notes.append(f"the fused engine cannot run this spec ({err.message}): checking it on the "
-                     "autograd engine")
+    net = _load(args.spec)
+    if net.engine == "autograd" and net.ir.over != "tree":
+        notes.append("the fused engine has no backward rule for a node kind or activation of this spec: "
+                     "checking it on the autograd engine")
     if net.ir.over == "tree":
         return _check_trees(net, args)
     print(f"checking {_summary(net)} [{net.ir.file}]: {_plural(args.examples, 'example')} per check, "

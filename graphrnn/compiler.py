@@ -11,6 +11,7 @@ from .errors import GraphError, Location, PlanError, SpecError
 from .graph import check_graph, expand
 from .plan import build_plan
 from .runtime import Network
+from .runtime.fused import fused_rules_hold
 from .runtime.tree_network import TreeNetwork
 from .spec import Spec, did_you_mean, read_spec
 
@@ -84,7 +85,9 @@ def compile_spec(spec: Spec, engine: str | None = None, dtype="float64") -> Netw
     ``engine``: ``"fused"`` (the default for sequences) runs forward and BPTT
     over the plan in numpy as one autograd primitive; ``"autograd"`` unrolls
     with autograd.numpy (the simple reference the fused engine is tested
-    against, and the engine of ``over: tree`` networks: a TreeNetwork).
+    against, the engine of ``over: tree`` networks: a TreeNetwork, and the
+    default for networks with a node kind the fused engine has no rule for,
+    such as the NTM memory).
     ``dtype``: ``"float64"`` (default) or ``"float32"`` for the computation;
     parameters and gradients stay float64.
     """
@@ -98,7 +101,7 @@ def compile_spec(spec: Spec, engine: str | None = None, dtype="float64") -> Netw
         net = TreeNetwork(graph, build_plan(graph), "autograd", dtype)
         net.spec = spec
         return net
-    net = Network(graph, build_plan(graph), engine or "fused", dtype)
+    net = Network(graph, build_plan(graph), engine or ("fused" if fused_rules_hold(graph) else "autograd"), dtype)
     net.spec = spec
     return net
 

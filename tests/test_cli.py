@@ -270,7 +270,13 @@ def test_check_elman_passes(capsys):
 TREE_NETWORKS = [p for p in NETWORKS if "\nover: tree" in p.read_text(encoding="utf-8")]
 
 
-@pytest.mark.parametrize("spec", [p for p in NETWORKS if p not in TREE_NETWORKS], ids=lambda p: p.name)
+# the NTM specs (62k parameters, autograd engine) take minutes to check; a small memory network is
+# checked by test_check_a_memory_network
+MEMORY_NETWORKS = [p for p in NETWORKS if "op: memory" in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("spec", [p for p in NETWORKS if p not in TREE_NETWORKS + MEMORY_NETWORKS],
+                         ids=lambda p: p.name)
 def test_check_every_library_network(capsys, spec):
     code, out, err = run_cli(capsys, "check", spec, "--examples", 1, "--seed", 1)
     assert code == 0, out + err
@@ -384,3 +390,23 @@ def test_check_a_kind_without_backward_rule_falls_back_to_autograd(capsys, plugi
     assert "checking it on the autograd engine" in out
     assert "SKIP engines" in out and "twice_test" in out
     assert "all 8 checks hold (" in out
+
+
+def test_check_a_memory_network(capsys, tmp_path):
+    spec = tmp_path / "ntm.yaml"
+    spec.write_text("""graphrnn: 1
+inputs: {x: 2}
+outputs: {y: 2}
+nodes:
+  ctrl: {size: 3, activation: tanh}
+  mem: {op: memory, size: 2, memory: {slots: 4, width: 2, reads: 1, writes: 1, shifts: 3}}
+  y: {size: 2, activation: sigmoid}
+edges:
+  - {from: x, to: ctrl}
+  - {from: mem, to: ctrl, delay: 1}
+  - {from: ctrl, to: [mem.read1, mem.write1]}
+  - {from: [ctrl, mem], to: y}
+""", encoding="utf-8")
+    code, out, err = run_cli(capsys, "check", spec, "--examples", 2, "--seed", 1)
+    assert code == 0, out + err
+    assert "PASS gradients" in out and "PASS unroll" in out and "SKIP engines" in out

@@ -2,7 +2,8 @@
 
 :func:`check_graph` raises the first violation of, in this order:
 
-1. every edge's source and destination sizes fit its kind (GR106):
+1. every edge's source and destination sizes fit its kind (GR106; the
+   destination of an edge into a port is the port's size):
    ``identity``/``diagonal`` need equal sizes, ``broadcast`` a size-1
    source, ``fixed`` weights a scalar, a destination-size vector or a
    source x destination matrix, a ``mask`` the source x destination shape;
@@ -10,7 +11,8 @@
    the same shape (GR110, GR106);
 3. every node kind that needs inputs has some (GR104);
 0. every edge fits the network's structure: ``delay`` over sequences,
-   ``child``/``children`` over trees (GR120);
+   ``child``/``children`` over trees (GR120); node kinds with state (the
+   NTM memory) run over sequences only (GR104);
 4. no instantaneous cycle: every cycle passes through an edge with delay >= 1
    or a tree link (GR102, reporting the cycle with each edge's location);
 5. every output depends on at least one input (GR107).
@@ -21,13 +23,19 @@ import networkx as nx
 import numpy as np
 
 from ..errors import GraphError
-from ..ops import OPS
+from ..ops import OPS, input_ports
 from .ir import Graph
+
+
+def destination_size(edge, graph: Graph) -> int:
+    """The units an edge writes into: its port's size for kinds whose ports have their own sizes."""
+    node = graph.nodes[edge.dst]
+    return input_ports(node)[edge.port] if edge.port else node.size
 
 
 def param_shape(edge, graph: Graph) -> tuple:
     """Shape of an edge's parameter: (src, dst) dense, (dst,) diagonal, weights' shape fixed."""
-    src, dst = graph.nodes[edge.src].size, graph.nodes[edge.dst].size
+    src, dst = graph.nodes[edge.src].size, destination_size(edge, graph)
     if edge.kind == "dense":
         return (src, dst)
     if edge.kind == "diagonal":
@@ -37,7 +45,7 @@ def param_shape(edge, graph: Graph) -> tuple:
 
 def edge_sizes_agree(graph: Graph) -> None:
     for edge in graph.edges:
-        src, dst = graph.nodes[edge.src].size, graph.nodes[edge.dst].size
+        src, dst = graph.nodes[edge.src].size, destination_size(edge, graph)
         what = f"edge {edge.src} -> {edge.dst}"
         if edge.kind in ("identity", "diagonal") and src != dst:
             raise GraphError("GR106", f"{what} is `{edge.kind}` but the sizes differ ({src} vs {dst})",
@@ -140,9 +148,19 @@ def edges_fit_the_structure(graph: Graph) -> None:
                                  "`children: sum`")
 
 
+def stateful_nodes_run_over_sequences(graph: Graph) -> None:
+    """A node kind with state (the NTM memory) steps through time; a tree has no time."""
+    for node in graph.nodes.values():
+        if graph.over == "tree" and not node.is_input and OPS[node.op].stateful:
+            raise GraphError("GR104", f"`{node.op}` node `{node.name}` keeps state from step to step, "
+                             "but the network runs over trees", loc=node.loc,
+                             fix="use it in an `over: sequence` network")
+
+
 def check_graph(graph: Graph) -> Graph:
     """Raise GraphError for the first broken invariant (see module docstring); return the graph."""
     edges_fit_the_structure(graph)
+    stateful_nodes_run_over_sequences(graph)
     edge_sizes_agree(graph)
     parameters_are_consistent(graph)
     nodes_have_inputs(graph)

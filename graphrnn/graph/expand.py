@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import GraphError, Location
-from ..ops import ACTIVATIONS, OPS
+from ..ops import ACTIVATIONS, OPS, input_ports
 from ..spec import MarkedDict, MarkedList, Spec, did_you_mean
 from .ir import INPUT, Edge, Graph, ModuleInstance, Node, edge_label, natural_key
 
@@ -86,6 +86,36 @@ class Expander:
         if isinstance(raw, str) and raw[1:] in scope.param_locs:
             return scope.param_locs[raw[1:]], (f"passed to `{raw}`, used at {data.value_loc(key)}",)
         return data.value_loc(key), ()
+
+    def kind_options(self, name, kind, data: MarkedDict, size: int, scope: Scope) -> tuple:
+        """The options a kind reads from the mapping named after it (``memory: {...}``), checked."""
+        if kind.options is None:
+            for other in OPS.values():
+                if other.options is not None and other.name in data:
+                    self.refuse("GR104", f"`{other.name}:` options belong to `op: {other.name}` nodes, "
+                                f"and `{name}` is a `{kind.name}` node", data, other.name, scope,
+                                fix=f"write `op: {other.name}`, or remove `{other.name}:`")
+            return ()
+        raw = data.get(kind.name, MarkedDict())
+        if not isinstance(raw, dict):
+            self.refuse("GR104", f"`{kind.name}` must be a mapping of options", data, kind.name, scope,
+                        fix=f"write `{kind.name}: {{{', '.join(f'{k}: {v}' for k, v in kind.options.items())}}}`")
+        options = dict(kind.options)
+        for key in raw:
+            if key not in kind.options:
+                loc = raw.key_loc(key) if isinstance(raw, MarkedDict) else data.value_loc(kind.name)
+                raise GraphError("GR103", f"unknown {kind.name} option `{key}`{did_you_mean(key, kind.options)}",
+                                 loc=loc, fix=f"use one of: {', '.join(kind.options)}")
+            options[key] = self.value(raw, key, scope)
+        problem = kind.check_options(options, size)
+        if problem:
+            key, message = problem
+            if key in raw and isinstance(raw, MarkedDict):
+                self.refuse("GR104", f"node `{name}`: {message}", raw, key, scope, fix=f"fix `{key}:`")
+            where = kind.name if kind.name in data else "size"
+            self.refuse("GR104", f"node `{name}`: {message}", data, where, scope,
+                        fix=f"fix `{kind.name}:` or `size:`")
+        return tuple(sorted(options.items()))
 
     def refuse(self, code, message, data, key, scope, fix):
         loc, notes = self.where(data, key, scope)
@@ -206,8 +236,9 @@ class Expander:
                         data, "initial", scope, fix="write `initial: zeros`")
         initial = float(initial) if isinstance(initial, (int, float)) else initial
         bias_init = self.value(data, "bias_init", scope, "zeros")
+        options = self.kind_options(name, kind, data, size, scope)
         qualified = scope.prefix + name
-        self.add_node(Node(qualified, op, size, activation, bias, bias_init, initial, loc))
+        self.add_node(Node(qualified, op, size, activation, bias, bias_init, initial, loc, options))
         scope.nodes[name] = qualified
 
     def add_node(self, node: Node) -> None:
@@ -288,7 +319,7 @@ class Expander:
         known = list(scope.nodes) + list(scope.instances)
         if head in scope.nodes:
             node = self.nodes[scope.nodes[head]]
-            ports = () if node.is_input else OPS[node.op].ports
+            ports = () if node.is_input else tuple(input_ports(node))
             if rest in ports:
                 return [(node.name, rest)]
             raise GraphError("GR105", f"node `{head}` has no port `{rest}`{did_you_mean(rest, ports)}", loc=loc,
@@ -312,8 +343,8 @@ class Expander:
                 if not as_source and node.is_input:
                     raise GraphError("GR105", f"`{ref}` is an input; inputs cannot receive edges",
                                      loc=loc, fix="send the edge to a node instead")
-                if not as_source and not port and OPS[node.op].ports:
-                    ports = OPS[node.op].ports
+                if not as_source and not port and input_ports(node):
+                    ports = tuple(input_ports(node))
                     raise GraphError("GR105", f"`{node.op}` node `{name}` has ports; say which one this "
                                      "edge feeds", loc=loc,
                                      fix=f"write `to: {ref}.<port>` with one of: {', '.join(ports)}")

@@ -39,6 +39,7 @@ class Node:
     bias_init: object = "zeros"
     initial: object = "zeros"
     loc: Location = field(default=Location("<graph>"), compare=False)
+    options: tuple = ()     # ((name, value), ...): a kind's options, e.g. a memory's slots and width
 
     @property
     def is_input(self) -> bool:

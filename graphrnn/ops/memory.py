@@ -20,6 +20,7 @@ from __future__ import annotations
 import autograd.numpy as anp
 
 from .activations import _softmax, _softplus, sigmoid
+from .registry import OpKind, register_op
 
 __all__ = ["EPS", "head_sizes", "split_head", "content_weights", "interpolate", "circular_shift",
            "sharpen", "address", "read", "write"]
@@ -104,3 +105,99 @@ def write(memory, w, erase, add):
     """memory_i * (1 - w_i e) + w_i a: memory (B, N, M), w (B, N), erase, add (B, M) -> (B, N, M)."""
     wc = w[..., :, None]
     return memory * (1.0 - wc * erase[..., None, :]) + wc * add[..., None, :]
+
+
+# -- the `memory` node kind --------------------------------------------------------------------
+# A memory node's value is its read vectors (reads x width); its state is the memory matrix
+# and one weighting per head.  Ports read1.., write1.. take each head's raw parameters.
+OPTIONS = {"slots": 128, "width": 20, "reads": 1, "writes": 1, "shifts": 3, "init": 1e-6}
+
+
+def _options(options) -> dict:
+    return {**OPTIONS, **dict(options)}
+
+
+def check_options(options: dict, size: int) -> tuple | None:
+    """(the option to blame or None, message) for bad memory options or a size that is not
+    reads x width; None when they are fine."""
+    for key, low in (("slots", 1), ("width", 1), ("reads", 1), ("writes", 0), ("shifts", 1)):
+        value = options[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            return key, f"memory option `{key}` must be an integer >= {low}, got {value!r}"
+    if options["shifts"] % 2 == 0 or options["shifts"] > options["slots"]:
+        return "shifts", (f"memory option `shifts` must be odd and at most `slots` (offsets -s//2 .. s//2), "
+                          f"got {options['shifts']}")
+    init = options["init"]
+    if init != "learned" and (isinstance(init, bool) or not isinstance(init, (int, float))):
+        return "init", f"memory option `init` must be a number or `learned`, got {init!r}"
+    if size != options["reads"] * options["width"]:
+        return None, (f"a memory node's size is its read vectors, reads x width = {options['reads']} x "
+                      f"{options['width']} = {options['reads'] * options['width']}, not {size}")
+    return None
+
+
+def port_sizes(options) -> dict[str, int]:
+    o = _options(options)
+    read_size = sum(head_sizes(o["width"], o["shifts"], False).values())
+    write_size = sum(head_sizes(o["width"], o["shifts"], True).values())
+    ports = {f"read{i + 1}": read_size for i in range(o["reads"])}
+    ports.update({f"write{i + 1}": write_size for i in range(o["writes"])})
+    return ports
+
+
+def state_params(options) -> dict:
+    o = _options(options)
+    return {"memory_initial": ((o["slots"], o["width"]), 1e-6)} if o["init"] == "learned" else {}
+
+
+def initial_state(options, learned: dict, B: int, dtype) -> tuple:
+    """(memory (B, N, M), one weighting (B, N) per head): the memory a small constant (Collier &
+    Beel 2018) or learned (``learned["memory_initial"]``, (N, M)); every weighting on slot 0, so
+    a head can shift from a known place."""
+    o = _options(options)
+    N, M = o["slots"], o["width"]
+    if o["init"] == "learned":
+        memory = learned["memory_initial"] * anp.ones((B, 1, 1), dtype=dtype)
+    else:
+        memory = anp.full((B, N, M), float(o["init"]), dtype=dtype)
+    start = anp.zeros((B, N), dtype=dtype) + (anp.arange(N) == 0)
+    return (memory,) + (start,) * (o["reads"] + o["writes"])
+
+
+def step(options, ports: dict, state: tuple):
+    """One step: every head addresses the memory of the previous step; the read heads read it;
+    then the write heads erase and add in turn.  Returns (read vectors (B, reads*width), new
+    state, what to record: each head's weighting and each write head's erase and add vectors)."""
+    o = _options(options)
+    M, S = o["width"], o["shifts"]
+    memory, weightings = state[0], list(state[1:])
+    reads, record = [], {}
+    for i in range(o["reads"]):
+        head = split_head(ports[f"read{i + 1}"], M, S, write=False)
+        weightings[i] = address(memory, weightings[i], head)
+        reads.append(read(memory, weightings[i]))
+        record[f"read{i + 1}.w"] = weightings[i]
+    writes = []
+    for j in range(o["writes"]):
+        k = o["reads"] + j
+        head = split_head(ports[f"write{j + 1}"], M, S, write=True)
+        weightings[k] = address(memory, weightings[k], head)
+        writes.append((weightings[k], head))
+        record.update({f"write{j + 1}.w": weightings[k], f"write{j + 1}.erase": head["erase"],
+                       f"write{j + 1}.add": head["add"]})
+    for w, head in writes:
+        memory = write(memory, w, head["erase"], head["add"])
+    value = reads[0] if len(reads) == 1 else anp.concatenate(reads, axis=-1)
+    return value, (memory,) + tuple(weightings), record
+
+
+def _no_combine(slots):
+    raise TypeError("a memory node steps with its state; it has no stateless combine")
+
+
+MEMORY = register_op(OpKind(
+    name="memory", doc="NTM memory: read vectors from N x M memory; ports read<i>, write<j> take head "
+                       "parameters (Graves et al. 2014)",
+    combine=_no_combine, factor_per_edge=False, bias_default=True, allows_bias=True, needs_inputs=True,
+    options=OPTIONS, check_options=check_options, port_sizes=port_sizes, state_params=state_params,
+    initial_state=initial_state, step=step))

@@ -26,6 +26,23 @@ class OpKind:
     engine: the list of gradients of the slots given the gradient ``g`` of
     the pre-activation, in plain numpy.  A kind without it runs only on the
     autograd engine, and the fused engine says so.
+
+    Kinds whose ports differ in size, or that keep state from step to step
+    (the NTM memory), also give:
+
+    - ``options``: the option names and defaults a node of the kind takes in
+      a mapping named after the kind (``memory: {slots: 128, ...}``);
+      ``check_options(options, size)`` returns (option to blame or None, message) or None;
+      the functions below take the node's options as a dict;
+    - ``port_sizes(options) -> {port: size}``: the node's ports, in order;
+    - ``state_params(options) -> {suffix: (shape, init)}``: learned
+      parameters of the state, named ``<node>.<suffix>``;
+    - ``initial_state(options, learned, B, dtype) -> tuple`` (``learned``
+      maps each suffix to its parameter) and ``step(options, ports, state)
+      -> (value, state, record)``: one step, where ``ports`` maps each port
+      to its (B, size) sum of incoming edges, ``value`` is the node's
+      (B, size) output (no activation, no bias) and ``record`` names
+      (B, k) arrays a trace keeps (weightings, for instance).
     """
 
     name: str
@@ -37,6 +54,16 @@ class OpKind:
     needs_inputs: bool
     combine_vjp: Callable | None = None
     ports: tuple = ()
+    options: dict | None = None
+    check_options: Callable | None = None
+    port_sizes: Callable | None = None
+    state_params: Callable | None = None
+    initial_state: Callable | None = None
+    step: Callable | None = None
+
+    @property
+    def stateful(self) -> bool:
+        return self.step is not None
 
 
 @dataclass(frozen=True)
@@ -53,6 +80,14 @@ class Activation:
     fn: Callable
     per_node: bool = False   # true when units of one node interact (softmax)
     grad_from_output: Callable | None = None
+
+
+def input_ports(node) -> dict[str, int]:
+    """The named input ports of ``node`` and their sizes ({} for a kind without ports)."""
+    kind = OPS[node.op]
+    if kind.port_sizes is not None:
+        return kind.port_sizes(dict(node.options))
+    return {port: node.size for port in kind.ports}
 
 
 OPS: dict[str, OpKind] = {}

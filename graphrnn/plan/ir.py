@@ -8,7 +8,8 @@ as readable text (``graphrnn show SPEC --plan``).  Vocabulary:
   over a sequence or (B, width) at one step;
 - a block's *slot space* holds its pre-activation contributions, ``factors``
   slots of ``width`` columns laid out factor-major (slot k of all members,
-  then slot k+1);
+  then slot k+1); a node kind whose ports have their own sizes (the NTM
+  memory) is a block of its own whose slot space is its ports side by side;
 - a *projection* is one matrix product ``source @ W`` whose columns are
   split among destination blocks' slot spaces (all edges from one source
   block with one delay fused);
@@ -48,16 +49,21 @@ class Block:
     level: int
     bias: int | None       # index of the fused bias vector, or None
     initial: int            # index of the fused initial-value vector
+    ports: tuple = ()       # ((port, start, stop), ...): a one-node block whose ports have own sizes
+    options: tuple = ()     # the node's kind options (a one-node block of a kind that has them)
+    state_arrays: tuple = ()  # ((suffix, fused index), ...): learned initial state of a stateful kind
 
     @property
     def slot_width(self) -> int:
-        return self.width * self.factors
+        return self.ports[-1][2] if self.ports else self.width * self.factors
 
     def __str__(self) -> str:
         names = ", ".join(m.node for m in self.members[:6])
         if len(self.members) > 6:
             names += f", ... ({len(self.members)} nodes)"
         factors = f" x{self.factors} factors" if self.factors > 1 else ""
+        if self.ports:
+            factors = " <- " + ", ".join(f"{p}[{b - a}]" for p, a, b in self.ports)
         return f"{self.name} = {self.op}/{self.activation}[{self.width}{factors}] ({names})"
 
 

@@ -24,7 +24,7 @@ import networkx as nx
 import numpy as np
 
 from ..graph.ir import Graph
-from ..ops import ACTIVATIONS, OPS
+from ..ops import ACTIVATIONS, OPS, input_ports
 from .ir import INPUT_BLOCK, Block, Fused, Member, Placement, Plan, Projection, Run, Stage, Target, natural_key
 
 
@@ -48,7 +48,8 @@ def stages_by_recurrence(graph: Graph) -> list[tuple[bool, list]]:
         members = sorted(cond.nodes[c]["members"])
         if any(graph.nodes[m].is_input for m in members):
             continue
-        loop = len(members) > 1 or g.has_edge(members[0], members[0])
+        # a node kind with state steps through time even where nothing loops back into it
+        loop = len(members) > 1 or g.has_edge(members[0], members[0]) or OPS[graph.nodes[members[0]].op].stateful
         stages[(level[c], loop)].extend(members)
     return [(loop, sorted(nodes)) for (lvl, loop), nodes in sorted(stages.items())]
 
@@ -69,6 +70,8 @@ def instant_levels(graph: Graph, nodes: list) -> dict:
 def factor_count(graph: Graph, node: str) -> int:
     """Slots per unit: one per port, one per edge (products), or one."""
     kind = OPS[graph.nodes[node].op]
+    if kind.port_sizes is not None:
+        return 1
     if kind.ports:
         return len(kind.ports)
     return len(graph.incoming(node)) if kind.factor_per_edge else 1
@@ -83,7 +86,8 @@ def group_into_blocks(graph: Graph, nodes: list, levels: dict, counter, fused: l
     groups: dict[tuple, list] = defaultdict(list)
     for name in nodes:
         node = graph.nodes[name]
-        solo = name if ACTIVATIONS[node.activation].per_node else ""
+        kind = OPS[node.op]
+        solo = name if ACTIVATIONS[node.activation].per_node or kind.port_sizes or kind.stateful else ""
         groups[(levels[name], node.op, node.activation, factor_count(graph, name), solo)].append(name)
     by_level: dict[int, list] = defaultdict(list)
     for (level, op, activation, factors, _), names in sorted(groups.items()):
@@ -93,17 +97,49 @@ def group_into_blocks(graph: Graph, nodes: list, levels: dict, counter, fused: l
             members.append(Member(name, start, start + size))
             start += size
         block_name = f"B{next(counter)}"
-        bias = [Placement(f"{m.node}.bias", "vector", (), (m.start, m.stop))
+        ports = port_columns(graph, names)
+        bias_width = ports[-1][2] if ports else start   # a port-sized kind's bias spans its ports
+        bias = [Placement(f"{m.node}.bias", "vector", (), (0, bias_width) if ports else (m.start, m.stop))
                 for m in members if graph.nodes[m.node].bias]
         bias_index = None
         if bias:
-            fused.append(Fused(f"{block_name}.bias", (start,), tuple(bias)))
+            fused.append(Fused(f"{block_name}.bias", (bias_width,), tuple(bias)))
             bias_index = len(fused) - 1
         fused.append(Fused(f"{block_name}.initial", (start,), tuple(
             initial_placement(graph.nodes[m.node], m) for m in members)))
+        initial_index = len(fused) - 1
+        options = graph.nodes[names[0]].options if len(names) == 1 else ()
         by_level[level].append(Block(block_name, tuple(members), op, activation, factors, start,
-                                     level, bias_index, len(fused) - 1))
+                                     level, bias_index, initial_index, ports, options,
+                                     state_arrays(graph, names, block_name, fused)))
     return [by_level[lvl] for lvl in sorted(by_level)]
+
+
+def port_columns(graph: Graph, names: list) -> tuple:
+    """((port, start, stop), ...) of a one-node block whose kind sizes its own ports, else ()."""
+    node = graph.nodes[names[0]]
+    if len(names) != 1 or OPS[node.op].port_sizes is None:
+        return ()
+    columns, start = [], 0
+    for port, size in input_ports(node).items():
+        columns.append((port, start, start + size))
+        start += size
+    return tuple(columns)
+
+
+def state_arrays(graph: Graph, names: list, block_name: str, fused: list) -> tuple:
+    """Fused arrays for the learned initial state of a one-node block of a stateful kind."""
+    node = graph.nodes[names[0]]
+    kind = OPS[node.op]
+    if len(names) != 1 or kind.state_params is None:
+        return ()
+    out = []
+    for suffix, (shape, _) in kind.state_params(dict(node.options)).items():
+        how, rows = ("dense", (0, shape[0])) if len(shape) == 2 else ("vector", ())
+        fused.append(Fused(f"{block_name}.{suffix}", tuple(shape),
+                           (Placement(f"{node.name}.{suffix}", how, rows, (0, shape[-1])),)))
+        out.append((suffix, len(fused) - 1))
+    return tuple(out)
 
 
 def initial_placement(node, member: Member) -> Placement:
@@ -162,7 +198,7 @@ def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dic
     for name, node in graph.nodes.items():
         kind = None if node.is_input else OPS[node.op]
         for k, edge in enumerate(graph.incoming(name)):
-            if kind is not None and kind.ports:
+            if kind is not None and kind.ports and kind.port_sizes is None:
                 factor_index[id(edge)] = kind.ports.index(edge.port)
             else:
                 factor_index[id(edge)] = k if kind is not None and kind.factor_per_edge else 0
@@ -178,9 +214,13 @@ def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dic
         for edge in edges:
             src_member = node_block[edge.src][1]
             dst_name, dst_member = node_block[edge.dst]
-            base = factor_index[id(edge)] * blocks[dst_name].width
-            windows.append((edge, (src_member.start, src_member.stop), dst_name,
-                            (base + dst_member.start, base + dst_member.stop)))
+            ports = {p: (a, b) for p, a, b in blocks[dst_name].ports}
+            if ports:
+                columns = ports[edge.port]
+            else:
+                base = factor_index[id(edge)] * blocks[dst_name].width
+                columns = (base + dst_member.start, base + dst_member.stop)
+            windows.append((edge, (src_member.start, src_member.stop), dst_name, columns))
         src_width = blocks[src_block].width if src_block in blocks else sum(graph.inputs.values())
         label = f"{src_block}{'@' + str(delay) if delay else ''}{'@' + link if link else ''}->" \
                 f"{','.join(target_names)}"

@@ -22,6 +22,15 @@ from ..plan.ir import INPUT_BLOCK, Block, Plan, Projection
 from .state import start_rows
 
 
+def fused_rules_hold(graph) -> bool:
+    """True when every node's kind and activation has a backward rule for this engine."""
+    try:
+        check_rules(graph)
+    except PlanError:
+        return False
+    return True
+
+
 def check_rules(graph) -> None:
     """Raise PlanError when a node's kind or activation has no backward rule."""
     for node in graph.nodes.values():

@@ -9,6 +9,7 @@ from autograd.tracer import getval, isbox
 
 from ..errors import Location, RunError
 from ..graph.ir import Graph
+from ..ops import OPS
 from ..plan.ir import Plan
 from ..spec import did_you_mean
 from .assemble import Assembler, assemble
@@ -56,6 +57,7 @@ class Network:
         self.input_size = sum(ir.inputs.values())
         self.output_size = sum(ir.nodes[n].size for n in ir.outputs.values())
         self.trainable = frozenset(n for n, s in self.params.items() if s.trainable)
+        self.stateful = sorted(n.name for n in ir.nodes.values() if not n.is_input and OPS[n.op].stateful)
         count = self.num_params
         if count > MAX_PARAMS:
             raise RunError("GR108", f"{self.name} has {count} parameters (limit {MAX_PARAMS})",
@@ -145,13 +147,18 @@ class Network:
             params = ag_dict(params)   # one boxed dict, so assemble is one tape node
         arrays = assemble(params, self.assembler)
         x = self._inputs(x)
+        if state is not None and self.stateful:
+            raise RunError("GR200", f"{self.name} has node kinds with state ({', '.join(self.stateful)}); "
+                           "a run cannot continue an earlier one yet: each run starts from their initial state",
+                           fix="run the whole sequence at once (method='bptt'), without `state=`")
+        records = {}
         if self.engine == "fused":
             values = run_fused(self.plan, arrays, x, dtype, state)
         else:
             if dtype != np.float64:
                 arrays, x = [a.astype(dtype) for a in arrays], x.astype(dtype)
-            values = unroll(self.plan, arrays, x, state)
-        return Trace(self.plan, values, final_state(self.plan, arrays, values, state))
+            values = unroll(self.plan, arrays, x, state, records)
+        return Trace(self.plan, values, final_state(self.plan, arrays, values, state), records)
 
     def loss(self, params, x, target, kind: str = "mse", mask=None, state=None):
         """Scalar loss of the outputs against ``target`` (T, B, O); see runtime/losses.py."""
@@ -176,6 +183,10 @@ class Network:
         or ``"rtrl"`` (exact forward sensitivities, O(n^4) per step: small
         nets only; see graphrnn/train/rtrl.py).
         """
+        if method in ("tbptt", "rtrl") and self.stateful:
+            raise RunError("GR200", f"method `{method}` carries state between chunks or steps, which node "
+                           f"kinds with state ({', '.join(self.stateful)}) do not support yet",
+                           fix="use method='bptt'")
         if method == "tbptt":
             from ..train.gradients import tbptt_value_and_grad
             if state is not None:

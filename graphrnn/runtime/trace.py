@@ -14,11 +14,17 @@ class Trace:
     ``trace[node]`` is (T, B, size) for any node or input of the expanded
     graph (``trace["block1.cell"]``); ``trace.nodes`` lists their names;
     ``trace.state`` is what ``net.run(..., state=trace.state)`` needs to
-    continue the sequence.
+    continue the sequence; ``trace.records[node][name]`` is (T, B, k): what
+    a stateful node kind records at each step (an NTM memory's weightings,
+    erase and add vectors: ``trace.records["mem"]["write1.w"]``).
     """
 
-    def __init__(self, plan: Plan, block_values: dict, state=None):
+    def __init__(self, plan: Plan, block_values: dict, state=None, records=None):
         self._plan, self._values, self.state = plan, block_values, state
+        self.records = {}
+        for block, rows in (records or {}).items():
+            node = plan.blocks[block].members[0].node
+            self.records[node] = {name: anp.stack([row[name] for row in rows]) for name in rows[0]}
         self.outputs = {name: self[node] for name, node in plan.outputs.items()}
         parts = list(self.outputs.values())
         self.y = parts[0] if len(parts) == 1 else anp.concatenate(parts, axis=-1)

@@ -80,12 +80,14 @@ def _shift(seq, delay: int, before):
     return anp.concatenate([anp.stack(fill), seq[:T - delay]], axis=0)
 
 
-def unroll(plan: Plan, arrays, x, state=None) -> dict:
+def unroll(plan: Plan, arrays, x, state=None, records=None) -> dict:
     """Every block's value sequence (T, B, width), keyed by block name.
 
     ``arrays`` are the fused arrays (see ``assemble``); ``x`` is (T, B, I);
     ``state`` (see state.py) continues an earlier run, else delayed reads
-    before the start read each node's ``initial`` value.
+    before the start read each node's ``initial`` value.  ``records``, a
+    dict, collects what stateful kinds record at each step: block name ->
+    [{name: (B, k)} per step].
     """
     T, B = x.shape[0], x.shape[1]
     values = {INPUT_BLOCK: x}
@@ -111,15 +113,17 @@ def unroll(plan: Plan, arrays, x, state=None) -> dict:
             for block in stage.blocks():
                 values[block.name] = finish(block, hoisted.get(block.name), arrays, (T, B))
             continue
-        values.update(_loop(stage, hoisted, arrays, before, T, B))
+        values.update(_loop(stage, hoisted, arrays, before, T, B, records))
     return values
 
 
-def _loop(stage, hoisted, arrays, before, T, B) -> dict:
+def _loop(stage, hoisted, arrays, before, T, B, records=None) -> dict:
     blocks = stage.blocks()
     history = {b.name: [] for b in blocks}
     past = {p.source: before(p.source) for p in stage.delayed}
     after = dict(stage.instant)
+    dtype = getval(arrays[blocks[0].initial]).dtype
+    kept = {b.name: initial_state(b, arrays, B, dtype) for b in blocks if OPS[b.op].stateful}
     for t in range(T):
         acc = {name: seq[t] for name, seq in hoisted.items()}
         for p in stage.delayed:
@@ -127,8 +131,31 @@ def _loop(stage, hoisted, arrays, before, T, B) -> dict:
             contribute(acc, p, getval(src) if p.truncate else src, arrays)
         for level in stage.levels:
             for block in level:
-                value = finish(block, acc.get(block.name), arrays, (B,))
+                if block.name in kept:
+                    value, kept[block.name], record = step_stateful(block, acc.get(block.name), kept[block.name],
+                                                                    arrays, B, dtype)
+                    if records is not None:
+                        records.setdefault(block.name, []).append(record)
+                else:
+                    value = finish(block, acc.get(block.name), arrays, (B,))
                 history[block.name].append(value)
                 for p in after.get(block.name, ()):
                     contribute(acc, p, getval(value) if p.truncate else value, arrays)
     return {name: anp.stack(rows) for name, rows in history.items()}
+
+
+def initial_state(block: Block, arrays, B: int, dtype) -> tuple:
+    """The state a stateful kind's block starts a sequence with."""
+    learned = {suffix: arrays[index] for suffix, index in block.state_arrays}
+    return OPS[block.op].initial_state(dict(block.options), learned, B, dtype)
+
+
+def step_stateful(block: Block, slots, state, arrays, B: int, dtype):
+    """(value (B, width), new state, record) of a stateful kind's one-node block at one step."""
+    if slots is None:
+        slots = anp.zeros((B, block.slot_width), dtype=dtype)
+    if block.bias is not None:
+        slots = slots + arrays[block.bias]
+    ports = {port: slots[..., start:stop] for port, start, stop in block.ports}
+    value, state, record = OPS[block.op].step(dict(block.options), ports, state)
+    return ACTIVATIONS[block.activation].fn(value), state, record

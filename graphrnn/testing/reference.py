@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph.ir import Graph
-from ..ops import ACTIVATIONS, OPS
+from ..ops import ACTIVATIONS, OPS, input_ports
 
 __all__ = ["reference_run", "instant_order"]
 
@@ -114,6 +114,12 @@ def reference_run(graph: Graph, params, x) -> dict[str, np.ndarray]:
     order = instant_order(graph)
     incoming = {name: [e for e in graph.edges if e.dst == name] for name in graph.nodes}
     history: dict[str, list] = {name: [] for name in graph.nodes}
+    kept = {}   # a stateful kind's state, per node
+    for name, node in graph.nodes.items():
+        if not node.is_input and OPS[node.op].stateful:
+            learned = {suffix: np.asarray(params[f"{name}.{suffix}"], dtype=float)
+                       for suffix in OPS[node.op].state_params(dict(node.options))}
+            kept[name] = OPS[node.op].initial_state(dict(node.options), learned, B, np.float64)
 
     for t in range(T):
         for name in order:
@@ -124,14 +130,22 @@ def reference_run(graph: Graph, params, x) -> dict[str, np.ndarray]:
                 continue
             contributions = []
             kind = OPS[node.op]
-            by_port = {port: np.zeros((B, node.size)) for port in kind.ports}
+            by_port = {port: np.zeros((B, size)) for port, size in input_ports(node).items()}
             for edge in incoming[name]:
                 back = t - edge.delay
                 src = history[edge.src][back] if back >= 0 else _initial_value(graph, params, edge.src, B)
                 contributions.append(_contribution(graph, params, edge, src))
-                if kind.ports:
+                if by_port:
                     by_port[edge.port] = by_port[edge.port] + contributions[-1]
-            if kind.ports:   # a registered kind with ports: its own combine, one slot per port
+            if kind.stateful:   # its own step on its ports; its bias spans the ports
+                if node.bias:
+                    bias, start = np.asarray(params[f"{name}.bias"], dtype=float), 0
+                    for port in by_port:
+                        size = by_port[port].shape[-1]
+                        by_port[port] = by_port[port] + bias[start:start + size]
+                        start += size
+                pre, kept[name], _ = kind.step(dict(node.options), by_port, kept[name])
+            elif kind.ports:   # a registered kind with ports: its own combine, one slot per port
                 pre = kind.combine([by_port[port] for port in kind.ports])
                 if node.bias:
                     pre = pre + np.asarray(params[f"{name}.bias"], dtype=float)

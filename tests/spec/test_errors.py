@@ -613,8 +613,11 @@ def test_gr115_kind_without_a_backward_rule():
                        factor_per_edge=False, bias_default=False, allows_bias=False, needs_inputs=True))
     try:
         text = GOOD.replace("y: {size: 2}", "y: {size: 2, op: square_test_kind}")
-        fails(text, "GR115", "y: {size: 2")
-        net = gr.loads(text, FILE, engine="autograd")   # autograd differentiates `combine` itself
+        with pytest.raises(gr.GraphRNNError) as info:
+            gr.loads(text, FILE, engine="fused")
+        located(info.value, "GR115", FILE, *at(text, "y: {size: 2"))
+        net = gr.loads(text, FILE)   # by default such a network runs on autograd, which differentiates `combine`
+        assert net.engine == "autograd"
         assert net.run(net.init(0), np.ones((2, 1, 2))).y.shape == (2, 1, 2)
     finally:
         OPS.pop("square_test_kind")
