@@ -7,6 +7,7 @@ evaluation; a chain-shaped tree equals the same network run over a sequence.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import autograd.numpy as anp
 import numpy as np
@@ -270,3 +271,21 @@ def test_a_tree_batch_given_to_a_sequence_network_is_refused():
     with pytest.raises(gr.RunError) as info:
         net.run(net.init(0), batch)
     assert info.value.code == "GR200" and "over: tree" in info.value.fix
+
+
+def test_a_module_with_delays_in_a_tree_network_points_into_the_module():
+    """lstm.yaml reads `delay: 1`; used over trees, the error is located at that edge of the module."""
+    with pytest.raises(gr.GraphRNNError) as info:
+        gr.loads("graphrnn: 1\nover: tree\ninputs: {x: 2}\noutputs: {y: 3}\nnodes:\n"
+                 "  cell: {use: lstm, size: 3}\n  y: {size: 3}\nedges:\n"
+                 "  - {from: x, to: cell.in}\n  - {from: cell, to: y}\n", "net.yaml")
+    assert info.value.code == "GR120"
+    assert str(info.value.loc).startswith(str(Path(gr.compiler.find_library_spec("lstm"))) + ":")
+
+
+def test_the_tree_lstm_module_in_a_sequence_network_is_refused():
+    with pytest.raises(gr.GraphRNNError) as info:
+        gr.loads("graphrnn: 1\ninputs: {x: 2}\noutputs: {y: 3}\nnodes:\n"
+                 "  cell: {use: tree_lstm, size: 3}\n  y: {size: 3}\nedges:\n"
+                 "  - {from: x, to: cell.in}\n  - {from: cell, to: y}\n", "net.yaml")
+    assert info.value.code == "GR120" and "tree_lstm.yaml" in str(info.value.loc)
