@@ -272,7 +272,7 @@ TREE_NETWORKS = [p for p in NETWORKS if "\nover: tree" in p.read_text(encoding="
 
 # the NTM specs (62k parameters, autograd engine) take minutes to check; a small memory network is
 # checked by test_check_a_memory_network
-MEMORY_NETWORKS = [p for p in NETWORKS if "op: memory" in p.read_text(encoding="utf-8")]
+MEMORY_NETWORKS = [p for p in NETWORKS if p not in TREE_NETWORKS and gr.load(p).stateful]
 
 
 @pytest.mark.parametrize("spec", [p for p in NETWORKS if p not in TREE_NETWORKS + MEMORY_NETWORKS],

@@ -221,10 +221,10 @@ class Expander:
         if activation not in ACTIVATIONS:
             self.refuse("GR113", f"unknown activation `{activation}`{did_you_mean(activation, ACTIVATIONS)}",
                         data, "activation", scope, fix=f"use one of: {', '.join(sorted(ACTIVATIONS))}")
-        size = self.integer(data, "size", scope, None, 1)
-        if size > MAX_NODE_SIZE:
-            self.refuse("GR108", f"node `{name}` has size {size} (limit {MAX_NODE_SIZE})", data, "size",
-                        scope, fix="use a smaller size")
+        if "size" in data or kind.size_of is None:
+            size = self.integer(data, "size", scope, None, 1)
+        else:   # the kind sizes the node from its options (a memory: reads x width)
+            size = None
         bias = self.flag(data, "bias", scope, kind.bias_default)
         if bias and not kind.allows_bias:
             raise GraphError("GR104", f"`{op}` nodes have no bias", loc=data.value_loc("bias"),
@@ -237,6 +237,11 @@ class Expander:
         initial = float(initial) if isinstance(initial, (int, float)) else initial
         bias_init = self.value(data, "bias_init", scope, "zeros")
         options = self.kind_options(name, kind, data, size, scope)
+        if size is None:
+            size = kind.size_of(dict(options))
+        if size > MAX_NODE_SIZE:
+            self.refuse("GR108", f"node `{name}` has size {size} (limit {MAX_NODE_SIZE})", data,
+                        "size" if "size" in data else kind.name, scope, fix="use a smaller size")
         qualified = scope.prefix + name
         self.add_node(Node(qualified, op, size, activation, bias, bias_init, initial, loc, options))
         scope.nodes[name] = qualified

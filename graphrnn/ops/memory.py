@@ -119,7 +119,7 @@ def _options(options) -> dict:
 
 def check_options(options: dict, size: int) -> tuple | None:
     """(the option to blame or None, message) for bad memory options or a size that is not
-    reads x width; None when they are fine."""
+    reads x width (``size`` None: not given); None when they are fine."""
     for key, low in (("slots", 1), ("width", 1), ("reads", 1), ("writes", 0), ("shifts", 1)):
         value = options[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -130,10 +130,16 @@ def check_options(options: dict, size: int) -> tuple | None:
     init = options["init"]
     if init != "learned" and (isinstance(init, bool) or not isinstance(init, (int, float))):
         return "init", f"memory option `init` must be a number or `learned`, got {init!r}"
-    if size != options["reads"] * options["width"]:
+    if size is not None and size != options["reads"] * options["width"]:
         return None, (f"a memory node's size is its read vectors, reads x width = {options['reads']} x "
                       f"{options['width']} = {options['reads'] * options['width']}, not {size}")
     return None
+
+
+def size_of(options) -> int:
+    """A memory node's value is its read vectors."""
+    o = _options(options)
+    return o["reads"] * o["width"]
 
 
 def port_sizes(options) -> dict[str, int]:
@@ -199,5 +205,5 @@ MEMORY = register_op(OpKind(
     name="memory", doc="NTM memory: read vectors from N x M memory; ports read<i>, write<j> take head "
                        "parameters (Graves et al. 2014)",
     combine=_no_combine, factor_per_edge=False, bias_default=True, allows_bias=True, needs_inputs=True,
-    options=OPTIONS, check_options=check_options, port_sizes=port_sizes, state_params=state_params,
+    options=OPTIONS, check_options=check_options, size_of=size_of, port_sizes=port_sizes, state_params=state_params,
     initial_state=initial_state, step=step))

@@ -34,6 +34,7 @@ class OpKind:
       a mapping named after the kind (``memory: {slots: 128, ...}``);
       ``check_options(options, size)`` returns (option to blame or None, message) or None;
       the functions below take the node's options as a dict;
+      ``size_of(options)`` is the node's size when the spec leaves it out;
     - ``port_sizes(options) -> {port: size}``: the node's ports, in order;
     - ``state_params(options) -> {suffix: (shape, init)}``: learned
       parameters of the state, named ``<node>.<suffix>``;
@@ -56,6 +57,7 @@ class OpKind:
     ports: tuple = ()
     options: dict | None = None
     check_options: Callable | None = None
+    size_of: Callable | None = None
     port_sizes: Callable | None = None
     state_params: Callable | None = None
     initial_state: Callable | None = None

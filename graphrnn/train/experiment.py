@@ -68,7 +68,7 @@ FIELD_HINTS = {
     "graphrnn": "1",
     "experiment": "a name of letters, digits, _, - and . (it names the run directories)",
     "network": "a spec file relative to the experiment file, or a library spec name (`graphrnn show NAME`)",
-    "engine": "fused | autograd",
+    "engine": "fused | autograd (default: fused where it has rules for every node kind)",
     "dtype": "float64 | float32",
     "sequences": "a whole number >= 1 (the budget of training sequences)",
     "batch": "a whole number >= 1 (1 = online learning: one sequence per update)",
@@ -174,7 +174,7 @@ class Experiment:
     schedule_options: dict
     seed: int
     loss: str
-    engine: str
+    engine: str | None      # None: the fused engine where it has rules for every node kind, else autograd
     dtype: str
     seeds: tuple
     data: MarkedDict = field(repr=False)
@@ -365,7 +365,7 @@ def loads_experiment(text: str, file: str = "<string>", base_dir=None, build: bo
         network=str(data["network"]), network_path=network_path, task=_plain(data["task"]),
         optimizer=_plain(data["optimizer"]),
         schedule_options={k: train[k] for k in SCHEDULE_KEYS if k in train},
-        seed=seed, loss=str(train.get("loss", "task")), engine=str(data.get("engine", "fused")),
+        seed=seed, loss=str(train.get("loss", "task")), engine=data.get("engine"),
         dtype=str(data.get("dtype", "float64")), seeds=(), data=data)
     if seeds is not None and runs is not None and runs != len(seeds):
         raise exp.error(f"`runs: {runs}` but {len(seeds)} seeds are listed", "runs",
