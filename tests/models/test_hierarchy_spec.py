@@ -189,3 +189,8 @@ def test_a_level_optimizer_overrides_training(folder):
 def test_collapse_optimizer_is_checked(folder):
     text = GOOD.replace("distill: 0.5}", "distill: 0.5, optimizer: {name: adam, lr: -1}}")
     fails(folder, text, "GR300", "{name: adam, lr: -1}")
+
+
+def test_unknown_surprise_criterion(folder):
+    err = fails(folder, GOOD.replace("surprise: argmax", "surprise: argmx"), "GR104", "argmx")
+    assert "surprise: argmax" in err.fix
