@@ -6,7 +6,7 @@ import pytest
 from autograd import grad
 
 import graphrnn as gr
-from graphrnn.models import (CollapseSpec, ThresholdSurprise, automatizer_loss, collapse_targets,
+from graphrnn.models import (CollapseSpec, ThresholdSurprise, automatizer_init, automatizer_loss, collapse_targets,
                              events_per_sequence, train_automatizer)
 from graphrnn.train import Adam
 
@@ -118,3 +118,33 @@ def test_gr133_collapse_of_a_single_level():
     with pytest.raises(gr.RunError) as info:
         collapse_targets(hc, np.eye(I)[[0, 1]], "h")
     assert info.value.code == "GR133"
+
+
+def test_automatizer_starts_from_level0():
+    hc = hierarchy(5)
+    level0 = hc.levels[0].params
+    auto = AUTOMATIZER_FROM_LEVEL0
+    params = automatizer_init(auto, hc.levels[0], seed=9)
+    for name, source in [("x->h", "x->h"), ("h->h@1", "h->h@1"), ("h.bias", "h.bias"), ("h->next", "h->y"),
+                         ("next.bias", "y.bias")]:
+        assert np.array_equal(params[name], level0[source]), name
+    fresh = auto.init(9)
+    assert np.array_equal(params["h->chunker"], fresh["h->chunker"])
+    # where the shapes differ (AUTOMATIZER has 4 hidden units, level 0 has 5) nothing is copied
+    assert np.array_equal(automatizer_init(AUTOMATIZER, hc.levels[0], 9)["x->h"], AUTOMATIZER.init(9)["x->h"])
+
+
+AUTOMATIZER_FROM_LEVEL0 = gr.loads(f"""
+graphrnn: 1
+name: auto5
+inputs: {{x: {I}}}
+outputs: {{next: {I}, chunker: {H}}}
+nodes:
+  h: {{size: 5, activation: tanh}}
+  next: {{size: {I}, activation: sigmoid}}
+  chunker: {{size: {H}, activation: tanh}}
+edges:
+  - {{from: x, to: h}}
+  - {{from: h, to: h, delay: 1}}
+  - {{from: h, to: [next, chunker]}}
+""", "auto5.yaml")
