@@ -18,6 +18,7 @@ exactly 0 give finite values and finite gradients.
 from __future__ import annotations
 
 import autograd.numpy as anp
+from autograd.tracer import getval
 
 from .activations import _softmax, _softplus, sigmoid
 from .registry import OpKind, register_op
@@ -157,7 +158,7 @@ def state_params(options) -> dict:
 
 
 def initial_state(options, learned: dict, B: int, dtype) -> tuple:
-    """(memory (B, N, M), one weighting (B, N) per head): the memory a small constant (Collier &
+    """(memory (B, N, M), the heads' weightings (B, H, N)): the memory a small constant (Collier &
     Beel 2018) or learned (``learned["memory_initial"]``, (N, M)); every weighting on slot 0, so
     a head can shift from a known place."""
     o = _options(options)
@@ -166,17 +167,39 @@ def initial_state(options, learned: dict, B: int, dtype) -> tuple:
         memory = learned["memory_initial"] * anp.ones((B, 1, 1), dtype=dtype)
     else:
         memory = anp.full((B, N, M), float(o["init"]), dtype=dtype)
-    start = anp.zeros((B, N), dtype=dtype) + (anp.arange(N) == 0)
-    return (memory,) + (start,) * (o["reads"] + o["writes"])
+    start = anp.zeros((B, o["reads"] + o["writes"], N), dtype=dtype) + (anp.arange(N) == 0)
+    return memory, start
 
 
 def step(options, ports: dict, state: tuple):
     """One step: every head addresses the memory of the previous step; the read heads read it;
     then the write heads erase and add in turn.  Returns (read vectors (B, reads*width), new
-    state, what to record: each head's weighting and each write head's erase and add vectors)."""
+    state, what to record: each head's weighting and each write head's erase and add vectors).
+
+    One autograd primitive with a hand-written backward pass (memory_step.py); the same
+    arithmetic composed of autograd.numpy operations is :func:`step_composed`.
+    """
+    from .memory_step import memory_step
+    o = _options(options)
+    M, S, R = o["width"], o["shifts"], o["reads"]
+    raw = anp.concatenate([ports[p] for p in port_sizes(o)], axis=-1)
+    value, memory, weightings = memory_step(raw, state[0], state[1], tuple(sorted(o.items())))
+    record, plain = {}, getval(raw)
+    span = M + 3 + S
+    for h, port in enumerate(port_sizes(o)):
+        record[f"{port}.w"] = weightings[:, h]
+        if h >= R:
+            start = R * span + (h - R) * (span + 2 * M) + span
+            record[f"{port}.erase"] = sigmoid(plain[:, start:start + M])
+            record[f"{port}.add"] = plain[:, start + M:start + 2 * M]
+    return value, (memory, weightings), record
+
+
+def step_composed(options, ports: dict, state: tuple):
+    """:func:`step` composed of autograd.numpy operations (the oracle of its backward pass)."""
     o = _options(options)
     M, S = o["width"], o["shifts"]
-    memory, weightings = state[0], list(state[1:])
+    memory, weightings = state[0], [state[1][:, h] for h in range(state[1].shape[1])]
     reads, record = [], {}
     for i in range(o["reads"]):
         head = split_head(ports[f"read{i + 1}"], M, S, write=False)
@@ -194,7 +217,7 @@ def step(options, ports: dict, state: tuple):
     for w, head in writes:
         memory = write(memory, w, head["erase"], head["add"])
     value = reads[0] if len(reads) == 1 else anp.concatenate(reads, axis=-1)
-    return value, (memory,) + tuple(weightings), record
+    return value, (memory, anp.stack(weightings, axis=1)), record
 
 
 def _no_combine(slots):
