@@ -51,6 +51,8 @@ class Node:
         extras = " +bias" if self.bias else ""
         if self.initial != "zeros":
             extras += f" initial={self.initial}"
+        if self.options:
+            extras += " {" + ", ".join(f"{k}: {v}" for k, v in self.options) + "}"
         return f"{self.name}: {self.op}[{self.size}] {self.activation}{extras}"
 
 
