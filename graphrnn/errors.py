@@ -33,6 +33,7 @@ CODES = {
     "GR122": "unknown token",
     "GR123": "too many children",
     "GR124": "engine cannot run trees",
+    "GR125": "parent read too early",
     "GR130": "hierarchy levels do not fit",
     "GR131": "bad sequence for the compressor",
     "GR132": "invalid compressed events",

@@ -11,11 +11,12 @@
    the same shape (GR110, GR106);
 3. every node kind that needs inputs has some (GR104);
 0. every edge fits the network's structure: ``delay`` over sequences,
-   ``child``/``children`` over trees (GR120); node kinds with state (the
+   ``child``/``children``/``parent`` over trees (GR120); node kinds with state (the
    NTM memory) run over sequences only (GR104);
 4. no instantaneous cycle: every cycle passes through an edge with delay >= 1
    or a tree link (GR102, reporting the cycle with each edge's location);
-5. every output depends on at least one input (GR107).
+5. a ``parent:`` edge reads nothing that depends on its destination (GR125);
+6. every output depends on at least one input (GR107).
 """
 from __future__ import annotations
 
@@ -157,6 +158,18 @@ def stateful_nodes_run_over_sequences(graph: Graph) -> None:
                              fix="use it in an `over: sequence` network")
 
 
+def parents_are_known_first(graph: Graph) -> None:
+    """A ``parent:`` edge may read only values that do not depend on its destination (GR125):
+    a tree node is evaluated before its parent, so the parent's value must come from an
+    earlier, non-recurrent stage (its input, or nodes computed from inputs alone)."""
+    for edge in graph.edges:
+        if edge.link == "parent" and (edge.src == edge.dst or edge.src in nx.descendants(graph.nx, edge.dst)):
+            raise GraphError("GR125", f"edge {edge.src} -> {edge.dst} reads `{edge.src}` at the parent, but "
+                             f"`{edge.src}` depends on `{edge.dst}`, which the parent is computed from",
+                             loc=edge.loc, fix="read the parent's input, or a node computed from the inputs "
+                                               "alone; pass values up the tree with `child:`/`children:`")
+
+
 def check_graph(graph: Graph) -> Graph:
     """Raise GraphError for the first broken invariant (see module docstring); return the graph."""
     edges_fit_the_structure(graph)
@@ -165,5 +178,6 @@ def check_graph(graph: Graph) -> Graph:
     parameters_are_consistent(graph)
     nodes_have_inputs(graph)
     no_instantaneous_cycles(graph)
+    parents_are_known_first(graph)
     outputs_reachable(graph)
     return graph

@@ -385,10 +385,12 @@ class Expander:
                     loc=data.loc, port=port, link=link))
 
     def tree_link(self, data: MarkedDict, scope: Scope) -> str:
-        """``child: k`` -> "child<k>", ``children: sum`` -> "children.sum"; "" for neither (GR120 for both)."""
-        given = [key for key in ("delay", "child", "children") if key in data]
+        """``child: k`` -> "child<k>", ``children: sum`` -> "children.sum", ``parent: true`` -> "parent";
+        "" for none (GR120 for two)."""
+        given = [key for key in ("delay", "child", "children", "parent") if key in data]
         if len(given) > 1:
             raise GraphError("GR120", f"an edge reads one position: give one of `delay`, `child`, `children`, "
+                             f"`parent`, "
                              f"not {' and '.join(f'`{k}`' for k in given)}", loc=data.key_loc(given[1]),
                              fix=f"remove `{given[1]}`; write two edges to read both")
         if "child" in data:
@@ -399,6 +401,8 @@ class Expander:
                 self.refuse("GR104", f"`children` must be sum or mean, got {pool!r}", data, "children", scope,
                             fix="write `children: sum` or `children: mean`")
             return f"children.{pool}"
+        if "parent" in data:
+            return "parent"
         return ""
 
     @staticmethod

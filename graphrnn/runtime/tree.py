@@ -3,8 +3,9 @@
 Rows are tree nodes in the batch's level order (see trees/batch.py); every
 block value is (N, width).  The plan is the one sequences use, with tree
 links in place of delays: a projection with ``link`` reads its source at a
-child (``child<k>``) or pooled over the children (``children.sum|mean``),
-and a node without that child reads the source's ``initial`` value.
+child (``child<k>``), pooled over the children (``children.sum|mean``) or
+at the parent (``parent``: always hoisted, checks.py makes sure), and a
+node without that child (or a root) reads the source's ``initial`` value.
 
 - Non-recurrent stages and hoisted projections run for all N rows at once
   (a link there is one gather over the whole batch).

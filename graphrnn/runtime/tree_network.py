@@ -74,7 +74,7 @@ class TreeNetwork(Network):
         self.engine = engine
         # the most children a tree node may have: unbounded with a pooling edge, else the largest k
         pools = any(e.link.startswith("children.") for e in ir.edges)
-        picks = [e for e in ir.edges if e.link and not e.link.startswith("children.")]
+        picks = [e for e in ir.edges if e.link.startswith("child") and not e.link.startswith("children.")]
         self.arity_edge = max(picks, key=lambda e: int(e.link.removeprefix("child")), default=None)
         self.max_arity = None if pools else int(self.arity_edge.link.removeprefix("child")) if picks else 0
 

@@ -13,6 +13,7 @@ at least 1, I = the input width):
 - ``children`` (N, A) int: the row of each node's k-th child, -1 where there is none;
 - ``arity`` (N,): the number of children;
 - ``roots`` (B,): the row of each tree's root; ``tree_of`` (N,): each row's tree;
+- ``parent`` (N,): the row of each node's parent, -1 at the roots;
 - ``preorder[b]``: the rows of tree b in preorder (to read per-node results back).
 """
 from __future__ import annotations
@@ -97,7 +98,8 @@ class TreeBatch:
         r in row r + 1.  ``child<k>``: rows (N,), weights None; a node
         without a k-th child reads row 0.  ``children.sum``/``children.mean``:
         rows and weights (N, A), the value is the weighted sum over A; a leaf
-        reads row 0 with weight 1 (leaves read the initial value).
+        reads row 0 with weight 1 (leaves read the initial value).  ``parent``:
+        rows (N,), the root reading row 0.
         """
         return self._tables[link] if link in self._tables else self._build_table(link)
 
@@ -105,8 +107,18 @@ class TreeBatch:
     def _tables(self) -> dict:
         return {}
 
+    @cached_property
+    def parent(self) -> np.ndarray:
+        """(N,) the row of each node's parent, -1 at the roots."""
+        out = np.full(self.size, -1, dtype=int)
+        rows, ranks = np.nonzero(self.children >= 0)
+        out[self.children[rows, ranks]] = rows
+        return out
+
     def _build_table(self, link: str):
-        if not link.startswith("children."):
+        if link == "parent":
+            table = (self.parent + 1, None)
+        elif not link.startswith("children."):
             k = int(link.removeprefix("child")) - 1
             rows = self.children[:, k] + 1 if k < self.children.shape[1] else np.zeros(self.size, int)
             table = (rows, None)

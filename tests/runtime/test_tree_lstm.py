@@ -1,4 +1,7 @@
-"""The child-sum Tree-LSTM module (specs/tree_lstm.yaml) against its equations, written out in numpy."""
+"""The child-sum Tree-LSTM module (specs/tree_lstm.yaml) against Tai et al.'s equations, written out in numpy.
+
+The forget gate f_jk = sigmoid(W_f x_j + U_f h_k + b_f) reads the parent's input x_j.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -21,17 +24,17 @@ def reference(p, tree, onehot):
     def gate(name, x, h_sum, act):
         return act(x @ p[f"x->cell.{name}"] + h_sum @ p[f"cell.h->cell.{name}@children.sum"] + p[f"cell.{name}.bias"])
 
-    def node(t):
+    def node(t, parent_x):
         x = onehot[t.label]
-        kids = [node(k) for k in t.children]          # (h, c, f) of each child
+        kids = [node(k, x) for k in t.children]       # (h, c, f_jk) of each child
         size = p["cell.i.bias"].shape[0]
         h_sum = sum((k[0] for k in kids), np.zeros(size))
         i, o, u = gate("i", x, h_sum, sigmoid), gate("o", x, h_sum, sigmoid), gate("u", x, h_sum, np.tanh)
         c = i * u + sum((k[2] * k[1] for k in kids), np.zeros(size))
         h = o * np.tanh(c)
-        f = sigmoid(x @ p["x->cell.f"] + h @ p["cell.h->cell.f"] + p["cell.f.bias"])
+        f = sigmoid(parent_x @ p["x->cell.f@parent"] + h @ p["cell.h->cell.f"] + p["cell.f.bias"])
         return h, c, f
-    return node(tree)
+    return node(tree, np.zeros(len(onehot)))
 
 
 @settings(max_examples=15)

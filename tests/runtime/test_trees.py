@@ -25,7 +25,8 @@ TOKENS = ("a", "b", "c")
 VOCAB = Vocabulary(TOKENS)
 
 # every tree feature at once: child:k and pooled links, a hoisted link (e reads its first child's
-# input), two loop stages, a product node, a learned initial value, pooled reads after the loop
+# input), parent links (into a loop stage and after it), two loop stages, a product node, a learned
+# initial value, pooled reads after the loop
 KITCHEN_SINK = """
 graphrnn: 1
 name: kitchen_sink
@@ -52,6 +53,8 @@ edges:
   - {from: s, to: s, children: mean, kind: diagonal}
   - {from: h, to: y}
   - {from: s, to: y, children: mean}
+  - {from: x, to: g, parent: true}
+  - {from: e, to: y, parent: true}
 """
 
 
@@ -85,7 +88,8 @@ def central_difference(f, params, direction, eps=1e-5):
 def test_types_and_parameter_names(sink):
     assert isinstance(sink, TreeNetwork)
     assert set(sink.init(0)) >= {"x->e@child1", "h->h@child1", "h->h@child2", "s->g@children.sum",
-                                 "s->s@children.mean", "s->y@children.mean", "h.initial"}
+                                 "s->s@children.mean", "s->y@children.mean", "h.initial", "x->g@parent",
+                                 "e->y@parent"}
 
 
 def test_every_entry_of_the_gradient_matches_central_differences(sink):
@@ -289,3 +293,20 @@ def test_the_tree_lstm_module_in_a_sequence_network_is_refused():
                  "  cell: {use: tree_lstm, size: 3}\n  y: {size: 3}\nedges:\n"
                  "  - {from: x, to: cell.in}\n  - {from: cell, to: y}\n", "net.yaml")
     assert info.value.code == "GR120" and "tree_lstm.yaml" in str(info.value.loc)
+
+
+def test_parent_links_read_the_parent_and_the_root_reads_initial():
+    net = gr.loads("""
+graphrnn: 1
+over: tree
+inputs: {x: 2}
+outputs: {h: 2}
+nodes:
+  h: {size: 2, bias: false}
+edges:
+  - {from: x, to: h, parent: true, kind: identity}
+  - {from: h, to: h, children: sum, weights: 0.0}
+""")
+    batch = net.batch(["(a b (a b))"], Vocabulary(["a", "b"]))
+    h = batch.per_tree(np.asarray(net.run(net.init(0), batch)["h"]))[0]   # preorder: a b a b
+    np.testing.assert_array_equal(h, [[0, 0], [1, 0], [1, 0], [1, 0]])

@@ -684,6 +684,11 @@ def test_gr123_a_node_with_more_children_than_the_spec_reads():
         in info.value.message
 
 
+def test_gr125_a_parent_edge_from_a_node_computed_after_it():
+    text = TREE.replace("  - {from: h, to: h, child: 2}\n", "  - {from: h, to: h, child: 2}\n  - {from: h, to: h, parent: true}\n")
+    fails(text, "GR125", "{from: h, to: h, parent: true}")
+
+
 def test_gr124_the_fused_engine_refuses_a_tree_network():
     with pytest.raises(gr.PlanError) as info:
         gr.loads(TREE, FILE, engine="fused")
