@@ -29,11 +29,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+# small matrices: extra BLAS threads only fight over the cores (set before numpy loads BLAS)
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKS = {"copy": "copy", "repeat_copy": "repeat_copy", "recall": "associative_recall",
@@ -102,6 +107,7 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("task", choices=sorted(TASKS))
     parser.add_argument("--seeds", type=int, default=4, help="trials, seeds 0..N-1 (default 4)")
+    parser.add_argument("--seed-list", type=int, nargs="+", help="these seeds instead")
     parser.add_argument("--sequences", type=int, help="training sequences per trial (default: the experiment's)")
     parser.add_argument("--batch", type=int, help="sequences per update (default: the experiment's, 1)")
     parser.add_argument("--optimizer", choices=("paper", "adam"), default="paper")
@@ -117,7 +123,7 @@ def main(argv=None) -> int:
         print(pictures_and_tests(args.task, exp.build().net, load_params(run_dir / PARAMS), history, run_dir))
         return 0
     rows = []
-    for seed in range(args.seeds):
+    for seed in args.seed_list or range(args.seeds):
         started = time.perf_counter()
         outcome = train_run(exp, seed, runs_dir=args.runs_dir, sequences=args.sequences, progress=True)
         per_sequence = outcome.seconds / max(outcome.sequences, 1)

@@ -181,18 +181,44 @@ def step(options, ports: dict, state: tuple):
     """
     from .memory_step import memory_step
     o = _options(options)
-    M, S, R = o["width"], o["shifts"], o["reads"]
     raw = anp.concatenate([ports[p] for p in port_sizes(o)], axis=-1)
     value, memory, weightings = memory_step(raw, state[0], state[1], tuple(sorted(o.items())))
-    record, plain = {}, getval(raw)
-    span = M + 3 + S
+    return value, (memory, weightings), _record(o, getval(raw), weightings)
+
+
+def _record(o: dict, raw, weightings) -> dict:
+    M, S, R = o["width"], o["shifts"], o["reads"]
+    record, span = {}, M + 3 + S
     for h, port in enumerate(port_sizes(o)):
         record[f"{port}.w"] = weightings[:, h]
         if h >= R:
             start = R * span + (h - R) * (span + 2 * M) + span
-            record[f"{port}.erase"] = sigmoid(plain[:, start:start + M])
-            record[f"{port}.add"] = plain[:, start + M:start + 2 * M]
-    return value, (memory, weightings), record
+            record[f"{port}.erase"] = sigmoid(raw[:, start:start + M])
+            record[f"{port}.add"] = raw[:, start + M:start + 2 * M]
+    return record
+
+
+def fused_step(options, raw, state: tuple):
+    """:func:`step` for the fused engine, in numpy: (value, state, record, cache)."""
+    from .memory_step import step_forward
+    key = tuple(sorted(_options(options).items()))
+    outputs, cache = step_forward(raw, state[0], state[1], key)
+    return outputs[0], (outputs[1], outputs[2]), _record(dict(key), raw, outputs[2]), \
+        (raw, state, key, outputs, cache)
+
+
+def fused_step_vjp(options, cache, g_value, g_state):
+    """(d raw (B, P), (d memory, d weightings) of the previous state) for one :func:`fused_step`."""
+    from .memory_step import step_backward
+    raw, state, key, outputs, inner = cache
+    draw, dmemory, dweightings = step_backward(raw, state[0], state[1], key, outputs, inner,
+                                               (g_value, g_state[0], g_state[1]))
+    return draw, (dmemory, dweightings)
+
+
+def initial_state_vjp(options, g_state) -> dict:
+    """The gradient of a learned initial memory (its batch rows summed)."""
+    return {"memory_initial": g_state[0].sum(axis=0)} if _options(options)["init"] == "learned" else {}
 
 
 def step_composed(options, ports: dict, state: tuple):
@@ -229,4 +255,5 @@ MEMORY = register_op(OpKind(
                        "parameters (Graves et al. 2014)",
     combine=_no_combine, factor_per_edge=False, bias_default=True, allows_bias=True, needs_inputs=True,
     options=OPTIONS, check_options=check_options, size_of=size_of, port_sizes=port_sizes, state_params=state_params,
-    initial_state=initial_state, step=step))
+    initial_state=initial_state, step=step, fused_step=fused_step, fused_step_vjp=fused_step_vjp,
+    initial_state_vjp=initial_state_vjp))

@@ -17,7 +17,7 @@ from autograd.extend import defvjp_argnums, primitive
 
 from .memory import EPS, head_sizes
 
-__all__ = ["memory_step"]
+__all__ = ["memory_step", "step_forward", "step_backward"]
 
 
 def _sigmoid(z):
@@ -83,7 +83,8 @@ def _address_back(dw, w, memory, prev, raw, cache, M, S):
     return draw, dmemory, dprev
 
 
-def _forward(raw, memory, weightings, options):
+def step_forward(raw, memory, weightings, options):
+    """((read vectors, new memory, new weightings), what :func:`step_backward` needs); numpy."""
     M, S, R, W, starts = _layout(options)
     span = M + 3 + S
     new_w, caches, reads, states = [], [], [], [memory]
@@ -106,41 +107,48 @@ def _forward(raw, memory, weightings, options):
 def memory_step(raw, memory, weightings, options: tuple):
     """raw (B, P), memory (B, N, M), weightings (B, H, N) -> (read vectors (B, R*M), the new
     memory (B, N, M), the new weightings (B, H, N)); ``options`` the node's sorted option pairs."""
-    return _forward(raw, memory, weightings, options)[0]
+    return step_forward(raw, memory, weightings, options)[0]
+
+
+def step_backward(raw, memory, weightings, options, outputs, cache, g):
+    """(d raw, d memory, d weightings) from the cotangents ``g`` of the three outputs (None: zero)."""
+    M, S, R, W, starts = _layout(options)
+    span = M + 3 + S
+    new_w = outputs[2]
+    caches, states = cache
+    g_value, g_memory, g_w = (np.zeros_like(a) if c is None else c for a, c in zip(outputs, g))
+    dw = [g_w[:, h].copy() for h in range(R + W)]
+    draw = np.zeros_like(raw)
+    dmem = np.array(g_memory, copy=True)
+    for j in reversed(range(W)):                   # the writes, last first
+        start = starts[R + j] + span
+        erase, add = _sigmoid(raw[:, start:start + M]), raw[:, start + M:start + 2 * M]
+        before, w = states[j], new_w[:, R + j]
+        dw[R + j] += np.sum(dmem * (add[:, None, :] - before * erase[:, None, :]), axis=-1)
+        derase = -np.einsum("bnm,bnm,bn->bm", dmem, before, w)
+        draw[:, start:start + M] = derase * erase * (1.0 - erase)
+        draw[:, start + M:start + 2 * M] = np.einsum("bnm,bn->bm", dmem, w)
+        dmem = dmem * (1.0 - w[:, :, None] * erase[:, None, :])
+    for i in range(R):                               # the reads of the old memory
+        dr = g_value[:, i * M:(i + 1) * M]
+        dw[i] += np.einsum("bm,bnm->bn", dr, memory)
+        dmem += new_w[:, i][:, :, None] * dr[:, None, :]
+    dweights = np.zeros_like(weightings)
+    for h in range(R + W):
+        d_addr, d_m, d_prev = _address_back(dw[h], new_w[:, h], memory, weightings[:, h],
+                                            raw[:, starts[h]:starts[h] + span], caches[h], M, S)
+        draw[:, starts[h]:starts[h] + span] += d_addr
+        dmem += d_m
+        dweights[:, h] = d_prev
+    return draw, dmem, dweights
 
 
 def _memory_step_vjp(argnums, ans, args, kwargs):
     raw, memory, weightings, options = args
-    M, S, R, W, starts = _layout(options)
-    span = M + 3 + S
-    (_, _, new_w), (caches, states) = _forward(raw, memory, weightings, options)
+    outputs, cache = step_forward(raw, memory, weightings, options)
 
     def vjp(g):
-        g_value, g_memory, g_w = (np.zeros_like(a) if c is None else c for a, c in zip(ans, g))
-        dw = [g_w[:, h].copy() for h in range(R + W)]
-        draw = np.zeros_like(raw)
-        dmem = g_memory.copy()
-        for j in reversed(range(W)):                   # the writes, last first
-            start = starts[R + j] + span
-            erase, add = _sigmoid(raw[:, start:start + M]), raw[:, start + M:start + 2 * M]
-            before, w = states[j], new_w[:, R + j]
-            dw[R + j] += np.sum(dmem * (add[:, None, :] - before * erase[:, None, :]), axis=-1)
-            derase = -np.einsum("bnm,bnm,bn->bm", dmem, before, w)
-            draw[:, start:start + M] = derase * erase * (1.0 - erase)
-            draw[:, start + M:start + 2 * M] = np.einsum("bnm,bn->bm", dmem, w)
-            dmem = dmem * (1.0 - w[:, :, None] * erase[:, None, :])
-        for i in range(R):                               # the reads of the old memory
-            dr = g_value[:, i * M:(i + 1) * M]
-            dw[i] += np.einsum("bm,bnm->bn", dr, memory)
-            dmem += new_w[:, i][:, :, None] * dr[:, None, :]
-        dweights = np.zeros_like(weightings)
-        for h in range(R + W):
-            d_addr, d_m, d_prev = _address_back(dw[h], new_w[:, h], memory, weightings[:, h],
-                                                raw[:, starts[h]:starts[h] + span], caches[h], M, S)
-            draw[:, starts[h]:starts[h] + span] += d_addr
-            dmem += d_m
-            dweights[:, h] = d_prev
-        grads = {0: draw, 1: dmem, 2: dweights}
+        grads = step_backward(raw, memory, weightings, options, outputs, cache, g)
         return tuple(grads[n] for n in argnums)
     return vjp
 

@@ -43,7 +43,13 @@ class OpKind:
       -> (value, state, record)``: one step, where ``ports`` maps each port
       to its (B, size) sum of incoming edges, ``value`` is the node's
       (B, size) output (no activation, no bias) and ``record`` names
-      (B, k) arrays a trace keeps (weightings, for instance).
+      (B, k) arrays a trace keeps (weightings, for instance);
+    - for the fused engine, the same step in numpy with its backward pass:
+      ``fused_step(options, raw, state) -> (value, state, record, cache)``
+      where ``raw`` (B, P) is the ports side by side, and
+      ``fused_step_vjp(options, cache, g_value, g_state) -> (g_raw,
+      g_previous_state)``; ``initial_state_vjp(options, g_state) ->
+      {suffix: gradient}`` for the learned parts of the initial state.
     """
 
     name: str
@@ -62,6 +68,9 @@ class OpKind:
     state_params: Callable | None = None
     initial_state: Callable | None = None
     step: Callable | None = None
+    fused_step: Callable | None = None
+    fused_step_vjp: Callable | None = None
+    initial_state_vjp: Callable | None = None
 
     @property
     def stateful(self) -> bool:

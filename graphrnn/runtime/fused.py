@@ -36,7 +36,8 @@ def check_rules(graph) -> None:
     for node in graph.nodes.values():
         if node.is_input:
             continue
-        if OPS[node.op].combine_vjp is None:
+        kind = OPS[node.op]
+        if kind.combine_vjp is None and not (kind.stateful and kind.fused_step_vjp is not None):
             raise PlanError("GR115", f"node kind `{node.op}` (node `{node.name}`) has no backward rule "
                             "for the fused engine", loc=node.loc,
                             fix="register the kind with `combine_vjp=...`, or load with engine='autograd'")
@@ -129,8 +130,9 @@ def shift(seq, delay, before):
 
 # -- forward and backward over the plan ---------------------------------------------
 
-def forward(plan: Plan, arrays, x, state=None):
-    """(values: block -> (T, B, W), tape: product block -> its factors) in numpy."""
+def forward(plan: Plan, arrays, x, state=None, records=None):
+    """(values: block -> (T, B, W), tape: product block -> its factors, stateful block -> its
+    steps' caches) in numpy; ``records`` collects what stateful kinds record (see unroll)."""
     T, B = x.shape[:2]
     values, tape = {INPUT_BLOCK: x}, {}
     dtype = x.dtype
@@ -154,6 +156,7 @@ def forward(plan: Plan, arrays, x, state=None):
         out = {b.name: np.empty((T, B, b.width), dtype) for b in blocks}
         kept = {b.name: [] for b in blocks if keeps_slots(b)}
         after = dict(stage.instant)
+        carried = {b.name: initial_state(b, arrays, B, dtype) for b in blocks if OPS[b.op].stateful}
         for t in range(T):
             slots = {b.name: (hoisted[b.name][t] if b.name in hoisted else np.zeros((B, b.slot_width), dtype))
                      for b in blocks}   # hoisted[...][t] is ours to add into: it is not read again
@@ -162,10 +165,18 @@ def forward(plan: Plan, arrays, x, state=None):
                 contribute(slots, p, src, arrays)
             for level in stage.levels:
                 for block in level:
-                    value, factors = finish(block, slots[block.name], arrays, (B,))
-                    out[block.name][t] = value
-                    if factors is not None:
-                        kept[block.name].append(factors)
+                    if block.name in carried:
+                        value, carried[block.name], record, cache = stateful_step(
+                            block, slots[block.name], carried[block.name], arrays)
+                        kept[block.name].append(cache)
+                        if records is not None:
+                            records.setdefault(block.name, []).append(record)
+                        out[block.name][t] = value
+                    else:
+                        value, factors = finish(block, slots[block.name], arrays, (B,))
+                        out[block.name][t] = value
+                        if factors is not None:
+                            kept[block.name].append(factors)
                     for p in after.get(block.name, ()):
                         contribute(slots, p, out[block.name][t], arrays)
         values.update(out)
@@ -217,6 +228,7 @@ def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initi
     g_start = {b.name: np.zeros((B, b.width), dtype=values[b.name].dtype) for b in blocks}
     after = dict(stage.instant)
     order = [b for level in reversed(stage.levels) for b in reversed(level)]
+    g_carried = {b.name: (None, None) for b in blocks if OPS[b.op].stateful}
     for t in reversed(range(T)):
         here = {}
         for block in order:
@@ -224,6 +236,11 @@ def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initi
             value = values[name][t]
             for p in after.get(name, ()):
                 contribute_vjp(p, value, here, arrays, g_arrays, None if p.truncate else G[name][t])
+            if name in g_carried:
+                here[name], g_carried[name] = stateful_step_vjp(block, value, tape[name][t], G[name][t],
+                                                                 g_carried[name], g_arrays)
+                g_slots[name][t] = here[name]
+                continue
             factors = tape[name][t] if keeps_slots(block) else None
             here[name] = g_slots[name][t] = finish_vjp(block, value, factors, G[name][t], g_arrays)
         for p in stage.delayed:
@@ -235,7 +252,35 @@ def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initi
     for block in blocks:
         if to_initial(block.name):
             g_arrays[block.initial] += g_start[block.name].sum(axis=0)
+        if block.name in g_carried and g_carried[block.name][0] is not None:
+            learned = OPS[block.op].initial_state_vjp(dict(block.options), g_carried[block.name])
+            for suffix, index in block.state_arrays:
+                g_arrays[index] += learned[suffix]
     return g_slots
+
+
+# -- node kinds with state (the NTM memory): their own numpy step and its backward pass --------
+
+def initial_state(block: Block, arrays, B: int, dtype) -> tuple:
+    learned = {suffix: arrays[index] for suffix, index in block.state_arrays}
+    return tuple(np.asarray(a, dtype=dtype) for a in
+                 OPS[block.op].initial_state(dict(block.options), learned, B, dtype))
+
+
+def stateful_step(block: Block, slots, carried, arrays):
+    """(value (B, width), new state, record, cache) of a stateful kind's block at one step."""
+    raw = slots + arrays[block.bias] if block.bias is not None else slots
+    value, carried, record, cache = OPS[block.op].fused_step(dict(block.options), raw, carried)
+    return ACTIVATIONS[block.activation].fn(value), carried, record, cache
+
+
+def stateful_step_vjp(block: Block, value, cache, g_value, g_carried, g_arrays):
+    """(gradient of the block's slots (B, P), gradient of the state it started the step with)."""
+    g_pre = ACTIVATIONS[block.activation].grad_from_output(value, g_value)
+    g_raw, g_before = OPS[block.op].fused_step_vjp(dict(block.options), cache, g_pre, g_carried)
+    if block.bias is not None:
+        g_arrays[block.bias] += g_raw.sum(axis=0)
+    return g_raw, g_before
 
 
 class Blocks:
@@ -330,7 +375,7 @@ defvjp(unrolled, lambda ans, arrays, x, run: lambda g: run.gradients(g)[0],
        lambda ans, arrays, x, run: lambda g: run.gradients(g)[1])
 
 
-def run_fused(plan: Plan, arrays, x, dtype=np.float64, state=None) -> dict:
+def run_fused(plan: Plan, arrays, x, dtype=np.float64, state=None, records=None) -> dict:
     """Block values (T, B, W) as one autograd primitive of (arrays, x).
 
     The forward and backward passes compute in ``dtype``; the gradients are
@@ -339,7 +384,7 @@ def run_fused(plan: Plan, arrays, x, dtype=np.float64, state=None) -> dict:
     """
     raw_arrays = [np.asarray(a, dtype=dtype) for a in getval(arrays)]
     raw_x = np.asarray(getval(x), dtype=dtype)
-    values, tape = forward(plan, raw_arrays, raw_x, state)
+    values, tape = forward(plan, raw_arrays, raw_x, state, records)
     run = FusedRun(plan, raw_arrays, raw_x, state, values, tape,
                    [np.result_type(a) for a in getval(arrays)], np.result_type(getval(x)))
     return LazyValues(unrolled(arrays, x, run), x)

@@ -153,7 +153,7 @@ class Network:
                            fix="run the whole sequence at once (method='bptt'), without `state=`")
         records = {}
         if self.engine == "fused":
-            values = run_fused(self.plan, arrays, x, dtype, state)
+            values = run_fused(self.plan, arrays, x, dtype, state, records)
         else:
             if dtype != np.float64:
                 arrays, x = [a.astype(dtype) for a in arrays], x.astype(dtype)

@@ -81,7 +81,6 @@ def inputs(T=6, B=3, seed=0):
 
 def test_the_network_equals_a_numpy_loop_of_the_papers_equations():
     net = small()
-    assert net.engine == "autograd", "no fused rule for the memory kind: the autograd engine by default"
     p = net.init(1)
     x = inputs()
     np.testing.assert_allclose(net.run(p, x).y, numpy_machine(p, x), rtol=1e-11, atol=1e-13)
@@ -133,10 +132,21 @@ def test_a_batch_equals_its_rows_and_records_are_distributions():
     assert trace.records["mem"]["write1.add"].shape == (6, 4, M)
 
 
-def test_the_fused_engine_says_it_cannot_run_a_memory_node():
-    with pytest.raises(gr.PlanError) as info:
-        gr.loads(SPEC % "1.0e-6", engine="fused")
-    assert info.value.code == "GR115" and "engine='autograd'" in info.value.fix
+@pytest.mark.parametrize("init", ["1.0e-6", "learned"])
+def test_the_two_engines_agree_on_values_gradients_and_records(init):
+    fused, reference = gr.loads(SPEC % init, engine="fused"), gr.loads(SPEC % init, engine="autograd")
+    p = fused.init(3)
+    if init == "learned":
+        p["mem.memory_initial"] = np.random.default_rng(1).normal(size=(N, M))
+    x, target = inputs(B=3), np.random.default_rng(2).uniform(size=(6, 3, 3))
+    loss_f, grads_f = fused.value_and_grad(p, x, target, "bce")
+    loss_r, grads_r = reference.value_and_grad(p, x, target, "bce")
+    assert abs(loss_f - loss_r) < 1e-12
+    for name in grads_r:
+        np.testing.assert_allclose(grads_f[name], grads_r[name], rtol=1e-9, atol=1e-13, err_msg=name)
+    records_f, records_r = fused.run(p, x).records["mem"], reference.run(p, x).records["mem"]
+    for name in records_r:
+        np.testing.assert_allclose(records_f[name], records_r[name], rtol=1e-12, atol=1e-15)
 
 
 def test_continuing_a_run_or_truncated_methods_are_refused_clearly():

@@ -13,8 +13,7 @@ from graphrnn.testing import inputs_for, params_for, specs
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 NETWORKS = sorted(p.stem for p in SPECS.glob("*.yaml")   # tree networks: tests/runtime/test_trees.py
-                  if not p.read_text().count("\nmodule:") and "\nover: tree" not in p.read_text()
-                  and not gr.load(p).stateful)   # memory: no fused rule (tests/ops/test_memory_kind.py)
+                  if not p.read_text().count("\nmodule:") and "\nover: tree" not in p.read_text())
 
 
 def both(text=None, path=None):
