@@ -21,7 +21,6 @@ an optimizer ``from_config`` refuses.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -30,8 +29,8 @@ from pathlib import Path
 import jsonschema
 
 from ..errors import Location, SpecError, TrainError
-from ..spec.validate import _describe, _fix_for, _leaf_errors, did_you_mean, locate
-from ..spec.yamlmarks import MarkedDict, load_yaml
+from ..spec.validate import did_you_mean, read_document, schema_error
+from ..spec.yamlmarks import MarkedDict
 from .compressor import HistoryCompressor, Level
 from .surprise import criterion_from_config
 
@@ -54,39 +53,24 @@ def _validator():
     return jsonschema.Draft202012Validator(hierarchy_schema())
 
 
-def _check_structure(doc, file: str) -> None:
-    """SpecError GR103 (unknown key) or GR104 (bad value, missing key) for the most relevant violation."""
-    errors = list(_validator().iter_errors(doc))
-    if not errors:
-        return
-    best = jsonschema.exceptions.best_match(errors)
-    everything = [leaf for e in errors for leaf in [e] + _leaf_errors(e)]
-    for candidate in [best] + _leaf_errors(best) + everything:
-        if candidate.validator == "additionalProperties" and candidate.schema.get("additionalProperties") is False:
-            allowed = list(candidate.schema.get("properties", {}))
-            key = next((k for k in candidate.instance if k not in allowed), "?")
-            path = list(candidate.absolute_path)
-            raise SpecError("GR103", f"unknown key `{key}` in {_describe(path) if path else 'the hierarchy'}"
-                            f"{did_you_mean(key, allowed)}", loc=locate(doc, path + [key], file, key=True),
-                            fix=f"use one of: {', '.join(allowed)}")
-    leaf = max([best] + _leaf_errors(best), key=lambda e: len(e.absolute_path))
-    path = list(leaf.absolute_path)
-    where = _describe(path) if path else "the hierarchy"
-    if leaf.validator == "required":
-        missing = re.findall(r"'([^']+)' is a required property", leaf.message)
-        key = missing[0] if missing else "?"
-        raise SpecError("GR104", f"{where} is missing the required key `{key}`", loc=locate(doc, path, file),
-                        fix=f"add `{key}: ...` (see docs/compressor.md)")
+def _surprise_and_threshold(leaf, path, where, loc):
     if path and path[-1] == "surprise" or leaf.validator in ("anyOf", "const") and "surprise" in path:
-        raise SpecError("GR104", f"{where}: {leaf.instance!r} is not a surprise criterion",
-                        loc=locate(doc, path, file),
-                        fix="write `surprise: argmax` (one-hot symbols) or `surprise: {threshold: 0.3}` "
-                            "(binary vectors; 0 < threshold < 0.5)")
-    fix = _fix_for(leaf)
+        return SpecError("GR104", f"{where}: {leaf.instance!r} is not a surprise criterion", loc=loc,
+                         fix="write `surprise: argmax` (one-hot symbols) or `surprise: {threshold: 0.3}` "
+                             "(binary vectors; 0 < threshold < 0.5)")
     if path and path[-1] == "threshold":
         # at or above 0.5 an expected unit could round to the wrong bit: compression would lose information
-        fix = "give a number between 0 and 0.5 (exclusive), e.g. `threshold: 0.3`"
-    raise SpecError("GR104", f"{where}: {leaf.message}", loc=locate(doc, path, file), fix=fix)
+        return SpecError("GR104", f"{where}: {leaf.message}", loc=loc,
+                         fix="give a number between 0 and 0.5 (exclusive), e.g. `threshold: 0.3`")
+    return None
+
+
+def _check_structure(doc, file: str) -> None:
+    """SpecError GR103 (unknown key) or GR104 (bad value, missing key) for the most relevant violation."""
+    error = schema_error(_validator(), doc, file, what="the hierarchy", docs="docs/compressor.md",
+                         special=_surprise_and_threshold)
+    if error is not None:
+        raise error
 
 
 @dataclass
@@ -160,17 +144,7 @@ def _network(value: str, base: Path, loc: Location, engine: str):
 
 def loads_hierarchy(text: str, file: str = "<string>", base_dir=None, engine: str = "fused") -> HierarchySpec:
     """A HierarchySpec from YAML text; ``base_dir`` anchors the predictor paths (default: the file's folder)."""
-    data = load_yaml(text, file)
-    if not isinstance(data, MarkedDict):
-        raise SpecError("GR104", "a hierarchy must be a mapping with `graphrnn: 1` at the top",
-                        loc=getattr(data, "loc", Location(file, 1, 1)),
-                        fix="start the file with `graphrnn: 1` and `hierarchy: NAME`")
-    if "graphrnn" not in data:
-        raise SpecError("GR111", "missing the format version key `graphrnn`", loc=data.loc,
-                        fix="add `graphrnn: 1` as the first line")
-    if data["graphrnn"] != FORMAT_VERSION or isinstance(data["graphrnn"], bool):
-        raise SpecError("GR111", f"format version {data['graphrnn']!r} is not supported",
-                        loc=data.value_loc("graphrnn"), fix=f"this graphrnn reads `graphrnn: {FORMAT_VERSION}`")
+    data = read_document(text, file, "a hierarchy", "hierarchy", FORMAT_VERSION)
     _check_structure(data, file)
     base = Path(base_dir) if base_dir is not None else (
         Path(file).parent if not file.startswith("<") else Path.cwd())

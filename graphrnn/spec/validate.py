@@ -15,7 +15,7 @@ from importlib import resources
 import jsonschema
 
 from ..errors import Location, SpecError
-from .yamlmarks import MarkedDict, MarkedList
+from .yamlmarks import MarkedDict, MarkedList, load_yaml
 
 
 @lru_cache(maxsize=1)
@@ -47,11 +47,11 @@ def locate(doc, path, file: str, *, key: bool = False) -> Location:
     return loc
 
 
-def _describe(path) -> str:
+def _describe(path, what: str = "the spec") -> str:
     text = ""
     for step in path:
         text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
-    return text or "the spec"
+    return text or what
 
 
 def _leaf_errors(error):
@@ -62,54 +62,88 @@ def _leaf_errors(error):
     return sorted(leaves, key=lambda e: -len(e.absolute_path))
 
 
-def _unknown_key_error(error, doc, file) -> SpecError:
-    instance = error.instance
-    allowed = list(error.schema.get("properties", {}))
-    extras = [k for k in instance if k not in allowed]
-    key = extras[0] if extras else "?"
-    path = list(error.absolute_path)
-    where = _describe(path)
-    return SpecError(
-        "GR103", f"unknown key `{key}` in {where}{did_you_mean(key, allowed)}",
-        loc=locate(doc, path + [key], file, key=True),
-        fix=f"use one of: {', '.join(allowed)}")
+def schema_error(validator, doc, file: str, *, what: str = "the spec", hints: dict | None = None,
+                 docs: str | None = None, special=None) -> SpecError | None:
+    """The most relevant violation of ``validator``'s JSON Schema in ``doc``, as a located
+    SpecError (GR103 unknown key, with a did-you-mean; GR104 otherwise), or None.
 
-
-def check_schema(doc, file: str) -> None:
-    """Raise SpecError for the most relevant schema violation, if any."""
-    errors = list(_validator().iter_errors(doc))
+    ``what`` names the document's top level in messages; ``hints`` maps a field name to what it
+    expects (the fix); ``docs`` is where a missing key is explained; ``special(leaf, path,
+    where, loc)`` may return a SpecError of its own for a violation (None: the generic report).
+    Shared by network specs, experiment files and hierarchy files.
+    """
+    errors = list(validator.iter_errors(doc))
     if not errors:
-        return
-    error = jsonschema.exceptions.best_match(errors)
+        return None
+    hints = hints or {}
+    best = jsonschema.exceptions.best_match(errors)
     # Prefer an unknown-key report: it is the most common typo and the most fixable
     # (a misspelt required key also shows up as "missing"; the typo is the better report).
-    candidates = [error] + _leaf_errors(error)
+    candidates = [best] + _leaf_errors(best)
     everything = [leaf for e in errors for leaf in [e] + _leaf_errors(e)]
     for candidate in candidates + everything:
         if candidate.validator == "additionalProperties" and candidate.schema.get("additionalProperties") is False:
-            raise _unknown_key_error(candidate, doc, file)
+            allowed = list(candidate.schema.get("properties", {}))
+            key = next((k for k in candidate.instance if k not in allowed), "?")
+            path = list(candidate.absolute_path)
+            return SpecError("GR103", f"unknown key `{key}` in {_describe(path, what)}{did_you_mean(key, allowed)}",
+                             loc=locate(doc, path + [key], file, key=True), fix=f"use one of: {', '.join(allowed)}")
     leaf = max(candidates, key=lambda e: len(e.absolute_path))
     path = list(leaf.absolute_path)
-    where = _describe(path)
+    where = _describe(path, what)
+    if special is not None:
+        custom = special(leaf, path, where, locate(doc, path, file))
+        if custom is not None:
+            return custom
     if leaf.validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", leaf.message)
-        raise SpecError("GR104", f"{where} is missing the required key `{missing[0] if missing else '?'}`",
-                        loc=locate(doc, path, file),
-                        fix=f"add `{missing[0] if missing else '?'}: ...` to {where}")
-    if leaf.validator == "pattern" and path and path[-1] in ("from", "to", "share") or \
-            (leaf.validator == "pattern" and len(path) >= 2 and path[-2] in ("from", "to")):
-        message = f"{where}: {leaf.instance!r} is not a valid reference"
-        fix = "write `node`, `node.port` or `module_instance.node` (letters, digits, _)"
-    elif leaf.validator == "pattern":
-        message = f"{where}: {leaf.instance!r} is not a valid name"
-        fix = "names start with a letter or _ and contain only letters, digits and _ (no dots)"
-    else:
-        field = next((step for step in reversed(path) if isinstance(step, str)), "")
-        message = f"{where}: {leaf.message}"
-        if leaf.validator == "anyOf":
-            message = f"{where}: {leaf.instance!r} is not allowed here"
-        fix = f"expected {FIELD_HINTS[field]}" if field in FIELD_HINTS else _fix_for(leaf)
-    raise SpecError("GR104", message, loc=locate(doc, path, file), fix=fix)
+        key = missing[0] if missing else "?"
+        more = f" ({hints[key]})" if key in hints else (f" (see {docs})" if docs else "")
+        return SpecError("GR104", f"{where} is missing the required key `{key}`", loc=locate(doc, path, file),
+                         fix=f"add `{key}: ...` to {where}{more}")
+    field = next((step for step in reversed(path) if isinstance(step, str)), "")
+    message = f"{where}: {leaf.message}"
+    if leaf.validator == "anyOf":
+        message = f"{where}: {leaf.instance!r} is not allowed here"
+    elif leaf.validator == "type" and isinstance(leaf.instance, (dict, list)):
+        message = f"{where}: expected {leaf.validator_value}, got a {'mapping' if isinstance(leaf.instance, dict) else 'list'}"
+    fix = f"expected {hints[field]}" if field in hints else _fix_for(leaf)
+    return SpecError("GR104", message, loc=locate(doc, path, file), fix=fix)
+
+
+def _spec_names(leaf, path, where, loc):
+    """A network spec's references and names break the schema's patterns: say which rule."""
+    if leaf.validator != "pattern":
+        return None
+    if path and path[-1] in ("from", "to", "share") or (len(path) >= 2 and path[-2] in ("from", "to")):
+        return SpecError("GR104", f"{where}: {leaf.instance!r} is not a valid reference", loc=loc,
+                         fix="write `node`, `node.port` or `module_instance.node` (letters, digits, _)")
+    return SpecError("GR104", f"{where}: {leaf.instance!r} is not a valid name", loc=loc,
+                     fix="names start with a letter or _ and contain only letters, digits and _ (no dots)")
+
+
+def check_schema(doc, file: str) -> None:
+    """Raise SpecError for the most relevant schema violation of a network or module spec, if any."""
+    error = schema_error(_validator(), doc, file, hints=FIELD_HINTS, special=_spec_names)
+    if error is not None:
+        raise error
+
+
+def read_document(text: str, file: str, noun: str, name_key: str, version: int = 1) -> MarkedDict:
+    """A YAML document other than a spec (an experiment, a hierarchy), loaded safely with its
+    locations, checked to be a mapping that starts with ``graphrnn: <version>``."""
+    data = load_yaml(text, file)
+    if not isinstance(data, MarkedDict):
+        raise SpecError("GR104", f"{noun} must be a mapping with `graphrnn: {version}` at the top",
+                        loc=getattr(data, "loc", Location(file, 1, 1)),
+                        fix=f"start the file with `graphrnn: {version}` and `{name_key}: NAME`")
+    if "graphrnn" not in data:
+        raise SpecError("GR111", "missing the format version key `graphrnn`", loc=data.loc,
+                        fix=f"add `graphrnn: {version}` as the first line")
+    if data["graphrnn"] != version or isinstance(data["graphrnn"], bool):
+        raise SpecError("GR111", f"format version {data['graphrnn']!r} is not supported",
+                        loc=data.value_loc("graphrnn"), fix=f"this graphrnn reads `graphrnn: {version}`")
+    return data
 
 
 FIELD_HINTS = {

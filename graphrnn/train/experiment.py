@@ -37,8 +37,8 @@ import jsonschema
 import numpy as np
 
 from ..errors import GraphRNNError, Location, SpecError, TrainError
-from ..spec.validate import _describe, _fix_for, _leaf_errors, did_you_mean, locate
-from ..spec.yamlmarks import MarkedDict, load_yaml
+from ..spec.validate import did_you_mean, read_document, schema_error
+from ..spec.yamlmarks import MarkedDict
 from .loop import Schedule
 
 __all__ = ["Experiment", "Setup", "load_experiment", "loads_experiment", "experiment_schema",
@@ -89,35 +89,10 @@ FIELD_HINTS = {
 
 def _check_structure(doc, file: str) -> None:
     """Raise SpecError (GR103 unknown key, GR104 invalid value) for the most relevant violation."""
-    errors = list(_validator().iter_errors(doc))
-    if not errors:
-        return
-    error = jsonschema.exceptions.best_match(errors)
-    everything = [leaf for e in errors for leaf in [e] + _leaf_errors(e)]
-    for candidate in [error] + _leaf_errors(error) + everything:
-        if candidate.validator == "additionalProperties" and candidate.schema.get("additionalProperties") is False:
-            allowed = list(candidate.schema.get("properties", {}))
-            extras = [k for k in candidate.instance if k not in allowed]
-            key = extras[0] if extras else "?"
-            path = list(candidate.absolute_path)
-            where = _describe(path) if path else "the experiment"
-            raise SpecError("GR103", f"unknown key `{key}` in {where}{did_you_mean(key, allowed)}",
-                            loc=locate(doc, path + [key], file, key=True),
-                            fix=f"use one of: {', '.join(allowed)}")
-    leaf = max([error] + _leaf_errors(error), key=lambda e: len(e.absolute_path))
-    path = list(leaf.absolute_path)
-    where = _describe(path) if path else "the experiment"
-    if leaf.validator == "required":
-        missing = re.findall(r"'([^']+)' is a required property", leaf.message)
-        key = missing[0] if missing else "?"
-        raise SpecError("GR104", f"{where} is missing the required key `{key}`",
-                        loc=locate(doc, path, file), fix=f"add `{key}: ...` ({FIELD_HINTS.get(key, 'see docs/training.md')})")
-    field_name = next((step for step in reversed(path) if isinstance(step, str)), "")
-    message = f"{where}: {leaf.message}"
-    if leaf.validator == "type" and isinstance(leaf.instance, (dict, list)):
-        message = f"{where}: expected {leaf.validator_value}, got a {'mapping' if isinstance(leaf.instance, dict) else 'list'}"
-    fix = f"expected {FIELD_HINTS[field_name]}" if field_name in FIELD_HINTS else _fix_for(leaf)
-    raise SpecError("GR104", message, loc=locate(doc, path, file), fix=fix)
+    error = schema_error(_validator(), doc, file, what="the experiment", hints=FIELD_HINTS,
+                         docs="docs/training.md")
+    if error is not None:
+        raise error
 
 
 def _plain(value):
@@ -341,17 +316,7 @@ def loads_experiment(text: str, file: str = "<string>", base_dir=None, build: bo
     """An Experiment from YAML text; ``file`` names it in errors, ``base_dir`` anchors ``network:``
     (default: the file's folder, or the current one).  ``build``: also compile the network and
     check task, optimizer and sizes (all errors surface now, not mid-training)."""
-    data = load_yaml(text, file)
-    if not isinstance(data, MarkedDict):
-        raise SpecError("GR104", "an experiment must be a mapping with `graphrnn: 1` at the top",
-                        loc=getattr(data, "loc", Location(file, 1, 1)),
-                        fix="start the file with `graphrnn: 1` and `experiment: NAME`")
-    if "graphrnn" not in data:
-        raise SpecError("GR111", "missing the format version key `graphrnn`", loc=data.loc,
-                        fix="add `graphrnn: 1` as the first line")
-    if data["graphrnn"] != FORMAT_VERSION or isinstance(data["graphrnn"], bool):
-        raise SpecError("GR111", f"format version {data['graphrnn']!r} is not supported",
-                        loc=data.value_loc("graphrnn"), fix=f"this graphrnn reads `graphrnn: {FORMAT_VERSION}`")
+    data = read_document(text, file, "an experiment", "experiment", FORMAT_VERSION)
     _check_structure(data, file)
     if base_dir is None:
         base_dir = Path(file).parent if not file.startswith("<") else Path.cwd()
