@@ -15,7 +15,7 @@ from ..spec import did_you_mean
 from .assemble import Assembler, assemble
 from .losses import LOSSES
 from .params import init_params, parameter_table
-from .state import State, final_state
+from .state import final_state
 from .trace import Trace
 from .fused import check_rules, run_fused
 from .unroll import unroll

@@ -6,31 +6,15 @@ import autograd.numpy as anp
 from ..plan.ir import Plan
 
 
-class Trace:
-    """Values of one run, time-major.
+class NodeValues:
+    """Block values of one run, read by node: ``values[node]`` is (..., size) for any node or
+    input of the expanded graph; ``values.nodes`` lists their names."""
 
-    ``trace.y`` is (T, B, O): the outputs concatenated in declaration order;
-    ``trace.outputs[name]`` is (T, B, size) for one output;
-    ``trace[node]`` is (T, B, size) for any node or input of the expanded
-    graph (``trace["block1.cell"]``); ``trace.nodes`` lists their names;
-    ``trace.state`` is what ``net.run(..., state=trace.state)`` needs to
-    continue the sequence; ``trace.records[node][name]`` is (T, B, k): what
-    a stateful node kind records at each step (an NTM memory's weightings,
-    erase and add vectors: ``trace.records["mem"]["write1.w"]``).
-    """
-
-    def __init__(self, plan: Plan, block_values: dict, state=None, records=None):
-        self._plan, self._values, self.state = plan, block_values, state
-        self.records = {}
-        for block, rows in (records or {}).items():
-            node = plan.blocks[block].members[0].node
-            self.records[node] = {name: anp.stack([row[name] for row in rows]) for name in rows[0]}
-        self.outputs = {name: self[node] for name, node in plan.outputs.items()}
-        parts = list(self.outputs.values())
-        self.y = parts[0] if len(parts) == 1 else anp.concatenate(parts, axis=-1)
+    def __init__(self, plan: Plan, block_values: dict):
+        self._plan, self._values = plan, block_values
 
     def block(self, name: str):
-        """The value sequence (T, B, width) of one plan block (``"input"`` for the inputs)."""
+        """The values (..., width) of one plan block (``"input"`` for the inputs)."""
         return self._values[name]
 
     @property
@@ -45,6 +29,31 @@ class Trace:
         if member.start == 0 and member.stop == value.shape[-1]:
             return value
         return value[..., member.start:member.stop]
+
+
+class Trace(NodeValues):
+    """Values of one run, time-major.
+
+    ``trace.y`` is (T, B, O): the outputs concatenated in declaration order;
+    ``trace.outputs[name]`` is (T, B, size) for one output;
+    ``trace[node]`` is (T, B, size) for any node or input of the expanded
+    graph (``trace["block1.cell"]``); ``trace.nodes`` lists their names;
+    ``trace.state`` is what ``net.run(..., state=trace.state)`` needs to
+    continue the sequence; ``trace.records[node][name]`` is (T, B, k): what
+    a stateful node kind records at each step (an NTM memory's weightings,
+    erase and add vectors: ``trace.records["mem"]["write1.w"]``).
+    """
+
+    def __init__(self, plan: Plan, block_values: dict, state=None, records=None):
+        super().__init__(plan, block_values)
+        self.state = state
+        self.records = {}
+        for block, rows in (records or {}).items():
+            node = plan.blocks[block].members[0].node
+            self.records[node] = {name: anp.stack([row[name] for row in rows]) for name in rows[0]}
+        self.outputs = {name: self[node] for name, node in plan.outputs.items()}
+        parts = list(self.outputs.values())
+        self.y = parts[0] if len(parts) == 1 else anp.concatenate(parts, axis=-1)
 
     def __repr__(self) -> str:
         return f"Trace(y={tuple(self.y.shape)}, nodes={len(self.nodes)})"

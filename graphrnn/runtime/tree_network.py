@@ -13,7 +13,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd import value_and_grad
 from autograd.builtins import dict as ag_dict
-from autograd.tracer import getval, isbox
+from autograd.tracer import isbox
 
 from ..errors import RunError, SpecError
 from ..spec import did_you_mean
@@ -21,10 +21,11 @@ from ..trees import TreeBatch
 from .assemble import assemble
 from .losses import LOSSES
 from .network import Network
+from .trace import NodeValues
 from .tree import BATCHING, unroll_tree
 
 
-class TreeTrace:
+class TreeTrace(NodeValues):
     """Values of one run over a TreeBatch.
 
     ``trace[node]`` (N, size): a node's value at every tree node (rows in
@@ -35,25 +36,13 @@ class TreeTrace:
     """
 
     def __init__(self, plan, block_values: dict, batch: TreeBatch):
-        self._plan, self._values, self.batch = plan, block_values, batch
+        super().__init__(plan, block_values)
+        self.batch = batch
         self.node_outputs = {name: self[node] for name, node in plan.outputs.items()}
         parts = list(self.node_outputs.values())
         self.y_nodes = parts[0] if len(parts) == 1 else anp.concatenate(parts, axis=-1)
         self.outputs = {name: value[batch.roots] for name, value in self.node_outputs.items()}
         self.y = self.y_nodes[batch.roots]
-
-    @property
-    def nodes(self) -> list[str]:
-        return sorted(self._plan.node_block)
-
-    def __getitem__(self, node: str):
-        if node not in self._plan.node_block:
-            raise KeyError(f"no node {node!r} in this network; nodes: {', '.join(self.nodes)}")
-        block, member = self._plan.node_block[node]
-        value = self._values[block]
-        if member.start == 0 and member.stop == value.shape[-1]:
-            return value
-        return value[..., member.start:member.stop]
 
     def __repr__(self) -> str:
         return f"TreeTrace(y={tuple(self.y.shape)}, tree nodes={self.batch.size}, trees={self.batch.batch})"
