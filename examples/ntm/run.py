@@ -73,6 +73,7 @@ def bits_curve(history, path, title: str) -> None:
         ax.plot(seen, [row["test_cost_bits"] for row in tests], "s--", ms=3, label="cost per sequence (bits)")
     ax.axhline(0.1, color="gray", lw=0.8, ls=":")
     ax.set_yscale("symlog", linthresh=0.1)
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("sequences seen")
     ax.set_ylabel("bits (1,000 test sequences)")
     ax.set_title(title, fontsize=10)
