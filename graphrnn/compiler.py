@@ -14,6 +14,7 @@ from .runtime import Network
 from .runtime.fused import fused_rules_hold
 from .runtime.tree_network import TreeNetwork
 from .spec import Spec, did_you_mean, read_spec
+from .spec.validate import read_text
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -44,15 +45,7 @@ def find_library_spec(name: str) -> Path | None:
 
 
 def read_file(path: Path, loc: Location | None = None) -> Spec:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise SpecError("GR100", f"{path} is not UTF-8 text ({err.reason})", loc=Location(str(path)),
-                        fix="save the spec as UTF-8") from None
-    except OSError as err:
-        raise SpecError("GR114", f"cannot read {path}: {err.strerror}", loc=loc or Location(str(path)),
-                        fix="check the path") from None
-    return read_spec(text, str(path))
+    return read_spec(read_text(path, "spec", loc), str(path))
 
 
 class ModuleLoader:

@@ -29,7 +29,7 @@ from pathlib import Path
 import jsonschema
 
 from ..errors import Location, SpecError, TrainError
-from ..spec.validate import did_you_mean, read_document, schema_error
+from ..spec.validate import did_you_mean, read_document, read_text, schema_error
 from ..spec.yamlmarks import MarkedDict
 from .compressor import HistoryCompressor, Level
 from .surprise import criterion_from_config
@@ -225,12 +225,4 @@ def _collapse(section, spec: HierarchySpec, base: Path, engine: str) -> Collapse
 def load_hierarchy(path, engine: str = "fused") -> HierarchySpec:
     """A HierarchySpec from a file; GR114 when it cannot be read."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise SpecError("GR100", f"{path} is not UTF-8 text ({err.reason})", loc=Location(str(path)),
-                        fix="save the hierarchy file as UTF-8") from None
-    except OSError as err:
-        raise SpecError("GR114", f"cannot read hierarchy file {path}: {err.strerror}", loc=Location(str(path)),
-                        fix="check the path") from None
-    return loads_hierarchy(text, str(path), engine=engine)
+    return loads_hierarchy(read_text(path, "hierarchy file"), str(path), engine=engine)

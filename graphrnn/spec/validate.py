@@ -129,6 +129,19 @@ def check_schema(doc, file: str) -> None:
         raise error
 
 
+def read_text(path, noun: str, loc: Location | None = None, hint: str = "check the path") -> str:
+    """A user's text file (a spec, an experiment, a hierarchy, trees): GR100 when it is not
+    UTF-8, GR114 when it cannot be read; ``loc`` blames the reference that named it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise SpecError("GR100", f"{path} is not UTF-8 text ({err.reason})", loc=Location(str(path)),
+                        fix=f"save the {noun} as UTF-8") from None
+    except OSError as err:
+        raise SpecError("GR114", f"cannot read {noun} {path}: {err.strerror}", loc=loc or Location(str(path)),
+                        fix=hint) from None
+
+
 def read_document(text: str, file: str, noun: str, name_key: str, version: int = 1) -> MarkedDict:
     """A YAML document other than a spec (an experiment, a hierarchy), loaded safely with its
     locations, checked to be a mapping that starts with ``graphrnn: <version>``."""

@@ -37,7 +37,7 @@ import jsonschema
 import numpy as np
 
 from ..errors import GraphRNNError, Location, SpecError, TrainError
-from ..spec.validate import did_you_mean, read_document, schema_error
+from ..spec.validate import did_you_mean, read_document, read_text, schema_error
 from ..spec.yamlmarks import MarkedDict
 from .loop import Schedule
 
@@ -357,12 +357,5 @@ def loads_experiment(text: str, file: str = "<string>", base_dir=None, build: bo
 def load_experiment(path, build: bool = True) -> Experiment:
     """An Experiment from a file (see :func:`loads_experiment`); GR114 when it cannot be read."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise SpecError("GR100", f"{path} is not UTF-8 text ({err.reason})", loc=Location(str(path)),
-                        fix="save the experiment as UTF-8") from None
-    except OSError as err:
-        raise SpecError("GR114", f"cannot read experiment file {path}: {err.strerror}", loc=Location(str(path)),
-                        fix="check the path (experiments live in experiments/*.yaml)") from None
+    text = read_text(path, "experiment file", hint="check the path (experiments live in experiments/*.yaml)")
     return loads_experiment(text, str(path), build=build)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import Location, SpecError
+from ..spec.validate import read_text
 from ..spec.yamlmarks import load_yaml
 from .batch import TreeBatch
 from .sexpr import MAX_TREE_NODES, parse_sexpr, parse_sexprs
@@ -50,11 +51,7 @@ def parse_json(text: str, file: str = "<string>", labels: str = "head") -> list[
 def read_trees(path, labels: str = "head") -> list[Tree]:
     """Every tree in a file: ``.json`` as parse_json, anything else as s-expressions."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise SpecError("GR114", f"cannot read {path}: {err.strerror}", loc=Location(str(path)),
-                        fix="check the path") from None
+    text = read_text(path, "tree file")
     if path.suffix == ".json":
         return parse_json(text, str(path), labels)
     return parse_sexprs(text, str(path), labels)
