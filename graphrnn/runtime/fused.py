@@ -95,13 +95,15 @@ def contribute(slots: dict, p: Projection, src, arrays) -> None:
         slots[run.block][..., run.dst:run.dst + run.n] += piece
 
 
-def contribute_vjp(p: Projection, src, g_slots: dict, arrays, g_arrays, g_src) -> None:
-    """Accumulate the gradients of ``p``'s weights and, unless ``g_src`` is None, of its source."""
+def contribute_vjp(p: Projection, src, g_slots: dict, arrays, g_arrays, g_src, weights: bool = True) -> None:
+    """Accumulate the gradients of ``p``'s weights (unless ``weights`` is false) and, unless
+    ``g_src`` is None, of its source."""
     weight = arrays[p.weight]
     if p.runs is None:
         parts = [g_slots[t.block] for t in p.targets]
         g_out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
-        g_arrays[p.weight] += src.reshape(-1, src.shape[-1]).T @ g_out.reshape(-1, g_out.shape[-1])
+        if weights:
+            g_arrays[p.weight] += src.reshape(-1, src.shape[-1]).T @ g_out.reshape(-1, g_out.shape[-1])
         if g_src is not None:
             g_src += g_out @ weight.T
         return
@@ -109,7 +111,8 @@ def contribute_vjp(p: Projection, src, g_slots: dict, arrays, g_arrays, g_src) -
         g_piece = g_slots[run.block][..., run.dst:run.dst + run.n]
         if run.scale is not None:
             piece = src[..., run.src:run.src + 1] if run.broadcast else src[..., run.src:run.src + run.n]
-            g_arrays[p.weight][run.scale:run.scale + run.n] += (piece * g_piece).reshape(-1, run.n).sum(axis=0)
+            if weights:
+                g_arrays[p.weight][run.scale:run.scale + run.n] += (piece * g_piece).reshape(-1, run.n).sum(axis=0)
             g_piece = g_piece * weight[run.scale:run.scale + run.n]
         if g_src is None:
             continue
@@ -235,7 +238,8 @@ def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initi
             name = block.name
             value = values[name][t]
             for p in after.get(name, ()):
-                contribute_vjp(p, value, here, arrays, g_arrays, None if p.truncate else G[name][t])
+                if not p.truncate:
+                    contribute_vjp(p, value, here, arrays, g_arrays, G[name][t], weights=False)
             if name in g_carried:
                 here[name], g_carried[name] = stateful_step_vjp(block, value, tape[name][t], G[name][t],
                                                                  g_carried[name], g_arrays)
@@ -244,11 +248,19 @@ def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initi
             factors = tape[name][t] if keeps_slots(block) else None
             here[name] = g_slots[name][t] = finish_vjp(block, value, factors, G[name][t], g_arrays)
         for p in stage.delayed:
+            if p.truncate:
+                continue
             if t >= p.delay:
                 src, g_src = values[p.source][t - p.delay], G[p.source][t - p.delay]
             else:
                 src, g_src = before[p.source][t - p.delay], g_start[p.source]
-            contribute_vjp(p, src, here, arrays, g_arrays, None if p.truncate else g_src)
+            contribute_vjp(p, src, here, arrays, g_arrays, g_src, weights=False)
+    # the weights' gradients: one product over all steps per projection, not one per step
+    for _, projections in stage.instant:
+        for p in projections:
+            contribute_vjp(p, values[p.source], g_slots, arrays, g_arrays, None)
+    for p in stage.delayed:
+        contribute_vjp(p, shift(values[p.source], p.delay, before[p.source]), g_slots, arrays, g_arrays, None)
     for block in blocks:
         if to_initial(block.name):
             g_arrays[block.initial] += g_start[block.name].sum(axis=0)
