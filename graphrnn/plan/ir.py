@@ -147,12 +147,16 @@ class Stage:
     hoisted: tuple
     delayed: tuple
     instant: tuple  # ((block_name, (Projection, ...)), ...)
+    over: str = "sequence"  # or "tree": positions are tree nodes, a loop steps through levels
 
     def blocks(self):
         return [b for level in self.levels for b in level]
 
     def __str__(self) -> str:
-        kind = "loop over t" if self.loop else "all t at once"
+        if self.over == "tree":
+            kind = "loop over tree levels" if self.loop else "all tree nodes at once"
+        else:
+            kind = "loop over t" if self.loop else "all t at once"
         lines = [f"stage {self.index} ({kind}):"]
         lines += [f"  hoisted  {p}" for p in self.hoisted]
         lines += [f"  step     {p}" for p in self.delayed]

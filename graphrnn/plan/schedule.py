@@ -304,7 +304,8 @@ def build_plan(graph: Graph) -> Plan:
             if p.delay == 0 and not p.link:
                 instant[p.source].append(p)
         stages.append(Stage(index, loop, tuple(tuple(level) for level in stage_levels[index]),
-                            hoisted, delayed, tuple((b, tuple(ps)) for b, ps in sorted(instant.items()))))
+                            hoisted, delayed, tuple((b, tuple(ps)) for b, ps in sorted(instant.items())),
+                            graph.over))
     lookback: dict = {}
     for _, p in projections:
         if p.delay:
