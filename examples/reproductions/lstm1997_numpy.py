@@ -40,13 +40,16 @@ def sig(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def init(seed: int, r: float = 0.2, out_biases=(-1.0, -2.0, -3.0)) -> dict:
-    """All weights uniform in [-r, r]; output-gate biases -1, -2, -3; no cell-input bias."""
+def init(seed: int, r: float = 0.2, out_biases=(-1.0, -2.0, -3.0), in_biases=None) -> dict:
+    """All weights uniform in [-r, r]; output-gate biases -1, -2, -3 (input-gate biases too,
+    when given); no cell-input bias."""
     rng = np.random.default_rng(seed)
     W = {"c": rng.uniform(-r, r, (NB * NC, U)), "in": rng.uniform(-r, r, (NB, U)),
          "out": rng.uniform(-r, r, (NB, U)), "k": rng.uniform(-r, r, (O, NB * NC))}
     W["c"][:, -1] = 0.0
     W["out"][:, -1] = out_biases
+    if in_biases is not None:
+        W["in"][:, -1] = in_biases
     return W
 
 
@@ -120,10 +123,10 @@ def next_symbols(x: np.ndarray, possible: np.ndarray) -> np.ndarray:
 
 
 def trial(seed: int, budget: int, lr: float, per_step: bool, data_seed: int, every: int = 200,
-          targets: str = "possible"):
+          targets: str = "possible", in_biases=None):
     from graphrnn.tasks import make_task
     task = make_task("embedded_reber", data_seed=data_seed)
-    W = init(seed)
+    W = init(seed, in_biases=in_biases)
     rng = np.random.default_rng([seed, 1997])
     started = time.perf_counter()
     for n in range(1, budget + 1):
@@ -192,6 +195,9 @@ def main(argv=None) -> int:
     parser.add_argument("--data-seed", type=int, default=0)
     parser.add_argument("--targets", choices=("possible", "next"), default="possible",
                         help="train on the set of possible next symbols (multi-hot) or on the next one")
+    parser.add_argument("--in-biases", type=float, nargs=3, metavar="B",
+                        help="input-gate biases of the 3 blocks (default: uniform in [-0.2, 0.2]); "
+                             "the paper's remedy for internal state drift biases input gates toward 0")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
@@ -204,7 +210,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     for seed in range(args.seeds):
         n, seconds = trial(seed, args.budget, args.lr, not args.per_sequence, args.data_seed,
-                           targets=args.targets)
+                           targets=args.targets, in_biases=args.in_biases)
         print(f"  seed {seed}: " + (f"solved after {n:,} strings" if n else f"not solved in {args.budget:,}")
               + f" ({seconds:.0f} s)", flush=True)
         if n:
