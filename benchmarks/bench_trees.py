@@ -43,7 +43,7 @@ def main(argv=None):
     print("| trees | tree nodes | levels | forward level / node (ms) | speed-up | fwd+bwd level / node (ms) | speed-up |")
     print("|---|---|---|---|---|---|---|")
     for size in map(int, args.sizes.split(",")):
-        trees, labels = task.sample(np.random.default_rng(size), size, (5, 8))
+        trees, labels = task.draw(np.random.default_rng(size), size, (5, 8))
         batch = task.batch(trees)
         t = {}
         for mode in ("level", "node"):

@@ -33,7 +33,7 @@ def train(net, task, steps: int, batch: int, lr: float, seed: int):
     state = optimizer.init(params, names=net.trainable)
     started, recent = time.perf_counter(), []
     for step in range(steps):
-        trees, labels = task.sample(rng, batch)
+        trees, labels = task.draw(rng, batch)
         loss, grads = net.value_and_grad(params, task.batch(trees), labels, kind="xent")
         params, state = optimizer.update(params, grads, state, step)
         recent.append(float(loss))
@@ -55,7 +55,7 @@ def best_time(fn, repeats: int) -> float:
 
 def speedup(net, task, params, seed: int, trees_per_batch: int, repeats: int) -> dict:
     """Forward + backward on one batch of depth 5-8 trees, level-batched vs node by node."""
-    trees, labels = task.sample(np.random.default_rng(seed + 1), trees_per_batch, task.test_depths)
+    trees, labels = task.draw(np.random.default_rng(seed + 1), trees_per_batch, task.test_depths)
     batch = task.batch(trees)
     times = {}
     for batching in ("level", "node"):

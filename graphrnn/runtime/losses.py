@@ -31,8 +31,7 @@ def xent(y, target, mask=None):
     """
     logp = anp.log(anp.clip(y, EPS, 1.0))
     if target.ndim == y.ndim - 1:
-        T, B, O = y.shape
-        onehot = (target[..., None] == anp.arange(O)).astype(float)
+        onehot = (target[..., None] == anp.arange(y.shape[-1])).astype(float)
         return _masked_mean(-anp.sum(onehot * logp, axis=-1), mask)
     return _masked_mean(-anp.sum(target * logp, axis=-1), mask)
 

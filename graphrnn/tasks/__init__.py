@@ -51,10 +51,14 @@ def task_options(name: str) -> dict[str, object]:
             if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
+#: every task ``make_task`` and experiment files know: the sequence TASKS and the TREE_TASKS
+ALL_TASKS: dict[str, type] = {**TASKS, **TREE_TASKS}
+
+
 def _lookup(name: str) -> type:
-    if not isinstance(name, str) or name not in TASKS:
-        raise ValueError(f"unknown task `{name}`{did_you_mean(name, TASKS)}; tasks: {', '.join(TASKS)}")
-    return TASKS[name]
+    if not isinstance(name, str) or name not in ALL_TASKS:
+        raise ValueError(f"unknown task `{name}`{did_you_mean(name, ALL_TASKS)}; tasks: {', '.join(ALL_TASKS)}")
+    return ALL_TASKS[name]
 
 
 def make_task(name: str, **options) -> Task:
@@ -73,7 +77,7 @@ def make_task(name: str, **options) -> Task:
     return cls(**options)
 
 
-__all__ = ["TASKS", "make_task", "task_options", "Task", "Batch", "Evaluation", "Criterion",
+__all__ = ["TASKS", "ALL_TASKS", "make_task", "task_options", "Task", "Batch", "Evaluation", "Criterion",
            "RecentWindow", "EmbeddedReber", "ContinualEmbeddedReber", "ReberStream", "ContinualMonitor",
            "LongLag2a", "LongLag2b", "LongLag2c", "Adding", "Multiplication", "TemporalOrder6a",
            "TemporalOrder6b", "DelayedXOR", "Parity", "Latch", "HistoryLag"]

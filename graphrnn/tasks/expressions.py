@@ -14,7 +14,9 @@ and with true and false balanced, so chance is 50% at every depth.
 
 This is not a sequence task: it does not subclass tasks.base.Task (whose
 batches are time-major sequences) and is registered in ``TREE_TASKS``, not
-in ``TASKS``.
+in ``TASKS``.  It speaks the training loop's protocol all the same
+(``sample`` gives a :class:`TreeSample`, ``success`` an Evaluation), so
+``graphrnn train`` runs it: ``experiments/trees_boolean.yaml``.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..trees import Tree, TreeBatch, Vocabulary
-from .base import as_rng
+from .base import Evaluation, _check_int, as_rng
 
 OPERATORS = {"and": lambda a, b: a and b, "or": lambda a, b: a or b, "xor": lambda a, b: a != b}
 
@@ -38,6 +40,19 @@ def evaluate(tree: Tree) -> bool:
             left, right = (value[id(c)] for c in node.children)
             value[id(node)] = OPERATORS[node.label](left, right)
     return value[id(tree)]
+
+
+@dataclass(frozen=True)
+class TreeSample:
+    """A training batch of trees for the loop: ``x`` the TreeBatch, ``target`` (B,) classes."""
+
+    x: TreeBatch
+    target: np.ndarray
+    mask: None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.target)
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,8 @@ class BooleanExpressions:
     """
 
     name = "boolean_expressions"
+    loss = "xent"
+    output_size = 2
 
     def __init__(self, *, operators=("and", "or", "xor"), train_depths=(1, 4), test_depths=(5, 8),
                  test_size: int = 200):
@@ -70,6 +87,7 @@ class BooleanExpressions:
         self.test_size = int(test_size)
         self.tokens = ("T", "F") + self.operators
         self.vocabulary = Vocabulary(self.tokens)
+        self.input_size = len(self.tokens)
 
     def expression(self, rng, depth: int) -> Tree:
         """A random expression of exactly ``depth`` (the deepest path's side is random)."""
@@ -80,7 +98,30 @@ class BooleanExpressions:
         kids = (deep, other) if rng.random() < 0.5 else (other, deep)
         return Tree(str(rng.choice(self.operators)), kids)
 
-    def sample(self, rng, count: int, depths=None) -> tuple[list, np.ndarray]:
+    def sample(self, rng, batch: int) -> TreeSample:
+        """A training batch for ``graphrnn.train``: ``batch`` expressions of the training depths."""
+        trees, labels = self.draw(rng, _check_int("batch", batch))
+        return TreeSample(self.batch(trees), labels)
+
+    def success(self, net, params, rng) -> Evaluation:
+        """Solved when every one of ``test_size`` fresh expressions per training depth is right;
+        the metrics give the accuracy at every training and test depth."""
+        scores = self.accuracy_by_depth(net, params, rng)
+        trained = [s for s in scores if self.train_depths[0] <= s.depth <= self.train_depths[1]]
+        wrong = sum(s.count - s.correct for s in trained)
+        metrics = {"train_wrong": wrong, "of": sum(s.count for s in trained)}
+        metrics.update({f"depth{s.depth}": round(s.accuracy, 4) for s in scores})
+        return Evaluation(wrong == 0, metrics, f"every expression of depths {self.train_depths[0]}-"
+                                               f"{self.train_depths[1]} right ({self.test_size} per depth)")
+
+    def monitor(self):
+        return None
+
+    def check_net(self, net) -> None:
+        if (net.input_size, net.output_size) != (self.input_size, self.output_size):
+            raise ValueError(f"task `{self.name}` needs {self.input_size} inputs and {self.output_size} outputs")
+
+    def draw(self, rng, count: int, depths=None) -> tuple[list, np.ndarray]:
         """(trees, classes (count,)): depths uniform over ``depths`` (default the training range),
         true and false alternating so that the classes are balanced."""
         rng = as_rng(rng)
@@ -106,7 +147,7 @@ class BooleanExpressions:
             depths = range(self.train_depths[0], self.test_depths[1] + 1)
         scores = []
         for depth in depths:
-            trees, labels = self.sample(rng, per_depth or self.test_size, (depth, depth))
+            trees, labels = self.draw(rng, per_depth or self.test_size, (depth, depth))
             y = np.asarray(net.run(params, net.batch(trees, self.vocabulary), batching=batching).y)
             scores.append(DepthScore(depth, int(np.sum(np.argmax(y, axis=1) == labels)), len(labels)))
         return scores

@@ -205,7 +205,7 @@ class Experiment:
         return self._setup
 
     def make_task(self):
-        from ..tasks import TASKS, make_task, task_options
+        from ..tasks import ALL_TASKS as TASKS, make_task, task_options
         name = self.task["name"]
         if not isinstance(name, str) or name not in TASKS:
             raise self.error(f"unknown task `{name}`{did_you_mean(str(name), TASKS)}", "task", "name",

@@ -37,7 +37,7 @@ def test_evaluate_agrees_with_python_on_binary_trees(tree):
 
 def test_samples_have_the_asked_depths_and_balanced_classes():
     task = BooleanExpressions()
-    forest, labels = task.sample(np.random.default_rng(0), 40, (5, 6))
+    forest, labels = task.draw(np.random.default_rng(0), 40, (5, 6))
     assert {t.height for t in forest} <= {5, 6} and len({t.height for t in forest}) == 2
     assert labels.sum() == 20
     assert [int(evaluate(t)) for t in forest] == labels.tolist()
@@ -69,7 +69,7 @@ def test_a_short_training_learns_shallow_expressions():
     opt = Adam(lr=0.02)
     state = opt.init(params, names=net.trainable)
     for step in range(150):
-        forest, labels = task.sample(rng, 16)
+        forest, labels = task.draw(rng, 16)
         _, grads = net.value_and_grad(params, task.batch(forest), labels, kind="xent")
         params, state = opt.update(params, grads, state, step)
     scores = task.accuracy_by_depth(net, params, 1, depths=(1, 2))

@@ -144,3 +144,16 @@ def test_a_continual_task_is_not_solved_by_its_first_training_error():
     task = make_task("continual_embedded_reber", length=20, test_streams=2, max_symbols=200, chunk=100)
     result = train(net, task, SGD(lr=1e-9), Schedule(sequences=2, batch=1, evaluate_every=0))
     assert not result.solved and result.sequences == 2, "an untrained net makes errors: not solved"
+
+
+def test_tree_tasks_train_in_the_same_loop(tmp_path):
+    from graphrnn.tasks import make_task
+    net = gr.load("recursive")
+    task = make_task("boolean_expressions", train_depths=(1, 2), test_depths=(3, 3), test_size=20)
+    schedule = Schedule(sequences=64, batch=16, evaluate_every=32, checkpoint_every=32)
+    first = train(net, task, Adam(lr=0.02), schedule, run_dir=tmp_path)
+    tests = [row for row in first.history if "test_solved" in row]
+    assert len(tests) == 2 and {"test_depth1", "test_depth3", "test_train_wrong"} <= set(tests[0])
+    again = train(net, task, Adam(lr=0.02), schedule, run_dir=tmp_path, resume=True)
+    for name in first.params:
+        np.testing.assert_array_equal(again.params[name], first.params[name])
