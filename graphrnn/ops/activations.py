@@ -19,6 +19,15 @@ def sigmoid(a):
 defvjp(sigmoid, lambda ans, a: lambda g: g * ans * (1.0 - ans))
 
 
+@primitive
+def relu(a):
+    """max(a, 0), with derivative 0 at a = 0 (as PyTorch), in both engines alike."""
+    return np.maximum(a, 0.0)
+
+
+defvjp(relu, lambda ans, a: lambda g: g * (ans > 0))
+
+
 def _squash_grad(scale):
     def grad(y, g):
         s = (y + 0.5 * scale) / scale   # the sigmoid value
@@ -57,7 +66,7 @@ register_activation("tanh", anp.tanh, "f(a) = tanh(a), range (-1, 1)",
                     grad_from_output=lambda y, g: g * (1.0 - y * y))
 register_activation("sigmoid", sigmoid, "f(a) = 1 / (1 + exp(-a)), range (0, 1)",
                     grad_from_output=lambda y, g: g * y * (1.0 - y))
-register_activation("relu", lambda a: anp.maximum(a, 0.0), "f(a) = max(a, 0)",
+register_activation("relu", relu, "f(a) = max(a, 0)",
                     grad_from_output=lambda y, g: g * (y > 0))
 register_activation("softplus", _softplus, "f(a) = log(1 + exp(a))",
                     grad_from_output=lambda y, g: g * -np.expm1(-y))
