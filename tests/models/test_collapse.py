@@ -14,20 +14,25 @@ from .helpers import compressor, elman, elman_hidden, elman_predictions
 
 I, C, H = 3, 8, 5
 
-AUTOMATIZER = gr.loads(f"""
+def automatizer_net(hidden: int, name: str):
+    """An automatizer with ``hidden`` units predicting the next input and the chunker's state."""
+    return gr.loads(f"""
 graphrnn: 1
-name: auto
+name: {name}
 inputs: {{x: {I}}}
 outputs: {{next: {I}, chunker: {H}}}
 nodes:
-  h: {{size: 4, activation: tanh}}
+  h: {{size: {hidden}, activation: tanh}}
   next: {{size: {I}, activation: sigmoid}}
   chunker: {{size: {H}, activation: tanh}}
 edges:
   - {{from: x, to: h}}
   - {{from: h, to: h, delay: 1}}
   - {{from: h, to: [next, chunker]}}
-""", "auto.yaml")
+""", f"{name}.yaml")
+
+
+AUTOMATIZER = automatizer_net(4, "auto")
 
 
 def hierarchy(seed=0):
@@ -134,17 +139,4 @@ def test_automatizer_starts_from_level0():
     assert np.array_equal(automatizer_init(AUTOMATIZER, hc.levels[0], 9)["x->h"], AUTOMATIZER.init(9)["x->h"])
 
 
-AUTOMATIZER_FROM_LEVEL0 = gr.loads(f"""
-graphrnn: 1
-name: auto5
-inputs: {{x: {I}}}
-outputs: {{next: {I}, chunker: {H}}}
-nodes:
-  h: {{size: 5, activation: tanh}}
-  next: {{size: {I}, activation: sigmoid}}
-  chunker: {{size: {H}, activation: tanh}}
-edges:
-  - {{from: x, to: h}}
-  - {{from: h, to: h, delay: 1}}
-  - {{from: h, to: [next, chunker]}}
-""", "auto5.yaml")
+AUTOMATIZER_FROM_LEVEL0 = automatizer_net(5, "auto5")
