@@ -241,19 +241,6 @@ CHECK_NAMES = ["gradients", "engines", "bptt_rtrl", "batch", "unroll", "order", 
 CUSTOM = ROOT / "examples" / "custom_kind"
 
 
-@pytest.fixture
-def plugins():
-    """Forget the node kinds and plugin modules a `--plugin` run registered."""
-    from graphrnn.ops import OPS
-    kinds, modules = set(OPS), set(sys.modules)
-    yield
-    for name in set(OPS) - kinds:
-        OPS.pop(name)
-    for name in set(sys.modules) - modules:
-        if name.startswith("graphrnn_plugin_"):
-            sys.modules.pop(name)
-
-
 def test_check_elman_passes(capsys):
     code, out, err = run_cli(capsys, "check", "specs/elman.yaml", "--examples", 3)
     assert code == 0, out + err
@@ -306,14 +293,14 @@ def test_check_refuses_a_module_file(capsys):
     assert "GR109" in err and "module" in err and "Traceback" not in err
 
 
-def test_check_with_the_example_plugin_passes(capsys, plugins):
+def test_check_with_the_example_plugin_passes(capsys, registry):
     code, out, err = run_cli(capsys, "check", CUSTOM / "spec.yaml", "--plugin", CUSTOM / "kind.py",
                              "--examples", 3)
     assert code == 0, out + err
     assert "kinds checked: highway, sum" in out
 
 
-def test_check_catches_the_wrong_kind_and_names_it(capsys, plugins):
+def test_check_catches_the_wrong_kind_and_names_it(capsys, registry):
     code, out, err = run_cli(capsys, "check", CUSTOM / "spec.yaml", "--plugin", CUSTOM / "wrong_kind.py",
                              "--examples", 3)
     assert code == 1 and err == ""
@@ -330,7 +317,7 @@ def test_a_spec_with_an_unregistered_kind_hints_at_plugin(capsys):
     assert "--plugin" in err
 
 
-def test_plugin_works_for_every_command_by_path_or_module_name(capsys, plugins, monkeypatch):
+def test_plugin_works_for_every_command_by_path_or_module_name(capsys, registry, monkeypatch):
     code, out, _ = run_cli(capsys, "show", CUSTOM / "spec.yaml", "--plugin", CUSTOM / "kind.py")
     assert code == 0 and "h: highway[4]" in out
     from graphrnn.ops import OPS
@@ -341,7 +328,7 @@ def test_plugin_works_for_every_command_by_path_or_module_name(capsys, plugins, 
     assert code == 0, err
 
 
-def test_bad_plugins_exit_2(capsys, plugins, tmp_path):
+def test_bad_plugins_exit_2(capsys, registry, tmp_path):
     code, _, err = run_cli(capsys, "check", "elman", "--plugin", tmp_path / "nope.py")
     assert code == 2 and "nope.py" in err and "not found" in err and "Traceback" not in err
     code, _, err = run_cli(capsys, "check", "elman", "--plugin", "no_such_module_here")
@@ -375,7 +362,7 @@ def test_check_only_some_checks(capsys):
     assert list(CHECK_NAMES) == list(CHECKS)
 
 
-def test_check_a_kind_without_backward_rule_falls_back_to_autograd(capsys, plugins, tmp_path):
+def test_check_a_kind_without_backward_rule_falls_back_to_autograd(capsys, registry, tmp_path):
     plugin = tmp_path / "norule.py"
     plugin.write_text(
         "from graphrnn.ops import OpKind, register_op\n"

@@ -30,7 +30,7 @@ import jsonschema
 
 from ..errors import Location, SpecError, TrainError
 from ..spec.validate import did_you_mean, read_document, read_text, schema_error
-from ..spec.yamlmarks import MarkedDict
+from ..spec.yamlmarks import MarkedDict, plain
 from .compressor import HistoryCompressor, Level
 from .surprise import criterion_from_config
 
@@ -127,14 +127,6 @@ class HierarchySpec:
         return from_config(dict(own if own is not None else self.training["optimizer"]))
 
 
-def _plain(value):
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _network(value: str, base: Path, loc: Location, engine: str):
     """Compile a spec named relative to the hierarchy file, or a library spec; GR114 when neither exists."""
     from ..compiler import load
@@ -153,9 +145,9 @@ def loads_hierarchy(text: str, file: str = "<string>", base_dir=None, engine: st
     for k, item in enumerate(data["levels"]):
         loc = item.value_loc("predictor")
         net = _network(item["predictor"], base, loc, engine)
-        levels.append(LevelSpec(net, criterion_from_config(_plain(item["surprise"])),
+        levels.append(LevelSpec(net, criterion_from_config(plain(item["surprise"])),
                                 str(item.get("loss", "mse")), str(item["predictor"]), loc,
-                                _plain(item["optimizer"]) if "optimizer" in item else None))
+                                plain(item["optimizer"]) if "optimizer" in item else None))
     size = levels[0].net.output_size
     for k, ls in enumerate(levels):
         want = size + (time_codes if k else 0)
@@ -166,7 +158,7 @@ def loads_hierarchy(text: str, file: str = "<string>", base_dir=None, engine: st
                             f"and predicts the input, {size} units", loc=ls.loc,
                             fix=f"give `{ls.path}` inputs of {want} units and outputs of {size} units"
                             + ("" if k == 0 or time_codes else ", or set `time_codes:`"))
-    training = dict(TRAINING_DEFAULTS, **_plain(data.get("training", {})))
+    training = dict(TRAINING_DEFAULTS, **plain(data.get("training", {})))
     spec = HierarchySpec(str(data["hierarchy"]), file, str(data.get("doc", "")).strip(), levels,
                          time_codes, training, None, data)
     for k in [None] + list(range(len(levels))):
@@ -213,7 +205,7 @@ def _collapse(section, spec: HierarchySpec, base: Path, engine: str) -> Collapse
                             "of those sizes")
     collapse = CollapseSpec(net, state, float(section.get("next", 1.0)), float(section.get("distill", 1.0)),
                             float(section.get("target", 1.0)),
-                            _plain(section["optimizer"]) if "optimizer" in section else None)
+                            plain(section["optimizer"]) if "optimizer" in section else None)
     try:
         collapse.optimizer(spec.training["optimizer"])
     except ValueError as err:

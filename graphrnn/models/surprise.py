@@ -38,9 +38,22 @@ class SurpriseCriterion(ABC):
     def decode(self, prediction: np.ndarray) -> np.ndarray:
         """(I,) prediction -> (I,) the input it stands for."""
 
+    #: what an input must be, and the fix when it is not (for GR131)
+    codes: str
+    codes_fix: str
+
     @abstractmethod
-    def check_values(self, values: np.ndarray, what: str) -> None:
+    def accepts(self, values: np.ndarray) -> np.ndarray:
+        """(N,) bool: which rows of ``values`` (N, I) are inputs this criterion codes."""
+
+    def check_values(self, values, what: str) -> None:
         """Raise RunError GR131 unless every row of ``values`` (N, I) is an input this criterion codes."""
+        values = np.asarray(values)
+        ok = self.accepts(values)
+        if not np.all(ok):
+            row = int(np.flatnonzero(~ok)[0])
+            raise RunError("GR131", f"{what}: step {row} is not {self.codes} "
+                           f"({np.round(values[row], 3).tolist()})", fix=self.codes_fix)
 
     @abstractmethod
     def config(self):
@@ -58,15 +71,12 @@ class ArgmaxSurprise(SurpriseCriterion):
         out[int(np.argmax(prediction))] = 1.0
         return out
 
-    def check_values(self, values, what):
-        values = np.asarray(values)
-        ok = np.all((values == 0.0) | (values == 1.0), axis=-1) & (values.sum(axis=-1) == 1.0)
-        if not np.all(ok):
-            row = int(np.flatnonzero(~ok)[0])
-            raise RunError("GR131", f"{what}: step {row} is not a one-hot symbol "
-                           f"({np.round(values[row], 3).tolist()})",
-                           fix="the argmax criterion compresses one-hot symbol sequences; use "
-                               "`surprise: {threshold: 0.3}` for other binary vectors")
+    codes = "a one-hot symbol"
+    codes_fix = ("the argmax criterion compresses one-hot symbol sequences; use "
+                 "`surprise: {threshold: 0.3}` for other binary vectors")
+
+    def accepts(self, values):
+        return np.all((values == 0.0) | (values == 1.0), axis=-1) & (values.sum(axis=-1) == 1.0)
 
     def config(self):
         return "argmax"
@@ -91,15 +101,11 @@ class ThresholdSurprise(SurpriseCriterion):
     def decode(self, prediction):
         return (np.asarray(prediction) > 0.5).astype(float)
 
-    def check_values(self, values, what):
-        values = np.asarray(values)
-        ok = np.all((values == 0.0) | (values == 1.0), axis=-1)
-        if not np.all(ok):
-            row = int(np.flatnonzero(~ok)[0])
-            raise RunError("GR131", f"{what}: step {row} is not a binary vector "
-                           f"({np.round(values[row], 3).tolist()})",
-                           fix="the threshold criterion compresses 0/1 vectors without loss; "
-                               "binarise the inputs first")
+    codes = "a binary vector"
+    codes_fix = "the threshold criterion compresses 0/1 vectors without loss; binarise the inputs first"
+
+    def accepts(self, values):
+        return np.all((values == 0.0) | (values == 1.0), axis=-1)
 
     def config(self):
         return {"threshold": self.threshold}

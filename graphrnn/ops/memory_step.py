@@ -12,6 +12,8 @@ gradient of the composed step and against central differences.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from autograd.extend import defvjp_argnums, primitive
 
@@ -33,7 +35,10 @@ def _softmax_back(y, g):
     return y * (g - np.sum(g * y, axis=-1, keepdims=True))
 
 
+@lru_cache(maxsize=64)
 def _layout(options: tuple):
+    """(M, S, reads, writes, each head's first column in raw) of a node's options; once per node,
+    not once per step."""
     o = dict(options)
     M, S, R, W = o["width"], o["shifts"], o["reads"], o["writes"]
     read, write = sum(head_sizes(M, S, False).values()), sum(head_sizes(M, S, True).values())

@@ -8,13 +8,13 @@ registered beside each op kind (``OpKind.combine_vjp``) and activation
 graphrnn stays an autograd citizen while paying numpy's cost per operation
 instead of the tape's.
 
-Shapes are those of unroll.py: time-major (T, B, width) per block.
+Shapes are those of unroll.py: time-major (T, B, width) per block.  The
+run's registration with autograd (one primitive, a sparse cotangent over the
+blocks) is fused_primitive.py.
 """
 from __future__ import annotations
 
 import numpy as np
-from autograd.extend import Box, VSpace, defvjp, primitive
-from autograd.tracer import getval
 
 from ..errors import PlanError
 from ..ops import ACTIVATIONS, OPS
@@ -293,110 +293,3 @@ def stateful_step_vjp(block: Block, value, cache, g_value, g_carried, g_arrays):
     if block.bias is not None:
         g_arrays[block.bias] += g_raw.sum(axis=0)
     return g_raw, g_before
-
-
-class Blocks:
-    """The block values of one fused run, as a single autograd value.
-
-    Its cotangent is sparse: only the blocks a loss actually reads carry a
-    gradient, so the backward pass allocates nothing for the others.
-    """
-
-    __slots__ = ("values",)
-
-    def __init__(self, values: dict):
-        self.values = values
-
-
-class BlocksBox(Box):
-    __slots__ = []
-
-
-BlocksBox.register(Blocks)
-
-
-class BlocksVSpace(VSpace):
-    def __init__(self, value):
-        self.shapes = {k: np.shape(v) for k, v in value.values.items()}
-
-    def zeros(self):
-        return Blocks({})
-
-    def mut_add(self, a, b):
-        for name, g in b.values.items():
-            a.values[name] = a.values[name] + g if name in a.values else g
-        return a
-
-    def add(self, a, b):
-        return self.mut_add(Blocks(dict(a.values)), b)
-
-
-VSpace.register(Blocks, BlocksVSpace)
-
-
-@primitive
-def take_block(blocks, name):
-    """One block's value sequence (T, B, W) out of a fused run."""
-    return blocks.values[name]
-
-
-defvjp(take_block, lambda ans, blocks, name: lambda g: Blocks({name: g}))
-
-
-class LazyValues(dict):
-    """block name -> value, taken from the fused run only when first asked for."""
-
-    def __init__(self, blocks, x):
-        super().__init__({INPUT_BLOCK: x})
-        self.blocks = blocks
-
-    def __missing__(self, name):
-        value = self[name] = take_block(self.blocks, name)
-        return value
-
-
-class FusedRun:
-    """One forward pass's data, handed to the backward pass through the primitive's arguments.
-
-    Keeping it an argument (not a closure registered with autograd) lets it
-    be freed with autograd's graph once the gradient has been taken.
-    """
-
-    def __init__(self, plan, arrays, x, state, values, tape, array_dtypes, x_dtype):
-        self.plan, self.arrays, self.x, self.state = plan, arrays, x, state
-        self.values, self.tape = values, tape
-        self.array_dtypes, self.x_dtype = array_dtypes, x_dtype
-        self._grads = None
-
-    def gradients(self, g):
-        """(gradients of the fused arrays, of x); computed once for both argnums."""
-        if self._grads is None or self._grads[0] is not g:
-            g_arrays, g_x = backward(self.plan, self.arrays, self.x, self.values, self.tape, g.values, self.state)
-            self._grads = (g, [a.astype(d, copy=False) for a, d in zip(g_arrays, self.array_dtypes)],
-                           g_x.astype(self.x_dtype, copy=False))
-        return self._grads[1], self._grads[2]
-
-
-@primitive
-def unrolled(arrays, x, run: FusedRun):
-    """The block values of ``run`` as one autograd value of (arrays, x)."""
-    return Blocks({n: v for n, v in run.values.items() if n != INPUT_BLOCK})
-
-
-defvjp(unrolled, lambda ans, arrays, x, run: lambda g: run.gradients(g)[0],
-       lambda ans, arrays, x, run: lambda g: run.gradients(g)[1])
-
-
-def run_fused(plan: Plan, arrays, x, dtype=np.float64, state=None, records=None) -> dict:
-    """Block values (T, B, W) as one autograd primitive of (arrays, x).
-
-    The forward and backward passes compute in ``dtype``; the gradients are
-    returned in the dtypes of ``arrays`` and ``x`` (float64 parameters stay
-    float64 for the optimizer).
-    """
-    raw_arrays = [np.asarray(a, dtype=dtype) for a in getval(arrays)]
-    raw_x = np.asarray(getval(x), dtype=dtype)
-    values, tape = forward(plan, raw_arrays, raw_x, state, records)
-    run = FusedRun(plan, raw_arrays, raw_x, state, values, tape,
-                   [np.result_type(a) for a in getval(arrays)], np.result_type(getval(x)))
-    return LazyValues(unrolled(arrays, x, run), x)

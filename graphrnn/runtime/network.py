@@ -17,7 +17,8 @@ from .losses import LOSSES
 from .params import init_params, parameter_table
 from .state import final_state
 from .trace import Trace
-from .fused import check_rules, run_fused
+from .fused import check_rules
+from .fused_primitive import run_fused
 from .unroll import unroll
 
 MAX_PARAMS = 50_000_000

@@ -9,6 +9,8 @@ Aliases are bounded by the size of the document they would expand to, so a
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import yaml
 
 from ..errors import Location, SpecError
@@ -152,3 +154,20 @@ def load_yaml(text: str, file: str = "<string>"):
         raise SpecError("GR100", str(err), loc=Location(file)) from None
     finally:
         loader.dispose()
+
+
+def plain(value):
+    """``value`` with every mapping a dict and every sequence a list (marks dropped)."""
+    if isinstance(value, Mapping):
+        return {plain(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return value

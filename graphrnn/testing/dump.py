@@ -16,6 +16,8 @@ from collections.abc import Mapping
 
 import yaml
 
+from ..spec.yamlmarks import plain
+
 __all__ = ["dumps", "plain"]
 
 
@@ -33,23 +35,6 @@ def _str(dumper, value):
 
 
 _Dumper.add_representer(str, _str)
-
-
-def plain(value):
-    """``value`` with every mapping a dict and every sequence a list (marks dropped)."""
-    if isinstance(value, Mapping):
-        return {plain(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 def dumps(source) -> str:

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..errors import GraphRNNError, Location, SpecError, TrainError
 from ..spec.validate import did_you_mean, read_document, read_text, schema_error
-from ..spec.yamlmarks import MarkedDict
+from ..spec.yamlmarks import MarkedDict, plain
 from .loop import Schedule
 
 __all__ = ["Experiment", "Setup", "load_experiment", "loads_experiment", "experiment_schema",
@@ -93,15 +93,6 @@ def _check_structure(doc, file: str) -> None:
                          docs="docs/training.md")
     if error is not None:
         raise error
-
-
-def _plain(value):
-    """MarkedDict/MarkedList -> dict/list, recursively (what task and optimizer constructors want)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _mentioned_key(message: str, mapping) -> str | None:
@@ -327,8 +318,8 @@ def loads_experiment(text: str, file: str = "<string>", base_dir=None, build: bo
     seeds = data.get("seeds")
     exp = Experiment(
         name=str(data["experiment"]), file=file, text=text, doc=str(data.get("doc", "")).strip(),
-        network=str(data["network"]), network_path=network_path, task=_plain(data["task"]),
-        optimizer=_plain(data["optimizer"]),
+        network=str(data["network"]), network_path=network_path, task=plain(data["task"]),
+        optimizer=plain(data["optimizer"]),
         schedule_options={k: train[k] for k in SCHEDULE_KEYS if k in train},
         seed=seed, loss=str(train.get("loss", "task")), engine=data.get("engine"),
         dtype=str(data.get("dtype", "float64")), seeds=(), data=data)

@@ -6,7 +6,6 @@ cases with hypothesis, derandomised); the CLI tests are in tests/test_cli.py.
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 
 import graphrnn as gr
-from graphrnn.ops import OPS, OpKind, register_op
+from graphrnn.ops import OpKind, register_op
 from graphrnn.ops.activations import sigmoid
 from graphrnn.testing import (CHECKS, GradientCheckError, PropertyError, Report, check_all, check_batch,
                               check_bptt_rtrl, check_engines, check_gradients, check_kind, check_order,
@@ -22,18 +21,6 @@ from graphrnn.testing import (CHECKS, GradientCheckError, PropertyError, Report,
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = 5
-
-
-@pytest.fixture
-def registry():
-    """Undo every node kind and plugin module a test registers."""
-    kinds, modules = set(OPS), set(sys.modules)
-    yield
-    for name in set(OPS) - kinds:
-        OPS.pop(name)
-    for name in set(sys.modules) - modules:
-        if name.startswith("graphrnn_plugin_"):
-            sys.modules.pop(name)
 
 
 # -- every check holds on library specs ----------------------------------------------------
