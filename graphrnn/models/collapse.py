@@ -9,7 +9,7 @@ x_0 .. x_{T-1} (A reads x_0 .. x_{T-2}):
       + w_distill · mse(A.chunker_t, c_t)              the chunker's state (distillation)
       + w_target  · mse(A.target_t,  target_t)         external targets, when there are any
 
-where mse is the mean over units and steps (``runtime.losses.mse``) and c_t
+where mse is the mean over units and steps (``ops.losses.mse``) and c_t
 is C's state (node ``chunker_state``) after the last event at or before t:
 C is stepped only at events, so between them its state holds.  Learning c_t
 gives A, at every step, a short-lag target that carries what C knows (here:
@@ -25,7 +25,7 @@ import numpy as np
 from autograd import value_and_grad
 
 from ..errors import RunError, TrainError
-from ..runtime.losses import LOSSES, mse
+from ..ops.losses import LOSSES, mse
 from .compressor import HistoryCompressor, time_code
 
 __all__ = ["collapse_targets", "automatizer_loss", "automatizer_init", "train_automatizer", "events_per_sequence"]

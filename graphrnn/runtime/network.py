@@ -13,7 +13,7 @@ from ..ops import OPS
 from ..plan.ir import Plan
 from ..spec import did_you_mean
 from .assemble import Assembler, assemble
-from .losses import LOSSES
+from ..ops.losses import LOSSES
 from .params import init_params, parameter_table
 from .state import final_state
 from .trace import Trace
@@ -162,7 +162,7 @@ class Network:
         return Trace(self.plan, values, final_state(self.plan, arrays, values, state), records)
 
     def loss(self, params, x, target, kind: str = "mse", mask=None, state=None):
-        """Scalar loss of the outputs against ``target`` (T, B, O); see runtime/losses.py."""
+        """Scalar loss of the outputs against ``target`` (T, B, O); see ops/losses.py."""
         if kind not in LOSSES:
             raise RunError("GR200", f"unknown loss `{kind}`{did_you_mean(kind, LOSSES)}",
                            fix=f"use one of: {', '.join(LOSSES)}")

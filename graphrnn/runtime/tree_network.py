@@ -19,7 +19,7 @@ from ..errors import RunError, SpecError
 from ..spec import did_you_mean
 from ..trees import TreeBatch
 from .assemble import assemble
-from .losses import LOSSES
+from ..ops.losses import LOSSES
 from .network import Network
 from .trace import NodeValues
 from .tree import BATCHING, unroll_tree

@@ -170,7 +170,7 @@ FIELD_HINTS = {
     "initial": "zeros | learned | a number",
     "density": "a number in (0, 1]",
     "kind": "dense | diagonal | identity | broadcast | fixed",
-    "over": "sequence (trees come later)",
+    "over": "sequence (the default) | tree (recursive nets over tree batches; see docs/trees.md)",
 }
 
 

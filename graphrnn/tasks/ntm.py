@@ -38,7 +38,7 @@ import math
 
 import numpy as np
 
-from ..runtime.losses import EPS
+from ..ops.losses import EPS
 from .base import Batch, Evaluation, Task, _check_float, _check_int, as_rng, pad
 
 __all__ = ["Copy", "RepeatCopy", "AssociativeRecall", "PrioritySort", "bit_errors", "cost_bits"]

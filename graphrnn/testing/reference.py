@@ -7,7 +7,7 @@ order of the delay-0 edges, and inside that a loop over each node's incoming
 edges, one edge at a time.  It never touches the plan, the fused arrays or
 ``assemble``, so it is an independent check of the whole plan/emit pipeline.
 
-Semantics (docs: DESIGN.md, "Semantics"):
+Semantics (docs/spec.md):
 
 - ``x`` is time-major (T, B, I), the inputs concatenated in declaration order;
 - an edge with delay d reads its source at t - d; before the start it reads

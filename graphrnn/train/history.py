@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_atomic
+from ..atomic import write_atomic
 
 __all__ = ["success_rate", "metrics_csv", "plot_curve"]
 

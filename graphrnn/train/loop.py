@@ -19,8 +19,8 @@ from autograd import value_and_grad
 from autograd.tracer import getval
 
 from ..errors import TrainError
-from ..runtime.losses import LOSSES
-from .atomic import write_atomic
+from ..ops.losses import LOSSES
+from ..atomic import write_atomic
 
 CHECKPOINT = "checkpoint.npz"
 EVAL_STREAM = 1 << 20   # evaluation k draws from (seed, EVAL_STREAM + k): never a training stream

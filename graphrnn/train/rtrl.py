@@ -25,7 +25,7 @@ from autograd.builtins import dict as ag_dict
 
 from ..plan.ir import INPUT_BLOCK
 from ..runtime.assemble import assemble
-from ..runtime.losses import LOSSES
+from ..ops.losses import LOSSES
 
 
 def rtrl_value_and_grad(net, params, x, target, kind: str = "mse", mask=None):

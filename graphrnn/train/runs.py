@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GraphRNNError, TrainError
-from .atomic import write_atomic
+from ..atomic import write_atomic
 from .history import (evaluation_metrics, evaluation_rows, first_solved_row, json_safe, metrics_csv, plot_curve,
                       success_rate)
 from .loop import CHECKPOINT, load_checkpoint, train

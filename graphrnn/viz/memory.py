@@ -29,7 +29,7 @@ def plot_memory_use(trace, x, path, node: str = "mem", row: int = 0, steps: int 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from ..train.atomic import write_atomic
+    from ..atomic import write_atomic
 
     records = trace.records[node]
     T = steps or np.asarray(x).shape[0]

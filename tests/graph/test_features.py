@@ -1,4 +1,4 @@
-"""Each feature of the spec language does what DESIGN.md / docs say, checked by hand in numpy.
+"""Each feature of the spec language does what docs/spec.md says, checked by hand in numpy.
 
 Tiny nets (sizes 1-3, T 2-4); every expected value is computed here from the
 parameters with plain numpy, never by the code under test.  Arrays are

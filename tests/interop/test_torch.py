@@ -1,6 +1,6 @@
 """graphrnn.interop.torch against PyTorch's nn.LSTM / nn.GRU / nn.RNN, in float64.
 
-The oracle of DESIGN.md: library cells vs PyTorch with the same weights,
+The PyTorch oracle: library cells vs PyTorch with the same weights,
 outputs and gradients (every torch parameter and the input) equal to 1e-10.
 PyTorch is a test-only extra: without it this file skips.
 """

@@ -1,7 +1,7 @@
 """The task registry and make_task: names, options, did-you-mean errors."""
 import pytest
 
-from graphrnn.runtime.losses import LOSSES
+from graphrnn.ops.losses import LOSSES
 from graphrnn.tasks import TASKS, Task, make_task, task_options
 
 
