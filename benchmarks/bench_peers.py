@@ -1,0 +1,202 @@
+"""graphrnn's engines against their peers, as an independent benchmark would time them.
+
+Run by hand:  python benchmarks/bench_peers.py [--rounds N] [--quick] [--only lstm,gru,unit,adding]
+
+One process, BLAS and PyTorch on one thread, contenders interleaved round
+by round (paired.py); every figure is the median over rounds of the paired
+ratio of process CPU times, with the wall-time medians beside it.  Losses
+and gradients are checked equal before anything is timed.
+
+1. LSTM loss+gradient at (I, H, B, T): graphrnn's `lstm` network (default
+   engine, float64 and float32) against nn.LSTM (float64, float32, same
+   weights), the BLAS floor (the matmuls alone) and a minimal numpy LSTM
+   (numpy_lstm.py: what a numpy engine can reach).
+2. GRU loss+gradient: graphrnn's `gru` network (from nn.GRU's weights)
+   against nn.GRU, float64.
+3. A 64-unit fully recurrent net written at the unit level (64 size-1 nodes)
+   against the same function as one 64-unit node (B=8, T=50).
+4. The 1997 adding network (specs/lstm1997_adding.yaml, T = 100, batch 1,
+   its truncated gradient): one training sequence (forward, gradient, SGD
+   update), milliseconds.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import paired  # noqa: E402  (sets the thread variables before numpy loads)
+
+import numpy as np  # noqa: E402
+
+import graphrnn as gr  # noqa: E402
+from bench_core import fully_recurrent_yaml  # noqa: E402
+from bench_engines import blas_floor, one_node_yaml, unit_to_node  # noqa: E402
+from lstm_baselines import hand_params, lstm_yaml, torch_lstm  # noqa: E402
+from numpy_lstm import NumpyLSTM  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+LSTM_SIZES = [(8, 32, 16, 50), (32, 128, 32, 100), (64, 256, 64, 100), (8, 8, 1, 200)]
+
+
+def close(a, b, tol) -> bool:
+    return abs(a - b) <= tol * max(abs(a), abs(b), 1e-300)
+
+
+def check(label, a, b, tol):
+    if not close(a, b, tol):
+        raise SystemExit(f"{label}: {a!r} != {b!r} (tolerance {tol}); not timing contenders that disagree")
+
+
+def have_torch() -> bool:
+    try:
+        import torch  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def row(label, rounds_, base, names):
+    cells = []
+    for name in names:
+        lo, hi = rounds_.spread(name, base)
+        cells.append(f"{name}/{base} {rounds_.ratio(name, base):6.2f} [{lo:.2f}-{hi:.2f}]")
+    walls = ", ".join(f"{n} {rounds_.wall_median(n) * 1e3:.2f}" for n in [base] + names)
+    print(f"{label}: " + "; ".join(cells) + f"   (wall ms: {walls})")
+
+
+def lstm_table(sizes, rounds):
+    print("\n1. LSTM loss+gradient, paired CPU-time ratios (median [25%-75%] over rounds)")
+    print("   columns as in issue 14: fused64/torch64, fused32/torch32, floor/fused64, numpy/fused64")
+    torch_ok = have_torch()
+    for I, H, B, T in sizes:
+        net64 = gr.loads(lstm_yaml(I, H))
+        net32 = gr.loads(lstm_yaml(I, H), dtype="float32")
+        params = net64.init(0)
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(T, B, I))
+        target = rng.normal(size=(T, B, H))
+        hp = hand_params(params)
+        numpy_lstm = NumpyLSTM()
+        loss64, grads64 = net64.value_and_grad(params, x, target)
+        loss_np, grads_np = numpy_lstm.loss_and_grad(hp, x, target)
+        check("numpy LSTM loss", loss_np, loss64, 1e-9)
+        for key, g in hand_params(grads64).items():
+            check(f"numpy LSTM gradient {key}", float(np.abs(grads_np[key]).sum()), float(np.abs(g).sum()), 1e-9)
+        contenders = {
+            "fused64": lambda: net64.value_and_grad(params, x, target),
+            "fused32": lambda: net32.value_and_grad(params, x, target),
+            "floor64": blas_floor(hp, x),
+            "numpy64": lambda: numpy_lstm.loss_and_grad(hp, x, target),
+        }
+        if torch_ok:
+            import torch
+            t64 = torch_lstm(hp, x, target, torch.float64)
+            t32 = torch_lstm(hp, x, target, torch.float32)
+            check("torch64 loss", t64(), loss64, 1e-9)
+            check("torch32 loss", t32(), loss64, 1e-4)
+            contenders.update({"torch64": t64, "torch32": t32})
+        r = paired.paired(contenders, rounds=rounds)
+        label = f"   ({I},{H},{B},{T})"
+        cells = []
+        if torch_ok:
+            cells += [f"fused64/torch64 {r.ratio('fused64', 'torch64'):.2f}",
+                      f"fused32/torch32 {r.ratio('fused32', 'torch32'):.2f}"]
+        cells += [f"floor/fused64 {r.ratio('floor64', 'fused64'):.2f}",
+                  f"numpy/fused64 {r.ratio('numpy64', 'fused64'):.2f}"]
+        walls = ", ".join(f"{n} {r.wall_median(n) * 1e3:.2f}" for n in contenders)
+        print(f"{label}: " + "; ".join(cells) + f"\n{' ' * len(label)}  wall ms: {walls}")
+
+
+def gru_row(rounds):
+    if not have_torch():
+        print("\n2. GRU: skipped (no PyTorch)")
+        return
+    import torch
+    from graphrnn.interop.torch import from_torch
+    print("\n2. GRU loss+gradient, float64, fused / nn.GRU (same weights)")
+    for I, H, B, T in [(8, 32, 16, 50), (32, 128, 32, 100)]:
+        torch.manual_seed(0)
+        module = torch.nn.GRU(I, H).double()
+        net, params = from_torch(module)
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(T, B, I))
+        target = rng.normal(size=(T, B, H))
+        xt, tt = torch.tensor(x), torch.tensor(target)
+
+        def run_torch():
+            module.zero_grad()
+            out, _ = module(xt)
+            loss = ((out - tt) ** 2).mean()
+            loss.backward()
+            return loss.item()
+        loss = net.value_and_grad(params, x, target)[0]
+        check("GRU loss", run_torch(), loss, 1e-9)
+        r = paired.paired({"fused64": lambda: net.value_and_grad(params, x, target), "torch64": run_torch},
+                          rounds=rounds)
+        print(f"   ({I},{H},{B},{T}): fused64/torch64 {r.ratio('fused64', 'torch64'):.2f}"
+              f"   (wall ms: fused {r.wall_median('fused64') * 1e3:.2f}, torch {r.wall_median('torch64') * 1e3:.2f})")
+
+
+def unit_row(rounds, units=64, batch=8, steps=50):
+    print(f"\n3. {units} units written unit by unit vs one {units}-unit node (B={batch}, T={steps}, default engine)")
+    unit = gr.loads(fully_recurrent_yaml(units))
+    node = gr.loads(one_node_yaml(units))
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(steps, batch, 2))
+    target = rng.uniform(size=(steps, batch, 2))
+    pu = unit.init(0)
+    pn = unit_to_node(pu, node.init(0), units)
+    check("unit-level loss", unit.loss(pu, x, target), node.loss(pn, x, target), 1e-9)
+    r = paired.paired({"unit": lambda: unit.value_and_grad(pu, x, target),
+                       "node": lambda: node.value_and_grad(pn, x, target)}, rounds=rounds)
+    print(f"   unit/node {r.ratio('unit', 'node'):.2f}   (wall ms: unit {r.wall_median('unit') * 1e3:.2f}, "
+          f"node {r.wall_median('node') * 1e3:.2f}; {unit.num_params} parameters)")
+
+
+def adding_row(rounds):
+    print("\n4. The 1997 adding network, one training sequence (T=100, batch 1, truncated gradient, SGD)")
+    net = gr.load(ROOT / "specs" / "lstm1997_adding.yaml")
+    params = net.init(0)
+    rng = np.random.default_rng(0)
+    T = 100
+    x = np.zeros((T, 1, net.input_size))
+    x[:, 0, 0] = rng.uniform(-1, 1, T)
+    x[[3, 40], 0, 1] = 1.0
+    target = np.zeros((T, 1, net.output_size))
+    mask = np.zeros((T, 1))
+    mask[-1] = 1.0
+
+    def sequence():
+        loss, grads = net.value_and_grad(params, x, target, mask=mask)
+        for name, g in grads.items():
+            params[name] = params[name] - 0.0 * g   # the update's cost, values kept for repeatability
+        return loss
+    r = paired.paired({"sequence": sequence}, rounds=rounds)
+    print(f"   {r.cpu_median('sequence') * 1e3:.2f} ms CPU, {r.wall_median('sequence') * 1e3:.2f} ms wall "
+          f"per sequence ({net.num_params} weights, engine {net.engine})")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--quick", action="store_true", help="smallest sizes, 5 rounds")
+    parser.add_argument("--only", default="lstm,gru,unit,adding")
+    args = parser.parse_args(argv)
+    print(paired.one_thread())
+    print(f"numpy {np.__version__}; graphrnn from {Path(gr.__file__).parent}")
+    rounds = 5 if args.quick else args.rounds
+    parts = set(args.only.split(","))
+    if "lstm" in parts:
+        lstm_table(LSTM_SIZES[:1] + LSTM_SIZES[-1:] if args.quick else LSTM_SIZES, rounds)
+    if "gru" in parts:
+        gru_row(rounds)
+    if "unit" in parts:
+        unit_row(rounds)
+    if "adding" in parts:
+        adding_row(rounds)
+
+
+if __name__ == "__main__":
+    main()
