@@ -59,7 +59,7 @@ def test_engines_agree_on_library_networks(name):
 
 
 def test_fused_is_the_default_and_unknown_engines_are_refused():
-    assert gr.load("elman").engine == "fused"
+    assert gr.load("elman").engine.name == "fused"
     with pytest.raises(gr.RunError) as info:
         gr.load("elman", engine="jax")
     assert info.value.code == "GR200"

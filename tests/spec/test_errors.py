@@ -18,7 +18,7 @@ import pytest
 import graphrnn as gr
 from graphrnn.compiler import find_library_spec
 from graphrnn.errors import CODES
-from graphrnn.runtime import network as network_module
+from graphrnn.runtime import compiled as network_module
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 FILE = "bad.yaml"
@@ -617,7 +617,7 @@ def test_gr115_kind_without_a_backward_rule():
             gr.loads(text, FILE, engine="fused")
         located(info.value, "GR115", FILE, *at(text, "y: {size: 2"))
         net = gr.loads(text, FILE)   # by default such a network runs on autograd, which differentiates `combine`
-        assert net.engine == "autograd"
+        assert net.engine.name == "autograd"
         assert net.run(net.init(0), np.ones((2, 1, 2))).y.shape == (2, 1, 2)
     finally:
         OPS.pop("square_test_kind")
@@ -693,7 +693,7 @@ def test_gr124_the_fused_engine_refuses_a_tree_network():
     with pytest.raises(gr.PlanError) as info:
         gr.loads(TREE, FILE, engine="fused")
     located(info.value, "GR124", FILE, *at(TREE, "tree"))
-    assert "engine='autograd'" in info.value.fix
+    assert "engine='tree'" in info.value.fix
 
 
 # -- GR300-GR302: training -----------------------------------------------------------------
