@@ -84,8 +84,8 @@ def compile_spec(spec: Spec, engine: str | None = None, dtype="float64") -> Netw
     parameters and gradients stay float64.
     """
     graph = check_graph(expand(spec, ModuleLoader()))
-    runner = engine_for(graph, engine, loc=spec.data.value_loc("over"))
-    net = (TreeNetwork if graph.over == "tree" else Network)(graph, build_plan(graph), runner, dtype)
+    chosen = engine_for(graph, engine, loc=spec.data.value_loc("over"))
+    net = (TreeNetwork if graph.over == "tree" else Network)(graph, build_plan(graph), chosen, dtype)
     net.spec = spec
     return net
 

@@ -10,7 +10,8 @@ engine provides, and all a network asks of it:
 - ``run(plan, arrays, data, ...)``: the forward pass, every block's values,
   differentiable by autograd with respect to ``arrays`` and the inputs;
 - ``vjp(plan, arrays, data, g_values, ...)``: its vector-Jacobian product,
-  the gradients of ``arrays`` and the inputs given cotangents of block
+  the gradients of ``arrays`` and of the inputs (``inputs(data)``; the
+  run of other inputs is ``with_inputs(data, x)``) given cotangents of block
   values.  Every engine is an autograd citizen, so this is autograd's
   reverse pass through ``run``; what computes it differs (``backward``
   says it in words): the autograd and tree engines' tape of autograd.numpy
@@ -85,15 +86,17 @@ class Engine(ABC):
         """(gradients of ``arrays``, of the inputs) given ``g_values``: block name -> cotangent
         shaped like that block's values (blocks left out have cotangent zero)."""
         def inner(arrays, x):
-            values = self.run(plan, arrays, self._with_inputs(data, x), dtype, **options)
+            values = self.run(plan, arrays, self.with_inputs(data, x), dtype, **options)
             return sum(anp.sum(values[name] * g) for name, g in g_values.items())
-        g_arrays, g_x = grad(lambda both: inner(*both))((list(arrays), self._inputs(data)))
+        g_arrays, g_x = grad(lambda both: inner(*both))((list(arrays), self.inputs(data)))
         return list(g_arrays), g_x
 
-    def _inputs(self, data):
+    def inputs(self, data):
+        """The input array of ``data``: x (T, B, I) itself for sequences."""
         return data
 
-    def _with_inputs(self, data, x):
+    def with_inputs(self, data, x):
+        """``data`` with its input array replaced by ``x`` (same shape)."""
         return x
 
     def __repr__(self) -> str:
@@ -147,10 +150,11 @@ class TreeEngine(Engine):
             batch = replace(batch, x=batch.x.astype(dtype))
         return unroll_tree(plan, arrays, batch, batching)
 
-    def _inputs(self, batch):
+    def inputs(self, batch):
+        """The batch's inputs, (N, I)."""
         return batch.x
 
-    def _with_inputs(self, batch, x):
+    def with_inputs(self, batch, x):
         return replace(batch, x=x)
 
 

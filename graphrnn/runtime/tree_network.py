@@ -13,7 +13,10 @@ import numpy as np
 from ..errors import RunError, SpecError
 from ..ops.losses import LOSSES
 from ..trees import TreeBatch
+from ..graph.ir import Graph
+from ..plan.ir import Plan
 from .compiled import CompiledNetwork, check_loss_kind, computation_dtype
+from .engine import Engine
 from .trace import NodeValues
 
 
@@ -49,7 +52,7 @@ class TreeNetwork(CompiledNetwork):
 
     over = "tree"
 
-    def __init__(self, ir, plan, engine=None, dtype="float64"):
+    def __init__(self, ir: Graph, plan: Plan, engine: Engine | None = None, dtype="float64"):
         super().__init__(ir, plan, engine, dtype)
         # the most children a tree node may have: unbounded with a pooling edge, else the largest k
         pools = any(e.link.startswith("children.") for e in ir.edges)
