@@ -132,7 +132,8 @@ class FusedEngine(Engine):
 
 class TreeEngine(Engine):
     """runtime/tree.py: the plan over a TreeBatch with autograd.numpy, one step per level of the
-    batch (``batching="level"``, the default) or per tree node (``batching="node"``, the oracle)."""
+    batch (``batching="level"``, the default) or per tree node (``batching="node"``, the oracle).
+    It keeps no records: node kinds with state run over sequences only (graph/checks.py)."""
 
     name, over = "tree", "tree"
     backward = "autograd's tape of the level- (or node-) batched autograd.numpy operations"
