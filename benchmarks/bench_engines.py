@@ -21,8 +21,8 @@ busy, rerun it.  Losses are checked equal before anything is timed.
    nodes, all-to-all delayed edges) vs the same function as one 64-unit node.
 3. Compile time (YAML to a ready Network) of every network spec in specs/.
 4. Peak memory (tracemalloc) of one loss+gradient of the `lstm` network
-   against the sequence length T (full BPTT, and truncated BPTT where the
-   installed graphrnn has it), and what a call leaves allocated.
+   against the sequence length T (full BPTT, and truncated BPTT with
+   k1 = k2 = 50), and what a call leaves allocated.
 
 ``--quick`` runs only the smallest sizes, as a smoke test.  ``--threads``
 sets the threads of numpy's BLAS (OpenBLAS, through ctypes) and of PyTorch
@@ -49,6 +49,7 @@ import yaml
 from autograd import value_and_grad
 
 import graphrnn as gr
+from graphrnn.train import methods
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_core import fully_recurrent_yaml  # noqa: E402
@@ -397,8 +398,8 @@ def peak_mb(fn) -> tuple[float, float]:
 
 def tbptt_available(net, params, x, target, window) -> bool:
     try:
-        net.value_and_grad(params, x, target, kind="mse", method="tbptt", k1=window, k2=window)
-    except (TypeError, gr.GraphRNNError):
+        methods.value_and_grad(net, params, x, target, kind="mse", method="tbptt", k1=window, k2=window)
+    except gr.GraphRNNError:
         return False
     return True
 
@@ -423,8 +424,8 @@ def memory_table(steps_list, hidden=64, batch=16, inputs=8, window=50) -> None:
         marginal = f"{(peak - previous[1]) / (T - previous[0]):>18.3f}" if previous else f"{'':>18}"
         line = f"   {T:>5}{peak:>10.1f}{peak / T:>10.3f}{peak / T / unit:>19.1f}{marginal}{kept:>9.1f}"
         if tbptt:
-            t_peak, t_kept = peak_mb(lambda: net.value_and_grad(params, x, target, method="tbptt",
-                                                                k1=window, k2=window))
+            t_peak, t_kept = peak_mb(lambda: methods.value_and_grad(net, params, x, target, method="tbptt",
+                                                                    k1=window, k2=window))
             line += f"{t_peak:>22.1f}{t_kept:>9.1f}"
         print(line, flush=True)
         previous = (T, peak)
@@ -433,11 +434,11 @@ def memory_table(steps_list, hidden=64, batch=16, inputs=8, window=50) -> None:
     print("   kept MB: still allocated after the call returned and its result was dropped; should be 0")
     print("   (more than 0 means something holds on to the run's arrays: a leak that grows with every call).")
     if tbptt:
-        print(f"   TBPTT: net.value_and_grad(..., method='tbptt', k1={window}, k2={window}); its peak should")
+        print(f"   TBPTT: graphrnn.train.methods.value_and_grad(net, ..., method='tbptt', k1={window}, "
+              f"k2={window}); its peak should")
         print("   not grow with T.")
     else:
-        print("   Truncated BPTT (memory bounded in T) does not exist yet in this graphrnn:")
-        print("   net.value_and_grad takes method='bptt' only.")
+        print("   Truncated BPTT (memory bounded in T) cannot run this network (a node kind with state).")
 
 
 # -- main ---------------------------------------------------------------------------

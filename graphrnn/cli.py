@@ -180,7 +180,7 @@ def cmd_check(args) -> int:
         raise
     notes = []
     net = _load(args.spec)
-    if net.engine == "autograd" and net.ir.over != "tree":
+    if net.engine.name == "autograd":
         notes.append("the fused engine has no backward rule for a node kind or activation of this spec: "
                      "checking it on the autograd engine")
     if net.ir.over == "tree":

@@ -7,12 +7,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import GraphError, Location, PlanError, SpecError
+from .errors import GraphError, Location, SpecError
 from .graph import check_graph, expand
 from .plan import build_plan
-from .runtime import Network
-from .runtime.fused import fused_rules_hold
-from .runtime.tree_network import TreeNetwork
+from .runtime import Network, TreeNetwork, engine_for
 from .spec import Spec, did_you_mean, read_spec
 from .spec.validate import read_text
 
@@ -72,34 +70,27 @@ class ModuleLoader:
         return self.cache[path]
 
 
-def compile_spec(spec: Spec, engine: str | None = None, dtype="float64") -> Network:
-    """Expand, check, plan and emit one network spec.
+def compile_spec(spec: Spec, engine: str | None = None, dtype="float64") -> Network | TreeNetwork:
+    """Expand, check, plan and emit one network spec: a Network, or a TreeNetwork for ``over: tree``.
 
-    ``engine``: ``"fused"`` (the default for sequences) runs forward and BPTT
-    over the plan in numpy as one autograd primitive; ``"autograd"`` unrolls
-    with autograd.numpy (the simple reference the fused engine is tested
-    against, the engine of ``over: tree`` networks: a TreeNetwork, and the
-    default for networks with a node kind the fused engine has no rule for,
-    such as the NTM memory).
+    ``engine`` (see graphrnn/runtime/engine.py; None: the default):
+    ``"fused"`` (the default for sequences) runs forward and BPTT over the
+    plan in numpy as one autograd primitive; ``"autograd"`` unrolls with
+    autograd.numpy (the simple reference the fused engine is tested
+    against, and the default for networks with a node kind or activation
+    the fused engine has no backward rule for); ``"tree"`` (the default, and
+    the only engine, for ``over: tree``) runs level by level over a TreeBatch.
     ``dtype``: ``"float64"`` (default) or ``"float32"`` for the computation;
     parameters and gradients stay float64.
     """
     graph = check_graph(expand(spec, ModuleLoader()))
-    if graph.over == "tree":
-        if engine not in (None, "autograd"):
-            raise PlanError("GR124", f"the `{engine}` engine runs sequences only; {graph.name} is `over: tree`",
-                            loc=spec.data.value_loc("over"),
-                            fix="load it with engine='autograd' (the level-batched tree engine, the default "
-                                "for trees), or leave `engine` out")
-        net = TreeNetwork(graph, build_plan(graph), "autograd", dtype)
-        net.spec = spec
-        return net
-    net = Network(graph, build_plan(graph), engine or ("fused" if fused_rules_hold(graph) else "autograd"), dtype)
+    chosen = engine_for(graph, engine, loc=spec.data.value_loc("over"))
+    net = (TreeNetwork if graph.over == "tree" else Network)(graph, build_plan(graph), chosen, dtype)
     net.spec = spec
     return net
 
 
-def load(source: str | os.PathLike, engine: str | None = None, dtype="float64") -> Network:
+def load(source: str | os.PathLike, engine: str | None = None, dtype="float64") -> Network | TreeNetwork:
     """A Network from a spec file path or a library name (``"elman"``); see compile_spec for ``engine``."""
     path = Path(source)
     if not path.is_file():
@@ -112,6 +103,6 @@ def load(source: str | os.PathLike, engine: str | None = None, dtype="float64") 
     return compile_spec(read_file(path), engine, dtype)
 
 
-def loads(text: str, file: str = "<string>", engine: str | None = None, dtype="float64") -> Network:
+def loads(text: str, file: str = "<string>", engine: str | None = None, dtype="float64") -> Network | TreeNetwork:
     """A Network from YAML text; ``file`` names it in errors and anchors relative modules."""
     return compile_spec(read_spec(text, file), engine, dtype)

@@ -32,7 +32,7 @@ CODES = {
     "GR121": "tree syntax error",
     "GR122": "unknown token",
     "GR123": "too many children",
-    "GR124": "engine cannot run trees",
+    "GR124": "engine and `over` disagree",
     "GR125": "parent read too early",
     "GR130": "hierarchy levels do not fit",
     "GR131": "bad sequence for the compressor",

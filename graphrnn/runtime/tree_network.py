@@ -7,22 +7,17 @@ every node with ``at="nodes"``.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import autograd.numpy as anp
 import numpy as np
-from autograd import value_and_grad
-from autograd.builtins import dict as ag_dict
-from autograd.tracer import isbox
 
 from ..errors import RunError, SpecError
-from ..spec import did_you_mean
-from ..trees import TreeBatch
-from .assemble import assemble
 from ..ops.losses import LOSSES
-from .network import Network
+from ..trees import TreeBatch
+from ..graph.ir import Graph
+from ..plan.ir import Plan
+from .compiled import CompiledNetwork, check_loss_kind, computation_dtype
+from .engine import Engine
 from .trace import NodeValues
-from .tree import BATCHING, unroll_tree
 
 
 class TreeTrace(NodeValues):
@@ -48,19 +43,17 @@ class TreeTrace(NodeValues):
         return f"TreeTrace(y={tuple(self.y.shape)}, tree nodes={self.batch.size}, trees={self.batch.batch})"
 
 
-class TreeNetwork(Network):
-    """A compiled ``over: tree`` network (engine: autograd, level-batched).
+class TreeNetwork(CompiledNetwork):
+    """A compiled ``over: tree`` network; runs on the tree engine (runtime/tree.py).
 
     ``net.run(params, batch)`` with a TreeBatch (``net.batch(trees, vocab)``
     builds one and checks it against the network).
     """
 
-    ENGINES = ("autograd",)
-    runs_trees = True
+    over = "tree"
 
-    def __init__(self, ir, plan, engine: str = "autograd", dtype="float64"):
-        super().__init__(ir, plan, "autograd", dtype)
-        self.engine = engine
+    def __init__(self, ir: Graph, plan: Plan, engine: Engine | None = None, dtype="float64"):
+        super().__init__(ir, plan, engine, dtype)
         # the most children a tree node may have: unbounded with a pooling edge, else the largest k
         pools = any(e.link.startswith("children.") for e in ir.edges)
         picks = [e for e in ir.edges if e.link.startswith("child") and not e.link.startswith("children.")]
@@ -94,28 +87,18 @@ class TreeNetwork(Network):
                                 "them with `children: sum`")
 
     def run(self, params, batch, dtype=None, batching: str = "level") -> TreeTrace:
-        """Simulate over a TreeBatch -> TreeTrace; ``batching``: ``"level"`` (default) or ``"node"``."""
-        if batching not in BATCHING:
-            raise RunError("GR200", f"unknown batching `{batching}`{did_you_mean(batching, BATCHING)}",
-                           fix="use batching='level' (one step per tree height) or 'node' (one per node)")
+        """Simulate over a TreeBatch (N tree nodes) -> TreeTrace; ``batching`` (the tree engine's
+        option): ``"level"`` (default, one step per tree height) or ``"node"`` (one per node)."""
         self.check_batch(batch)
-        dtype = self.dtype if dtype is None else self._dtype(dtype)
-        self._check_params(params)
-        if not isbox(params) and any(isbox(v) for v in params.values()):
-            params = ag_dict(params)
-        arrays = assemble(params, self.assembler)
-        if dtype != np.float64:
-            arrays = [a.astype(dtype) for a in arrays]
-        work = batch if batch.x.dtype == dtype else replace(batch, x=batch.x.astype(dtype))
-        return TreeTrace(self.plan, unroll_tree(self.plan, arrays, work, batching), batch)
+        dtype = self.dtype if dtype is None else computation_dtype(dtype)
+        arrays = self._arrays(params)
+        return TreeTrace(self.plan, self.engine.run(self.plan, arrays, batch, dtype, batching=batching), batch)
 
     def loss(self, params, batch, target, kind: str = "mse", mask=None, at: str = "root",
              batching: str = "level"):
         """Scalar loss of the outputs at the roots (target (B, O), or (B,) classes for xent) or,
         with ``at="nodes"``, at every tree node (target (N, O) or (N,), rows in batch order)."""
-        if kind not in LOSSES:
-            raise RunError("GR200", f"unknown loss `{kind}`{did_you_mean(kind, LOSSES)}",
-                           fix=f"use one of: {', '.join(LOSSES)}")
+        check_loss_kind(kind)
         if at not in ("root", "nodes"):
             raise RunError("GR200", f"`at` must be 'root' or 'nodes', got {at!r}",
                            fix="at='root' (one target per tree) or at='nodes' (one per tree node)")
@@ -129,16 +112,14 @@ class TreeNetwork(Network):
         mask = None if mask is None else np.asarray(mask, float)[None]
         return LOSSES[kind](y[None], target[None], mask)   # the losses average over (T=1, rows)
 
-    def value_and_grad(self, params, batch, target, kind: str = "mse", mask=None, method: str = "bptt",
-                       at: str = "root", batching: str = "level"):
-        """(loss, grads of the trainable parameters): backpropagation through structure."""
-        if method != "bptt":
-            raise RunError("GR200", f"gradient method `{method}` is not available for trees",
-                           fix="use method='bptt' (backpropagation through the tree structure)")
-        value, grads = value_and_grad(
-            lambda p: self.loss(p, batch, target, kind, mask, at, batching))(dict(params))
-        return value, {name: grads[name] for name in self.params if name in self.trainable}
+    def value_and_grad(self, params, batch, target, kind: str = "mse", mask=None, at: str = "root",
+                       batching: str = "level"):
+        """(loss, grads of the trainable parameters): backpropagation through structure, through
+        the engine; the arguments are ``loss``'s."""
+        return self._trainable_value_and_grad(
+            lambda p: self.loss(p, batch, target, kind, mask, at, batching), params)
 
-    def grad(self, params, batch, target, kind: str = "mse", mask=None, method: str = "bptt", **options):
-        return self.value_and_grad(params, batch, target, kind, mask, method, **options)[1]
-
+    def grad(self, params, batch, target, kind: str = "mse", mask=None, at: str = "root",
+             batching: str = "level"):
+        """Gradients of ``loss`` for the trainable parameters (dict, same names and shapes)."""
+        return self.value_and_grad(params, batch, target, kind, mask, at, batching)[1]

@@ -1,7 +1,7 @@
 """Gradient algorithms beyond full BPTT: truncated BPTT.
 
-Full BPTT is ``Network.value_and_grad(method="bptt")`` (autograd over the
-whole unrolled run).  Truncated BPTT (Williams & Peng 1990, "BPTT(h; h')")
+Full BPTT is ``Network.value_and_grad`` (autograd over the whole run,
+through the network's engine).  Truncated BPTT (Williams & Peng 1990, "BPTT(h; h')")
 walks the sequence in windows: every ``k1`` steps it backpropagates the
 error of those ``k1`` steps through the last ``k2 >= k1`` steps only,
 starting from the state the forward pass reached there, carried without
@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import RunError
 
 
-def tbptt_value_and_grad(net, params, x, target, kind: str, mask, k1: int, k2: int | None = None):
+def tbptt_value_and_grad(net, params, x, target, kind: str, mask, k1: int | None = None, k2: int | None = None):
     """(loss over the whole sequence, gradients) by truncated BPTT(k2; k1).
 
     x (T, B, I), target (T, B, O) or class indices (T, B), mask (T, B) or

@@ -21,6 +21,7 @@ from autograd.tracer import getval
 from ..errors import TrainError
 from ..ops.losses import LOSSES
 from ..atomic import write_atomic
+from . import methods
 
 CHECKPOINT = "checkpoint.npz"
 EVAL_STREAM = 1 << 20   # evaluation k draws from (seed, EVAL_STREAM + k): never a training stream
@@ -78,10 +79,9 @@ class TrainResult:
 def _loss_grads_outputs(net, params, batch, task, schedule):
     """(loss, grads, outputs y or None); y comes free with BPTT, else it is not needed."""
     if schedule.method != "bptt":
-        loss, grads = net.value_and_grad(params, batch.x, batch.target, task.loss, batch.mask,
-                                         method=schedule.method, k1=schedule.k1, k2=schedule.k2) \
-            if schedule.method == "tbptt" else \
-            net.value_and_grad(params, batch.x, batch.target, task.loss, batch.mask, method=schedule.method)
+        options = {"k1": schedule.k1, "k2": schedule.k2} if schedule.method == "tbptt" else {}
+        loss, grads = methods.value_and_grad(net, params, batch.x, batch.target, task.loss, batch.mask,
+                                             method=schedule.method, **options)
         return loss, grads, None
     kept = {}
     target = batch.target if task.loss != "xent" or batch.target.ndim == 3 else batch.target.astype(int)

@@ -23,9 +23,11 @@ import numpy as np
 from autograd import jacobian
 from autograd.builtins import dict as ag_dict
 
+from ..ops.losses import LOSSES
 from ..plan.ir import INPUT_BLOCK
 from ..runtime.assemble import assemble
-from ..ops.losses import LOSSES
+from ..runtime.engine import AutogradEngine
+from ..runtime.network import Network
 
 
 def rtrl_value_and_grad(net, params, x, target, kind: str = "mse", mask=None):
@@ -33,8 +35,7 @@ def rtrl_value_and_grad(net, params, x, target, kind: str = "mse", mask=None):
 
     x (T, B, I); target (T, B, O) or classes (T, B); mask (T, B) or None.
     """
-    from ..runtime.network import Network
-    stepper = Network(net.ir, net.plan, engine="autograd")   # differentiable through its state
+    stepper = Network(net.ir, net.plan, AutogradEngine())   # differentiable through its state
     names = sorted(net.trainable)
     shapes = [np.shape(params[n]) for n in names]
     sizes = [int(np.prod(s, dtype=int)) for s in shapes]

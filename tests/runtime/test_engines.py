@@ -58,13 +58,6 @@ def test_engines_agree_on_library_networks(name):
     agree(fused, reference, params, x, 3)
 
 
-def test_fused_is_the_default_and_unknown_engines_are_refused():
-    assert gr.load("elman").engine == "fused"
-    with pytest.raises(gr.RunError) as info:
-        gr.load("elman", engine="jax")
-    assert info.value.code == "GR200"
-
-
 @pytest.mark.parametrize("engine", ["fused", "autograd"])
 def test_float32_computes_in_single_precision_and_keeps_float64_parameters(engine):
     net64 = gr.load("lstm_2layer", engine=engine)

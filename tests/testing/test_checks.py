@@ -6,7 +6,7 @@ cases with hypothesis, derandomised); the CLI tests are in tests/test_cli.py.
 """
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError
+from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from graphrnn.ops.activations import sigmoid
 from graphrnn.testing import (CHECKS, GradientCheckError, PropertyError, Report, check_all, check_batch,
                               check_bptt_rtrl, check_engines, check_gradients, check_kind, check_order,
                               check_roundtrip, check_unroll, dumps, load_plugin, reference_run)
+from graphrnn.train.methods import GRADIENT_METHODS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = 5
@@ -67,13 +68,10 @@ def test_dumps_writes_yaml_that_loads_to_the_same_network():
 
 def test_bptt_rtrl_is_skipped_when_rtrl_is_unavailable(monkeypatch):
     net = gr.load("elman")
-    real = net.grad
 
-    def no_rtrl(*args, method="bptt", **kw):
-        if method == "rtrl":
-            raise gr.RunError("GR200", "gradient method `rtrl` is not available", fix="use bptt")
-        return real(*args, method=method, **kw)
-    monkeypatch.setattr(net, "grad", no_rtrl)
+    def no_rtrl(*args, **kw):
+        raise gr.RunError("GR200", "gradient method `rtrl` is not available", fix="use bptt")
+    monkeypatch.setitem(GRADIENT_METHODS, "rtrl", replace(GRADIENT_METHODS["rtrl"], compute=no_rtrl))
     report = check_bptt_rtrl(net, examples=2)
     assert report.passed and report.status == "SKIP" and "rtrl" in report.skipped
     assert str(report).startswith("SKIP bptt_rtrl")

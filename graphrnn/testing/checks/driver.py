@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from ...plan import build_plan
-from ...runtime import Network
+from ...runtime import Network, engine_for
 from ..strategies import Case
 from .report import Report, _entry, _num, _side_by_side, _val
 
@@ -25,14 +25,14 @@ DEFAULT_EXAMPLES = 10
 # -- networks to check --------------------------------------------------------------------
 
 def _variant(net, engine: str | None = None, untruncate: bool = False) -> Network:
-    """``net`` itself, or a float64 copy on ``engine`` and/or with ``truncate`` removed."""
-    engine = engine or net.engine
+    """``net`` itself, or a float64 copy on the engine named ``engine`` and/or with ``truncate`` removed."""
+    engine = engine or net.engine.name
     ir = net.ir
     if untruncate and any(e.truncate for e in ir.edges):
         ir = replace(ir, edges=tuple(replace(e, truncate=False) if e.truncate else e for e in ir.edges))
-    if ir is net.ir and engine == net.engine and net.dtype == np.float64:
+    if ir is net.ir and engine == net.engine.name and net.dtype == np.float64:
         return net
-    other = Network(ir, net.plan if ir is net.ir else build_plan(ir), engine, "float64")
+    other = Network(ir, net.plan if ir is net.ir else build_plan(ir), engine_for(ir, engine), "float64")
     other.spec = net.spec
     return other
 

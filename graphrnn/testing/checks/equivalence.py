@@ -62,7 +62,7 @@ def _unroll(net, examples: int, seed: int, tolerance: float = EXACT,
 
     result = _search(cases(work, max_steps=max_steps, max_batch=max_batch), measure, examples, seed)
     return _report("unroll", result, tolerance, "max difference", _describe_case,
-                   f"the planned run ({work.engine} engine) differs from the step-by-step reference "
+                   f"the planned run ({work.engine.name} engine) differs from the step-by-step reference "
                    "interpreter (graphrnn.testing.reference_run)", notes=_engine_note(net))
 
 
@@ -173,7 +173,7 @@ def _order(net, examples: int, seed: int, tolerance: float = EXACT,
 
 def _load_like(work, text: str) -> Network:
     from ...compiler import loads
-    return loads(text, work.spec.file, engine=work.engine)
+    return loads(text, work.spec.file, engine=work.engine.name)
 
 
 def _roundtrip(net, examples: int, seed: int, tolerance: float = EXACT,

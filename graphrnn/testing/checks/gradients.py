@@ -12,6 +12,7 @@ import numpy as np
 from autograd import grad as ag_grad
 
 from ...errors import GraphRNNError, RunError
+from ...train.methods import value_and_grad
 from ..strategies import Case, cases
 from .driver import (DEFAULT_EXAMPLES, _describe_case, _engine_note, _Outcome, _report, _search,
                      _trace_place, _variant, _Worst)
@@ -78,7 +79,7 @@ def _gradients(net, examples: int, seed: int, eps: float = FD_EPS, tolerance: fl
         lines = (f"relative error ||a - n|| / (||a|| + ||n||) = {_num(error)} over {a.size} trainable "
                  f"entries (|a - n| = {_num(gap)}; rounding-noise floor {_num(noise)})",
                  f"worst entry: {worst['entry']} -- {worst['where']}")
-        lines += _side_by_side([(f"analytic (net.grad, {work.engine} engine)", _val(a[k])),
+        lines += _side_by_side([(f"analytic (net.grad, {work.engine.name} engine)", _val(a[k])),
                                 (f"numeric (central differences, eps {eps:g})", _val(n[k])),
                                 ("relative error of this entry", " " + _num(entry_error))])
         return _Outcome(error, not passed, worst, lines)
@@ -87,7 +88,7 @@ def _gradients(net, examples: int, seed: int, eps: float = FD_EPS, tolerance: fl
     if not result.failed and result.outcome is not None and result.outcome.worst.get("within_noise"):
         notes += ("the largest relative error is within the rounding noise of central differences",)
     return _report("gradients", result, tolerance, "relative error", _describe_case,
-                   f"central differences disagree with net.grad (mse loss, {work.engine} engine, float64)",
+                   f"central differences disagree with net.grad (mse loss, {work.engine.name} engine, float64)",
                    lambda: _kind_hints(work), notes)
 
 
@@ -147,13 +148,13 @@ def _bptt_rtrl(net, examples: int, seed: int, tolerance: float = RTRL_TOL,
     params = work.init(0)
     x = np.zeros((1, 1, work.input_size))
     try:
-        work.grad(params, x, np.zeros((1, 1, work.output_size)), kind="mse", method="rtrl")
+        value_and_grad(work, params, x, np.zeros((1, 1, work.output_size)), kind="mse", method="rtrl")
     except RunError as err:
         return Report("bptt_rtrl", True, 0, skipped=f"RTRL is not available ({err.message})")
 
     def measure(case: Case) -> _Outcome:
-        a = work.grad(case.params, case.x, case.target, kind="mse", method="bptt")
-        b = work.grad(case.params, case.x, case.target, kind="mse", method="rtrl")
+        a = work.grad(case.params, case.x, case.target, kind="mse")
+        b = value_and_grad(work, case.params, case.x, case.target, kind="mse", method="rtrl")[1]
         worst = _Worst()
         for name in sorted(a):
             worst.compare(name, a[name], b[name])
@@ -198,9 +199,9 @@ def check_engines(net, examples: int = DEFAULT_EXAMPLES, seed: int = 0, *, toler
 
 def check_bptt_rtrl(net, examples: int = DEFAULT_EXAMPLES, seed: int = 0, *, tolerance: float = RTRL_TOL,
                     max_steps: int = 4, max_batch: int = 3) -> Report:
-    """BPTT = RTRL (``net.grad(..., method="rtrl")``) to ``tolerance``.
+    """BPTT (``net.grad``) = RTRL (graphrnn.train.methods, ``method="rtrl"``) to ``tolerance``.
 
-    While RTRL is not available (``grad`` raises a RunError for the method),
+    While RTRL is not available (it raises a RunError for the network),
     returns a passed Report whose ``skipped`` says why.
     """
     return _finish(_bptt_rtrl(net, examples, seed, tolerance, max_steps, max_batch), GradientCheckError)

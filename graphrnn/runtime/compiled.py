@@ -1,0 +1,137 @@
+"""What every compiled network has, whatever it runs over: the graph, the plan, the engine
+it runs on, and the parameter table (init, checks, count).
+
+:class:`~graphrnn.runtime.network.Network` (sequences) and
+:class:`~graphrnn.runtime.tree_network.TreeNetwork` (trees) are its two
+subclasses; each adds the run, loss and gradient that fit its data.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from autograd import value_and_grad
+from autograd.builtins import dict as ag_dict
+from autograd.tracer import getval, isbox
+
+from ..errors import Location, PlanError, RunError
+from ..graph.ir import Graph
+from ..ops import OPS
+from ..ops.losses import LOSSES
+from ..plan.ir import Plan
+from ..spec import did_you_mean
+from .assemble import Assembler, assemble
+from .engine import Engine, engine_for
+from .params import init_params, parameter_table
+
+MAX_PARAMS = 50_000_000
+
+DTYPES = ("float64", "float32")
+
+
+class CompiledNetwork:
+    """A compiled network's parts, shared by sequence and tree networks.
+
+    ``ir`` the primitive Graph; ``graph`` its networkx MultiDiGraph;
+    ``plan`` the vectorised schedule; ``engine`` the Engine it runs on
+    (``engine.name``: fused, autograd or tree; built with None, the
+    default of runtime/engine.py's ``engine_for``); ``params`` the parameter
+    table (name -> ParamSpec); ``spec`` the Spec it was compiled from (None
+    when built from a Graph directly); ``dtype`` the precision of its
+    computation (parameters and gradients stay float64).
+    """
+
+    spec = None
+    over: ClassVar[str]   # "sequence" or "tree": the graphs (and engines) a subclass runs
+
+    def __init__(self, ir: Graph, plan: Plan, engine: Engine | None = None, dtype="float64"):
+        if ir.over != self.over:
+            raise PlanError("GR124", f"{ir.name} is `over: {ir.over}`; a {type(self).__name__} cannot run it",
+                            loc=Location(ir.file), fix="compile it with graphrnn.loads/load (a Network for "
+                            "sequences, a TreeNetwork for `over: tree`)")
+        self.engine = engine_for(ir) if engine is None else engine
+        self.engine.check(ir)
+        self.ir, self.plan = ir, plan
+        self.dtype = computation_dtype(dtype)
+        self.name = ir.name
+        self.params = parameter_table(ir)
+        self.inputs, self.outputs = dict(ir.inputs), dict(ir.outputs)
+        self.input_size = sum(ir.inputs.values())
+        self.output_size = sum(ir.nodes[n].size for n in ir.outputs.values())
+        self.trainable = frozenset(n for n, s in self.params.items() if s.trainable)
+        self.stateful = sorted(n.name for n in ir.nodes.values() if not n.is_input and OPS[n.op].stateful)
+        count = self.num_params
+        if count > MAX_PARAMS:
+            raise RunError("GR108", f"{self.name} has {count} parameters (limit {MAX_PARAMS})",
+                           loc=next(iter(ir.nodes.values())).loc if ir.nodes else None,
+                           fix="use smaller nodes or sparser edges")
+        self.assembler = Assembler(plan.fused, {n: s.shape for n, s in self.params.items()})
+        self._shapes = [(n, tuple(s.shape)) for n, s in self.params.items()]
+
+    @property
+    def graph(self):
+        return self.ir.nx
+
+    @property
+    def num_params(self) -> int:
+        return int(sum(np.prod(s.shape, dtype=int) for s in self.params.values()))
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self.name!r}, inputs={self.inputs}, outputs="
+                f"{ {k: self.ir.nodes[v].size for k, v in self.outputs.items()} }, params={self.num_params})")
+
+    def init(self, seed: int = 0) -> dict[str, np.ndarray]:
+        """Fresh parameters, float64; the same seed gives the same values."""
+        return init_params(self.params, seed)
+
+    def _check_params(self, params) -> None:
+        """GR201 when ``params`` lacks or adds names, GR200 when a shape differs from the table's."""
+        params = getval(params)   # look at the values without recording tape nodes
+        if params.keys() == self.params.keys() and all(
+                getattr(params[n], "shape", None) == shape for n, shape in self._shapes):
+            return   # the common case, checked in one pass
+        names = set(params.keys())
+        missing = sorted(set(self.params) - names)
+        unknown = sorted(names - set(self.params))
+        if missing or unknown:
+            bits = []
+            if missing:
+                bits.append(f"missing {', '.join(missing[:5])}" + (" ..." if len(missing) > 5 else ""))
+            if unknown:
+                bits.append(f"unknown {', '.join(unknown[:5])}{did_you_mean(unknown[0], self.params)}")
+            first = self.params[missing[0]].loc if missing else None
+            raise RunError("GR201", f"parameters do not match {self.name}: " + "; ".join(bits),
+                           loc=first, fix="start from `net.init(seed)` and keep its keys")
+        for name, spec in self.params.items():
+            shape = np.shape(getval(params[name]))
+            if shape != spec.shape:
+                raise RunError("GR200", f"parameter `{name}` has shape {shape}, expected {spec.shape}",
+                               loc=spec.loc, fix="start from `net.init(seed)` and keep its shapes")
+
+    def _arrays(self, params) -> list:
+        """The engine's parameter arrays, assembled from checked ``params`` (one tape node)."""
+        self._check_params(params)
+        if not isbox(params) and any(isbox(v) for v in params.values()):
+            params = ag_dict(params)   # one boxed dict, so assemble is one tape node
+        return assemble(params, self.assembler)
+
+    def _trainable_value_and_grad(self, loss, params) -> tuple:
+        """(loss(params), gradients of the trainable parameters): autograd's reverse pass, which
+        reaches the engine's VJP through ``run``."""
+        value, grads = value_and_grad(loss)(dict(params))
+        return value, {name: grads[name] for name in self.params if name in self.trainable}
+
+
+def computation_dtype(dtype) -> np.dtype:
+    """The numpy dtype of a run's computation; GR200 for anything but float64 or float32."""
+    if str(np.dtype(dtype) if dtype is not None else "") not in DTYPES:
+        raise RunError("GR200", f"dtype {dtype!r} is not supported",
+                       fix="use dtype='float64' (the default; exact gradient checks) or 'float32'")
+    return np.dtype(dtype)
+
+
+def check_loss_kind(kind: str) -> None:
+    """GR200 (with a did-you-mean) for a loss kind ops/losses.py does not have."""
+    if kind not in LOSSES:
+        raise RunError("GR200", f"unknown loss `{kind}`{did_you_mean(kind, LOSSES)}",
+                       fix=f"use one of: {', '.join(LOSSES)}")

@@ -1,0 +1,182 @@
+"""The engines a network runs on, behind one interface, and the choice of the default.
+
+An :class:`Engine` runs a compiled :class:`~graphrnn.plan.ir.Plan` over data
+with the plan's assembled parameter arrays (runtime/assemble.py).  What an
+engine provides, and all a network asks of it:
+
+- ``check(graph)``: whether it can run the graph; a located error when not
+  (GR124 when the graph's ``over`` is not the engine's, GR115 when the fused
+  engine has no backward rule for a node kind or activation);
+- ``run(plan, arrays, data, ...)``: the forward pass, every block's values,
+  differentiable by autograd with respect to ``arrays`` and the inputs;
+- ``vjp(plan, arrays, data, g_values, ...)``: its vector-Jacobian product,
+  the gradients of ``arrays`` and of the inputs (``inputs(data)``; the
+  run of other inputs is ``with_inputs(data, x)``) given cotangents of block
+  values.  Every engine is an autograd citizen, so this is autograd's
+  reverse pass through ``run``; what computes it differs (``backward``
+  says it in words): the autograd and tree engines' tape of autograd.numpy
+  operations, the fused engine's single primitive whose VJP is
+  fused.backward (numpy BPTT from the kinds' hand-written rules);
+- the records: ``run`` fills ``records`` (block -> one dict per step of
+  (B, k) arrays) with what a node kind with state records at each step (an
+  NTM memory's weightings); a Trace stacks them (``trace.records``).
+
+:data:`ENGINES` maps each name to its class; :func:`engine_for` turns a
+name (or None: the default) into the engine a network holds.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import replace
+from typing import ClassVar
+
+import autograd.numpy as anp
+import numpy as np
+from autograd import grad
+
+from ..errors import Location, PlanError, RunError
+from ..graph.ir import Graph
+from ..plan.ir import Plan
+from ..spec import did_you_mean
+from .fused import check_rules, fused_rules_hold
+from .fused_primitive import run_fused
+from .tree import BATCHING, unroll_tree
+from .unroll import unroll
+
+
+class Engine(ABC):
+    """What runs a plan: the interface every engine implements (see the module docstring).
+
+    ``name`` is the engine's registry name, ``over`` the data it runs over
+    (``"sequence"``: x (T, B, I), block values (T, B, width); ``"tree"``: a
+    TreeBatch, block values (N, width)), ``backward`` how its VJP is computed.
+    """
+
+    name: ClassVar[str]
+    over: ClassVar[str]
+    backward: ClassVar[str]
+
+    def check(self, graph: Graph, loc: Location | None = None) -> None:
+        """Raise a located PlanError when this engine cannot run ``graph``; ``loc``: where `over` is."""
+        if graph.over == self.over:
+            return
+        loc = loc or Location(graph.file)
+        if graph.over == "tree":
+            raise PlanError("GR124", f"the `{self.name}` engine runs sequences only; {graph.name} is "
+                            "`over: tree`", loc=loc,
+                            fix="load it with engine='tree' (the level-batched tree engine, the default "
+                                "for trees), or leave `engine` out")
+        raise PlanError("GR124", f"the `{self.name}` engine runs `over: tree` networks; {graph.name} runs "
+                        "over sequences", loc=loc,
+                        fix="leave `engine` out (fused where it has backward rules for every node kind, "
+                            "else autograd), or pass engine='fused' or 'autograd'")
+
+    @abstractmethod
+    def run(self, plan: Plan, arrays: list, data, dtype=np.float64, state=None, records=None,
+            **options) -> dict:
+        """Block name -> values (and ``"input"`` -> the inputs), computed in ``dtype``.
+
+        ``arrays``: the assembled parameter arrays (float64, possibly autograd
+        boxes); ``data``: x (T, B, I) for sequences, a TreeBatch for trees;
+        ``state``: a sequence run's carried State (runtime/state.py) or None;
+        ``records``: a dict the run fills with per-step records, or None.
+        """
+
+    def vjp(self, plan: Plan, arrays: list, data, g_values: dict, dtype=np.float64, **options):
+        """(gradients of ``arrays``, of the inputs) given ``g_values``: block name -> cotangent
+        shaped like that block's values (blocks left out have cotangent zero)."""
+        def inner(arrays, x):
+            values = self.run(plan, arrays, self.with_inputs(data, x), dtype, **options)
+            return sum(anp.sum(values[name] * g) for name, g in g_values.items())
+        g_arrays, g_x = grad(lambda both: inner(*both))((list(arrays), self.inputs(data)))
+        return list(g_arrays), g_x
+
+    def inputs(self, data):
+        """The input array of ``data``: x (T, B, I) itself for sequences."""
+        return data
+
+    def with_inputs(self, data, x):
+        """``data`` with its input array replaced by ``x`` (same shape)."""
+        return x
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class AutogradEngine(Engine):
+    """runtime/unroll.py: the plan unrolled with autograd.numpy, step by step (the reference)."""
+
+    name, over = "autograd", "sequence"
+    backward = "autograd's tape of the unrolled autograd.numpy operations"
+
+    def run(self, plan, arrays, x, dtype=np.float64, state=None, records=None, **options) -> dict:
+        if dtype != np.float64:
+            arrays, x = [a.astype(dtype) for a in arrays], x.astype(dtype)
+        return unroll(plan, arrays, x, state, records)
+
+
+class FusedEngine(Engine):
+    """runtime/fused.py: forward and BPTT over the plan in numpy, one autograd primitive
+    (runtime/fused_primitive.py); needs a backward rule for every node kind and activation."""
+
+    name, over = "fused", "sequence"
+    backward = "fused.backward (numpy BPTT from the kinds' rules), the VJP of its one autograd primitive"
+
+    def check(self, graph: Graph, loc: Location | None = None) -> None:
+        super().check(graph, loc)
+        check_rules(graph)
+
+    def run(self, plan, arrays, x, dtype=np.float64, state=None, records=None, **options) -> dict:
+        return run_fused(plan, arrays, x, dtype, state, records)
+
+
+class TreeEngine(Engine):
+    """runtime/tree.py: the plan over a TreeBatch with autograd.numpy, one step per level of the
+    batch (``batching="level"``, the default) or per tree node (``batching="node"``, the oracle).
+    It keeps no records: node kinds with state run over sequences only (graph/checks.py)."""
+
+    name, over = "tree", "tree"
+    backward = "autograd's tape of the level- (or node-) batched autograd.numpy operations"
+
+    def run(self, plan, arrays, batch, dtype=np.float64, state=None, records=None,
+            batching: str = "level") -> dict:
+        if batching not in BATCHING:
+            raise RunError("GR200", f"unknown batching `{batching}`{did_you_mean(batching, BATCHING)}",
+                           fix="use batching='level' (one step per tree height) or 'node' (one per node)")
+        if state is not None:
+            raise RunError("GR200", "a tree run does not continue an earlier one", fix="drop `state=`")
+        if dtype != np.float64:
+            arrays = [a.astype(dtype) for a in arrays]
+        if batch.x.dtype != dtype:
+            batch = replace(batch, x=batch.x.astype(dtype))
+        return unroll_tree(plan, arrays, batch, batching)
+
+    def inputs(self, batch):
+        """The batch's inputs, (N, I)."""
+        return batch.x
+
+    def with_inputs(self, batch, x):
+        return replace(batch, x=x)
+
+
+ENGINES: dict[str, type[Engine]] = {engine.name: engine for engine in (FusedEngine, AutogradEngine, TreeEngine)}
+
+
+def engine_for(graph: Graph, name: str | None = None, loc: Location | None = None) -> Engine:
+    """The engine a network of ``graph`` runs on, checked against it.
+
+    ``name`` None picks the default: ``tree`` for ``over: tree``; for
+    sequences ``fused`` when it has a backward rule for every node kind and
+    activation, else ``autograd``.  ``loc`` locates the graph's ``over``
+    in errors.  An unknown name is GR200; an engine that cannot run the
+    graph raises its check's error (GR124, GR115).
+    """
+    if name is None:
+        name = "tree" if graph.over == "tree" else "fused" if fused_rules_hold(graph) else "autograd"
+    if name not in ENGINES:
+        raise RunError("GR200", f"unknown engine `{name}`{did_you_mean(name, ENGINES)}",
+                       fix="use engine='fused' (numpy BPTT, the default for sequences), 'autograd' (the "
+                           "reference) or 'tree' (the default for `over: tree`)")
+    engine = ENGINES[name]()
+    engine.check(graph, loc)
+    return engine
