@@ -39,7 +39,8 @@ from ..graph.ir import Graph
 from ..plan.ir import Plan
 from ..spec import did_you_mean
 from .fused import check_rules, fused_rules_hold
-from .fused_primitive import run_fused
+from . import generated
+from .fused_primitive import NumpyPasses, run_fused
 from .tree import BATCHING, unroll_tree
 from .unroll import unroll
 
@@ -127,7 +128,38 @@ class FusedEngine(Engine):
         check_rules(graph)
 
     def run(self, plan, arrays, x, dtype=np.float64, state=None, records=None, **options) -> dict:
-        return run_fused(plan, arrays, x, dtype, state, records)
+        return run_fused(NumpyPasses(plan), arrays, x, dtype, state, records)
+
+
+class CompiledEngine(Engine):
+    """runtime/generated.py: the fused engine's passes as generated loops compiled by numba (an
+    optional dependency: ``pip install graphrnn[fast]``), for node kinds and activations it has
+    kernels for.  Made for small networks and long sequences, where the fused engine's cost is
+    Python per block and per step; the first run of a new plan compiles it (seconds, cached on disk).
+    """
+
+    name, over = "compiled", "sequence"
+    backward = "generated, numba-compiled BPTT loops, the VJP of the fused engine's autograd primitive"
+
+    def __init__(self):
+        self._passes = None   # (plan, CompiledPlan): compiled on the first run
+
+    def check(self, graph: Graph, loc: Location | None = None) -> None:
+        super().check(graph, loc)
+        check_rules(graph)
+        if not generated.available():
+            raise RunError("GR116", "the `compiled` engine needs numba, which is not installed",
+                           loc=loc, fix="pip install 'graphrnn[fast]' (or numba), or use engine='fused'")
+        for node in graph.nodes.values():
+            why = generated.node_unsupported(node)
+            if why:
+                raise PlanError("GR115", f"node `{node.name}`: {why}", loc=node.loc,
+                                fix="load it with engine='fused' (numpy; every kind with backward rules)")
+
+    def run(self, plan, arrays, x, dtype=np.float64, state=None, records=None, **options) -> dict:
+        if self._passes is None or self._passes[0] is not plan:
+            self._passes = (plan, generated.CompiledPlan(plan))
+        return run_fused(self._passes[1], arrays, x, dtype, state, records)
 
 
 class TreeEngine(Engine):
@@ -159,7 +191,8 @@ class TreeEngine(Engine):
         return replace(batch, x=x)
 
 
-ENGINES: dict[str, type[Engine]] = {engine.name: engine for engine in (FusedEngine, AutogradEngine, TreeEngine)}
+ENGINES: dict[str, type[Engine]] = {engine.name: engine for engine in (FusedEngine, CompiledEngine, AutogradEngine,
+                                                                  TreeEngine)}
 
 
 def engine_for(graph: Graph, name: str | None = None, loc: Location | None = None) -> Engine:
@@ -175,8 +208,9 @@ def engine_for(graph: Graph, name: str | None = None, loc: Location | None = Non
         name = "tree" if graph.over == "tree" else "fused" if fused_rules_hold(graph) else "autograd"
     if name not in ENGINES:
         raise RunError("GR200", f"unknown engine `{name}`{did_you_mean(name, ENGINES)}",
-                       fix="use engine='fused' (numpy BPTT, the default for sequences), 'autograd' (the "
-                           "reference) or 'tree' (the default for `over: tree`)")
+                       fix="use engine='fused' (numpy BPTT, the default for sequences), 'compiled' (its "
+                           "loops compiled by numba), 'autograd' (the reference) or 'tree' (the default "
+                           "for `over: tree`)")
     engine = ENGINES[name]()
     engine.check(graph, loc)
     return engine

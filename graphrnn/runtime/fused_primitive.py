@@ -14,7 +14,7 @@ from autograd.tracer import getval
 from ..plan.ir import INPUT_BLOCK, Plan
 from .fused import backward, forward
 
-__all__ = ["run_fused"]
+__all__ = ["NumpyPasses", "run_fused"]
 
 
 class Blocks:
@@ -84,8 +84,8 @@ class FusedRun:
     be freed with autograd's graph once the gradient has been taken.
     """
 
-    def __init__(self, plan, arrays, x, state, values, tape, array_dtypes, x_dtype):
-        self.plan, self.arrays, self.x, self.state = plan, arrays, x, state
+    def __init__(self, passes, arrays, x, state, values, tape, array_dtypes, x_dtype):
+        self.passes, self.arrays, self.x, self.state = passes, arrays, x, state
         self.values, self.tape = values, tape
         self.array_dtypes, self.x_dtype = array_dtypes, x_dtype
         self._grads = None
@@ -93,7 +93,7 @@ class FusedRun:
     def gradients(self, g):
         """(gradients of the fused arrays, of x); computed once for both argnums."""
         if self._grads is None or self._grads[0] is not g:
-            g_arrays, g_x = backward(self.plan, self.arrays, self.x, self.values, self.tape, g.values, self.state)
+            g_arrays, g_x = self.passes.backward(self.arrays, self.x, self.values, self.tape, g.values, self.state)
             self._grads = (g, [a.astype(d, copy=False) for a, d in zip(g_arrays, self.array_dtypes)],
                            g_x.astype(self.x_dtype, copy=False))
         return self._grads[1], self._grads[2]
@@ -109,16 +109,32 @@ defvjp(unrolled, lambda ans, arrays, x, run: lambda g: run.gradients(g)[0],
        lambda ans, arrays, x, run: lambda g: run.gradients(g)[1])
 
 
-def run_fused(plan: Plan, arrays, x, dtype=np.float64, state=None, records=None) -> dict:
+class NumpyPasses:
+    """fused.py's forward and backward passes over ``plan``: the passes of the fused engine."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+
+    def forward(self, arrays, x, state=None, records=None):
+        return forward(self.plan, arrays, x, state, records)
+
+    def backward(self, arrays, x, values, tape, g_values, state=None):
+        return backward(self.plan, arrays, x, values, tape, g_values, state)
+
+
+def run_fused(passes, arrays, x, dtype=np.float64, state=None, records=None) -> dict:
     """Block values (T, B, W) as one autograd primitive of (arrays, x).
 
-    The forward and backward passes compute in ``dtype``; the gradients are
-    returned in the dtypes of ``arrays`` and ``x`` (float64 parameters stay
-    float64 for the optimizer).
+    ``passes`` computes them: ``forward(arrays, x, state, records) -> (values,
+    tape)`` and ``backward(arrays, x, values, tape, g_values, state) ->
+    (gradients of arrays, of x)``, in numpy (:class:`NumpyPasses`, or the
+    compiled engine's generated loops).  They compute in ``dtype``; the
+    gradients are returned in the dtypes of ``arrays`` and ``x`` (float64
+    parameters stay float64 for the optimizer).
     """
     raw_arrays = [np.asarray(a, dtype=dtype) for a in getval(arrays)]
     raw_x = np.asarray(getval(x), dtype=dtype)
-    values, tape = forward(plan, raw_arrays, raw_x, state, records)
-    run = FusedRun(plan, raw_arrays, raw_x, state, values, tape,
+    values, tape = passes.forward(raw_arrays, raw_x, state, records)
+    run = FusedRun(passes, raw_arrays, raw_x, state, values, tape,
                    [np.result_type(a) for a in getval(arrays)], np.result_type(getval(x)))
     return LazyValues(unrolled(arrays, x, run), x)

@@ -33,6 +33,7 @@ import numpy as np
 
 from ..atomic import write_atomic
 from ..plan.ir import INPUT_BLOCK, Plan
+from .state import start_rows
 
 #: the node kinds whose combiner the kernels know: sum adds the factors, product multiplies them
 COMBINERS = ("sum", "product")
@@ -49,18 +50,14 @@ def available() -> bool:
     return True
 
 
-def compilable(plan: Plan) -> str | None:
-    """None when this engine can run ``plan``, else why not (for ``show --plan``)."""
-    for stage in plan.stages:
-        if stage.over != "sequence":
-            return "a tree plan"
-        for block in stage.blocks():
-            if block.ports or block.state_arrays:
-                return f"block {block.name} is a kind with state ({block.op})"
-            if block.op not in COMBINERS:
-                return f"block {block.name}: node kind `{block.op}` has no compiled rule"
-            if block.activation not in ACTIVATION_CODES:
-                return f"block {block.name}: activation `{block.activation}` has no compiled rule"
+def node_unsupported(node) -> str | None:
+    """None when the compiled engine has kernels for ``node``'s kind and activation, else why not."""
+    if node.is_input:
+        return None
+    if node.op not in COMBINERS:
+        return f"node kind `{node.op}` has no kernel in the compiled engine (it has: {', '.join(COMBINERS)})"
+    if node.activation not in ACTIVATION_CODES:
+        return f"activation `{node.activation}` has no kernel in the compiled engine"
     return None
 
 
@@ -330,29 +327,30 @@ class CompiledPlan:
         module = load_module(decorator + forward_source(plan) + "\n\n" + decorator + backward_source(plan))
         self._forward, self._backward = module.forward, module.backward
 
-    def _before(self, arrays, B, dtype):
-        plan = self.plan
-        rows = []
-        for name, depth in plan.lookback.items():
-            if name == INPUT_BLOCK:
-                rows.append(np.zeros((depth, B, plan.input_width), dtype))
-            else:
-                initial = np.asarray(arrays[plan.blocks[name].initial], dtype)
-                rows.append(np.ascontiguousarray(np.broadcast_to(initial, (depth, B, initial.shape[0]))))
-        return rows
+    def _before(self, arrays, B, dtype, state):
+        """(D, B, width) rows read before the first step of each looked-back block, contiguous."""
+        return [np.ascontiguousarray(start_rows(self.plan, arrays, state, name, B,
+                                                self.plan.input_width if name == INPUT_BLOCK
+                                                else self.plan.blocks[name].width, dtype))
+                for name in self.plan.lookback]
 
-    def forward(self, arrays, x):
+    def forward(self, arrays, x, state=None, records=None):
         """(values: block -> (T, B, width), slots: block -> (T, B, slot_width)) for x (T, B, I)."""
         plan = self.plan
         T, B = x.shape[:2]
         dtype = x.dtype
         values = {name: np.empty((T, B, b.width), dtype) for name, b in plan.blocks.items()}
         slots = {name: np.zeros((T, B, b.slot_width), dtype) for name, b in plan.blocks.items()}
-        self._forward(x, *self._before(arrays, B, dtype), *arrays, *values.values(), *slots.values())
+        self._forward(x, *self._before(arrays, B, dtype, state), *arrays, *values.values(), *slots.values())
+        values[INPUT_BLOCK] = x
         return values, slots
 
-    def backward(self, arrays, x, values, slots, g_values):
-        """(gradients of the fused arrays, gradient of x) from the cotangents ``g_values`` of blocks."""
+    def backward(self, arrays, x, values, slots, g_values, state=None):
+        """(gradients of the fused arrays, gradient of x) from the cotangents ``g_values`` of blocks.
+
+        Reads before the first step reach the blocks' ``initial`` values, unless
+        the run continued a ``state``: that is data, and takes no gradient.
+        """
         plan = self.plan
         T, B = x.shape[:2]
         dtype = x.dtype
@@ -363,8 +361,10 @@ class CompiledPlan:
         GP = {name: np.zeros((B, b.width), dtype) for name, b in plan.blocks.items()}
         GX = np.zeros_like(x)
         scratch = np.zeros((B, plan.input_width), dtype)   # reads of the input before the start: no gradient
-        self._backward(x, *self._before(arrays, B, dtype), *arrays, *values.values(), *slots.values(), GX,
+        self._backward(x, *self._before(arrays, B, dtype, state), *arrays,
+                       *(values[name] for name in plan.blocks), *slots.values(), GX,
                        *G.values(), *GS.values(), *GW, *GP.values(), scratch)
         for name, block in plan.blocks.items():
-            GW[block.initial] += GP[name].sum(axis=0)
+            if state is None or name not in state:
+                GW[block.initial] += GP[name].sum(axis=0)
         return GW, GX
