@@ -37,10 +37,6 @@ class CommandError(Exception):
     """A usage problem the command reports in one line (exit 2)."""
 
 
-def _load(spec: str, engine: str | None = None):
-    return load(spec, engine=engine)
-
-
 def _load_plugins(plugins) -> None:
     from .testing.plugins import PluginError, load_plugin
     for plugin in plugins or ():
@@ -73,13 +69,13 @@ def _table(header: list[str], rows: list[list[str]], right: set[int] = frozenset
 
 # -- commands -------------------------------------------------------------------
 def cmd_validate(args) -> int:
-    net = _load(args.spec)
+    net = load(args.spec)
     print(f"ok: {args.spec} ({_summary(net)})")
     return EXIT_OK
 
 
 def cmd_show(args) -> int:
-    net = _load(args.spec)
+    net = load(args.spec)
     if args.plan:
         print(net.plan)
         return EXIT_OK
@@ -122,7 +118,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_run(args) -> int:
-    net = _load(args.spec)
+    net = load(args.spec)
     if net.ir.over == "tree":
         return _run_trees(net, args)
     params = net.init(seed=args.seed)
@@ -167,7 +163,7 @@ def cmd_draw(args) -> int:
     if out.suffix.lower() not in FORMATS:
         raise CommandError(f"{out}: cannot draw to a `{out.suffix or '(no suffix)'}` file; "
                            f"name the output {' or '.join('*' + f for f in FORMATS)}")
-    net = _load(args.spec)
+    net = load(args.spec)
     draw_graph(net, out)
     print(f"wrote {out} ({_summary(net)})")
     return EXIT_OK
@@ -181,7 +177,7 @@ def cmd_check(args) -> int:
             raise CommandError("`graphrnn check` needs hypothesis: pip install 'graphrnn[test]'") from None
         raise
     notes = []
-    net = _load(args.spec)
+    net = load(args.spec)
     if net.engine == "autograd" and net.ir.over != "tree":
         notes.append("the fused engine has no backward rule for a node kind or activation of this spec: "
                      "checking it on the autograd engine")

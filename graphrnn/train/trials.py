@@ -51,21 +51,25 @@ class Trial(NamedTuple):
 
 def run_each(trial, arguments, *, jobs: int = 1, on_outcome=None) -> list:
     """``[trial(*args) for args in arguments]``, in order, calling ``on_outcome(outcome)`` as each
-    comes; ``jobs > 1`` runs them in that many processes (``trial`` and ``arguments`` must pickle)."""
+    comes; ``jobs > 1`` runs them in that many processes (``trial`` and ``arguments`` must pickle).
+    An error in one trial stops the rest."""
+    arguments = [tuple(args) for args in arguments]
     outcomes = []
-    if jobs <= 1:
-        results = (trial(*args) for args in arguments)
-    else:
-        pool = ProcessPoolExecutor(max_workers=jobs)
-        results = pool.map(trial, *zip(*arguments))
+
+    def report(outcome):
+        outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+    if jobs <= 1 or len(arguments) <= 1:
+        for args in arguments:
+            report(trial(*args))
+        return outcomes
+    pool = ProcessPoolExecutor(max_workers=jobs)
     try:
-        for outcome in results:
-            outcomes.append(outcome)
-            if on_outcome is not None:
-                on_outcome(outcome)
+        for outcome in pool.map(trial, *zip(*arguments)):
+            report(outcome)
     finally:
-        if jobs > 1:
-            pool.shutdown(cancel_futures=True)
+        pool.shutdown(cancel_futures=True)   # after an error the trials not yet started do not start
     return outcomes
 
 
