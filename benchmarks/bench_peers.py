@@ -175,7 +175,7 @@ def adding_row(rounds):
         return loss
     r = paired.paired({"sequence": sequence}, rounds=rounds)
     print(f"   {r.cpu_median('sequence') * 1e3:.2f} ms CPU, {r.wall_median('sequence') * 1e3:.2f} ms wall "
-          f"per sequence ({net.num_params} weights, engine {net.engine})")
+          f"per sequence ({net.num_params} weights, engine {net.engine.name})")
 
 
 def main(argv=None):

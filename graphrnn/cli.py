@@ -20,23 +20,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from .compiler import load
 from .errors import GraphRNNError
+from .train.arguments import non_negative_int, positive_int
+from .train.command import add_train_parser
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
 
 class CommandError(Exception):
     """A usage problem the command reports in one line (exit 2)."""
-
-
-def _load(spec: str, engine: str | None = None):
-    from . import load
-    return load(spec, engine=engine)
 
 
 def _load_plugins(plugins) -> None:
@@ -71,13 +69,13 @@ def _table(header: list[str], rows: list[list[str]], right: set[int] = frozenset
 
 # -- commands -------------------------------------------------------------------
 def cmd_validate(args) -> int:
-    net = _load(args.spec)
+    net = load(args.spec)
     print(f"ok: {args.spec} ({_summary(net)})")
     return EXIT_OK
 
 
 def cmd_show(args) -> int:
-    net = _load(args.spec)
+    net = load(args.spec)
     if args.plan:
         print(net.plan)
         return EXIT_OK
@@ -120,7 +118,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_run(args) -> int:
-    net = _load(args.spec)
+    net = load(args.spec)
     if net.ir.over == "tree":
         return _run_trees(net, args)
     params = net.init(seed=args.seed)
@@ -165,7 +163,7 @@ def cmd_draw(args) -> int:
     if out.suffix.lower() not in FORMATS:
         raise CommandError(f"{out}: cannot draw to a `{out.suffix or '(no suffix)'}` file; "
                            f"name the output {' or '.join('*' + f for f in FORMATS)}")
-    net = _load(args.spec)
+    net = load(args.spec)
     draw_graph(net, out)
     print(f"wrote {out} ({_summary(net)})")
     return EXIT_OK
@@ -179,7 +177,7 @@ def cmd_check(args) -> int:
             raise CommandError("`graphrnn check` needs hypothesis: pip install 'graphrnn[test]'") from None
         raise
     notes = []
-    net = _load(args.spec)
+    net = load(args.spec)
     if net.engine.name == "autograd":
         notes.append("the fused engine has no backward rule for a node kind or activation of this spec: "
                      "checking it on the autograd engine")
@@ -221,26 +219,6 @@ def _check_trees(net, args) -> int:
 
 
 # -- parser ---------------------------------------------------------------------
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
 SPEC_HELP = "a spec file (specs/elman.yaml) or a library spec name (elman)"
 # the order check_all runs them in (graphrnn.testing.checks.CHECKS; kept here so
 # that the parser does not import hypothesis)
@@ -260,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "draw and property-test a YAML network spec.",
         epilog="Errors in a spec are reported with file:line:col and a fix; the exit status is "
                "then 2.  See `graphrnn COMMAND --help`.")
-    parser.add_argument("--version", action="version", version=f"graphrnn {__version__}")
+    parser.add_argument("--version", action="version", version=f"graphrnn {metadata.version('graphrnn')}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = commands.add_parser("validate", help="check a spec and print a one-line summary",
@@ -284,11 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
                                         "numpy.random.default_rng(SEED), run the network and print "
                                         "its outputs at every step for batch row 0.")
     p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
-    p.add_argument("--steps", "-T", type=_positive, default=10, metavar="T",
+    p.add_argument("--steps", "-T", type=positive_int, default=10, metavar="T",
                    help="number of time steps (default: 10)")
-    p.add_argument("--seed", type=_seed, default=0, metavar="S",
+    p.add_argument("--seed", type=non_negative_int, default=0, metavar="S",
                    help="seed for the parameters and the input (default: 0)")
-    p.add_argument("--batch", "-B", type=_positive, default=1, metavar="B",
+    p.add_argument("--batch", "-B", type=positive_int, default=1, metavar="B",
                    help="batch size; row 0 is printed (default: 1)")
     p.set_defaults(func=cmd_run)
 
@@ -314,16 +292,15 @@ def build_parser() -> argparse.ArgumentParser:
                                         "every check holds, 1 when one fails, 2 for a spec error.",
                             epilog="See docs/property-testing.md.")
     p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
-    p.add_argument("--examples", "-n", type=_positive, default=10, metavar="N",
+    p.add_argument("--examples", "-n", type=positive_int, default=10, metavar="N",
                    help="hypothesis examples per check (default: 10)")
-    p.add_argument("--seed", type=_seed, default=0, metavar="S",
+    p.add_argument("--seed", type=non_negative_int, default=0, metavar="S",
                    help="seed hypothesis is derandomised with (default: 0)")
     p.add_argument("--only", action="append", choices=CHECK_NAMES, metavar="CHECK",
                    help=f"run only this check (repeatable): {', '.join(CHECK_NAMES)}")
     p.set_defaults(func=cmd_check)
 
-    from .train.command import add_train_parser   # the `train` subcommand lives beside the loop
-    add_train_parser(commands)
+    add_train_parser(commands)   # the `train` subcommand lives beside the training library
 
     for sub in commands.choices.values():
         _add_plugin(sub)

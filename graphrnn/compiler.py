@@ -106,3 +106,20 @@ def load(source: str | os.PathLike, engine: str | None = None, dtype="float64") 
 def loads(text: str, file: str = "<string>", engine: str | None = None, dtype="float64") -> Network | TreeNetwork:
     """A Network from YAML text; ``file`` names it in errors and anchors relative modules."""
     return compile_spec(read_spec(text, file), engine, dtype)
+
+
+def resolve_spec(value: str, base: Path, loc: Location) -> str:
+    """The spec file another file names at ``loc``: a path relative to ``base`` (that file's
+    folder), or else a library name; SpecError GR114, with a did-you-mean, when neither exists."""
+    looks_like_path = "/" in value or value.endswith(SPEC_SUFFIXES)
+    candidate = base / value
+    if candidate.is_file():
+        return str(candidate.resolve())
+    if not looks_like_path:
+        found = find_library_spec(value)
+        if found is not None:
+            return str(found)
+    hint = did_you_mean(Path(value).stem, library_names())
+    raise SpecError("GR114", f"no spec file or library spec `{value}`{hint} (looked at {candidate.resolve()})",
+                    loc=loc, fix="give the spec's path relative to the file that names it, or a library "
+                                 "name: " + ", ".join(library_names()))

@@ -102,3 +102,28 @@ class RunError(GraphRNNError):
 
 class TrainError(GraphRNNError):
     """An experiment is invalid, diverged, or cannot be resumed."""
+
+
+class ConfigError(ValueError):
+    """A configuration mapping (an optimizer, a task's options) holds a bad key or value.
+
+    Raised by the checkers before anyone knows which file the mapping came
+    from; the file readers locate it by ``path`` and re-raise it as a located
+    GraphRNNError.  ``path``: the keys from the mapping that was checked down
+    to the offending one (``("clip", "value")``), empty when the mapping as a
+    whole is wrong; ``unknown``: the key itself is not allowed (point at the
+    key, not at its value).
+    """
+
+    def __init__(self, message: str, *path: str, unknown: bool = False):
+        super().__init__(message)
+        self.path, self.unknown = tuple(path), unknown
+
+    @property
+    def key(self) -> str | None:
+        """The offending key (the last of ``path``), or None."""
+        return self.path[-1] if self.path else None
+
+    def within(self, *keys: str) -> "ConfigError":
+        """The same error seen from a mapping ``keys`` further up."""
+        return ConfigError(str(self), *keys, *self.path, unknown=self.unknown)

@@ -38,7 +38,7 @@ import graphrnn as gr
 from graphrnn.models import draw_level_inputs, events_per_sequence, load_hierarchy, train_automatizer
 from graphrnn.models.level_training import train_level
 from graphrnn.tasks import make_task
-from graphrnn.train.loop import Schedule, train
+from graphrnn.train.loop import TrainingPlan, train
 
 HERE = Path(__file__).resolve().parent
 NAMES = ["a", "x"] + [f"b{i}" for i in range(1, 21)]
@@ -71,8 +71,8 @@ def run_compressor(spec, task, seed: int, budget: int):
 def run_flat(task, seed: int, budget: int, lr: float, batch: int, every: int):
     from graphrnn.train import Adam
     net = gr.load(HERE / "level0.yaml")
-    result = train(net, task, Adam(lr=lr), Schedule(sequences=budget, batch=batch, seed=seed,
-                                                     evaluate_every=every), params=net.init(seed))
+    result = train(net, task, Adam(lr=lr), TrainingPlan(sequences=budget, batch=batch, seed=seed,
+                                                         evaluate_every=every), params=net.init(seed))
     final = task.success(net, result.params)
     return {"solved": result.solved, "sequences": result.sequences if result.solved else None,
             "seen": result.sequences, "final_test": dict(final.metrics)}

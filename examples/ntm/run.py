@@ -53,7 +53,7 @@ def experiment(name: str, batch: int | None, optimizer: str | None, network: str
     exp = load_experiment(ROOT / "experiments" / f"ntm_{name}.yaml", build=False)
     changes = {"network_path": str(ROOT / "specs" / f"{network}.yaml")} if network else {}
     if batch:
-        changes["schedule_options"] = {**exp.schedule_options, "batch": batch}
+        changes["plan_options"] = {**exp.plan_options, "batch": batch}
     if optimizer == "adam":
         changes["optimizer"] = {"name": "adam", "lr": 1e-3, "clip": {"value": 10}}
     return dataclasses.replace(exp, **changes, _setup=None) if changes else exp
@@ -121,7 +121,7 @@ def main(argv=None) -> int:
     parser.add_argument("--from", dest="source", help="a finished run directory: pictures and tests only")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from graphrnn.train.runs import PARAMS, load_params, train_run
+    from graphrnn.train.runs import PARAMS, load_params, new_run_dir, run_trial
     exp = experiment(args.task, args.batch, args.optimizer, args.network)
     if args.source:
         run_dir = Path(args.source)
@@ -131,7 +131,8 @@ def main(argv=None) -> int:
     rows = []
     for seed in args.seed_list or range(args.seeds):
         started = time.perf_counter()
-        outcome = train_run(exp, seed, runs_dir=args.runs_dir, sequences=args.sequences, progress=True)
+        outcome = run_trial(exp, seed, new_run_dir(args.runs_dir, exp.name, seed), sequences=args.sequences,
+                            progress=True)
         per_sequence = outcome.seconds / max(outcome.sequences, 1)
         tests = pictures_and_tests(args.task, exp.build().net, outcome.params, outcome.history, outcome.run_dir)
         what = f"criterion met after {outcome.solved_at:,} sequences" if outcome.solved else \

@@ -11,13 +11,15 @@ One command each, from the repository root:
 
 Options: ``--seeds N`` (trials, seeds 0..N-1; or ``--seed-list 3 7``),
 ``--budget S`` (override the experiment's budget of training sequences),
-``--jobs J`` (trials in parallel; default 1), ``--runs-dir DIR`` (default
+``--jobs J`` (trials in parallel processes; default 1), ``--runs-dir DIR`` (default
 runs/reproductions), ``--data-seeds K`` (trial i uses the task's data set
 i mod K: the paper's "3 different, randomly generated pairs of training and
 test sets" for ``reber``/``elman``).  Each training trial writes a run
 directory (metrics, curve, params; see docs/training.md); the script prints
 one line per trial and then the table row: success fraction and the median
 (and mean) number of training sequences to success, next to the paper's.
+The trials run through graphrnn.train.trials (``run_trials`` for training,
+``run_each`` for guessing; ``summarize`` gives the row).
 """
 from __future__ import annotations
 
@@ -26,10 +28,9 @@ import dataclasses
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -50,65 +51,65 @@ REPRODUCTIONS = {
 }
 
 
-def _trial(args):
-    """One training trial in a worker process: (seed, solved, solved_at, sequences, seconds, verdict, run_dir)."""
-    name, seed, budget, runs_dir, data_seed = args
-    from graphrnn.train.experiment import load_experiment
-    from graphrnn.train.runs import new_run_dir, train_run
-    exp = load_experiment(ROOT / REPRODUCTIONS[name]["experiment"], build=False)
-    if data_seed is not None:
-        exp = dataclasses.replace(exp, task={**exp.task, "data_seed": data_seed}, _setup=None)
-    run_dir = new_run_dir(runs_dir, exp.name, seed)
+@dataclass
+class Guessed:
+    """One random-guessing trial, with what graphrnn.train.trials.summarize reads."""
+
+    seed: int
+    solved: bool
+    solved_at: int | None     # weight sets tried until success
+    trials: int
+    seconds: float
+    verdict: str
+
+
+def guess_trial(name: str, max_trials: int, seed: int) -> Guessed:
+    """Random weight guessing on the latch or parity task (100 training sequences of 500-600 steps)."""
+    from graphrnn.compiler import load
+    from graphrnn.tasks import make_task
+    from graphrnn.train.guess import guess
+    net = load(HERE / REPRODUCTIONS[name]["network"])
+    task = make_task(name)
     started = time.perf_counter()
-    outcome = train_run(exp, seed, run_dir=run_dir, sequences=budget, progress=False)
-    return (seed, outcome.solved, outcome.solved_at, outcome.sequences, time.perf_counter() - started,
-            outcome.verdict, str(outcome.run_dir), data_seed)
+    result = guess(net, task.criterion(), r=100.0, max_trials=max_trials, seed=seed)
+    seconds = time.perf_counter() - started
+    verdict = str(task.success(net, result.params)) if result.solved else ""
+    return Guessed(seed, result.solved, result.trials if result.solved else None, result.trials, seconds, verdict)
+
+
+def run_guessing(name: str, seeds, budget, jobs: int) -> list:
+    from graphrnn.train.trials import run_each
+
+    def report(outcome):
+        print(f"  seed {outcome.seed}: {'solved' if outcome.solved else 'not solved'} after {outcome.trials:,} "
+              f"trials ({outcome.seconds:.1f} s); {outcome.verdict}", flush=True)
+    max_trials = budget or REPRODUCTIONS[name]["max_trials"]
+    return run_each(partial(guess_trial, name, max_trials), [(seed,) for seed in seeds], jobs=jobs,
+                    on_outcome=report)
 
 
 def run_training(name: str, seeds, budget, jobs: int, runs_dir: Path, data_seeds: int | None) -> list:
-    tasks = [(name, seed, budget, runs_dir, (i % data_seeds) if data_seeds else None)
-             for i, seed in enumerate(seeds)]
-    results = []
-    if jobs <= 1:
-        iterator = map(_trial, tasks)
-        for row in iterator:
-            _print_trial(row)
-            results.append(row)
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for row in pool.map(_trial, tasks):
-                _print_trial(row)
-                results.append(row)
-    return results
+    """One trial per seed (trial i on the task's data set i mod ``data_seeds``), ``jobs`` at a time."""
+    from graphrnn.train.experiment import load_experiment
+    from graphrnn.train.runs import new_run_dir
+    from graphrnn.train.trials import Trial, run_trials
+    exp = load_experiment(ROOT / REPRODUCTIONS[name]["experiment"], build=False)
+    trials, data_seed_of = [], {}
+    for i, seed in enumerate(seeds):
+        data_seed = i % data_seeds if data_seeds else None
+        variant = exp if data_seed is None else \
+            dataclasses.replace(exp, task={**exp.task, "data_seed": data_seed}, _setup=None)
+        trials.append(Trial(variant, seed, new_run_dir(runs_dir, exp.name, seed)))
+        data_seed_of[trials[-1].run_dir] = data_seed
 
-
-def _print_trial(row) -> None:
-    seed, solved, solved_at, sequences, seconds, verdict, run_dir, data_seed = row
-    what = f"solved after {solved_at:,} sequences" if solved else f"not solved in {sequences:,} sequences"
-    data = f", data set {data_seed}" if data_seed is not None else ""
-    print(f"  seed {seed}{data}: {what} ({seconds:.0f} s); {verdict}  [{run_dir}]", flush=True)
-
-
-def run_guessing(name: str, seeds, budget) -> list:
-    """Random weight guessing on the latch or parity task (100 training sequences of 500-600 steps)."""
-    import graphrnn as gr
-    from graphrnn.tasks import make_task
-    from graphrnn.train.guess import guess
-    net = gr.load(HERE / REPRODUCTIONS[name]["network"])
-    task = make_task(name)
-    criterion = task.criterion()
-    max_trials = budget or REPRODUCTIONS[name]["max_trials"]
-    results = []
-    for seed in seeds:
-        started = time.perf_counter()
-        result = guess(net, criterion, r=100.0, max_trials=max_trials, seed=seed)
-        seconds = time.perf_counter() - started
-        test = task.success(net, result.params) if result.solved else None
-        verdict = str(test) if test is not None else ""
-        print(f"  seed {seed}: {'solved' if result.solved else 'not solved'} after {result.trials:,} "
-              f"trials ({seconds:.1f} s); {verdict}", flush=True)
-        results.append((seed, result.solved, result.trials, result.trials, seconds, verdict, "", None))
-    return results
+    def report(outcome):
+        what = (f"solved after {outcome.solved_at:,} sequences" if outcome.solved
+                else f"not solved in {outcome.sequences:,} sequences")
+        data_seed = data_seed_of[outcome.run_dir]
+        data = f", data set {data_seed}" if data_seed is not None else ""
+        print(f"  seed {outcome.seed}{data}: {what} ({outcome.seconds:.0f} s); {outcome.verdict}  "
+              f"[{outcome.run_dir}]", flush=True)
+    return run_trials(trials, sequences=budget, progress=False, jobs=jobs, on_outcome=report)
 
 
 def main(argv=None) -> int:
@@ -130,20 +131,21 @@ def main(argv=None) -> int:
           + (f" [{info['experiment']}]" if info["experiment"] else " [random guessing]"), flush=True)
     started = time.perf_counter()
     if REPRODUCTIONS[args.name]["experiment"] is None:
-        results = run_guessing(args.name, seeds, args.budget)
+        outcomes = run_guessing(args.name, seeds, args.budget, args.jobs)
         unit = "trials"
     else:
-        results = run_training(args.name, seeds, args.budget, args.jobs, Path(args.runs_dir), args.data_seeds)
+        outcomes = run_training(args.name, seeds, args.budget, args.jobs, Path(args.runs_dir), args.data_seeds)
         unit = "sequences"
     wall = time.perf_counter() - started
-    solved = [r[2] for r in results if r[1]]
-    fraction = len(solved) / len(results)
-    median = f"{np.median(solved):,.0f}" if solved else "-"
-    mean = f"{np.mean(solved):,.0f}" if solved else "-"
+    from graphrnn.train.trials import summarize
+    summary = summarize(outcomes)
+    median, mean = summary["median_sequences_to_success"], summary["mean_sequences_to_success"]
     print()
     print(f"| reproduction | trials | solved | median {unit} to success | mean | wall time |")
     print("|---|---|---|---|---|---|")
-    print(f"| {args.name} | {len(results)} | {len(solved)} ({fraction:.0%}) | {median} | {mean} | {wall:.0f} s |")
+    print(f"| {args.name} | {summary['trials']} | {summary['solved']} ({summary['success_fraction']:.0%}) | "
+          f"{'-' if median is None else f'{median:,.0f}'} | {'-' if mean is None else f'{mean:,.0f}'} | "
+          f"{wall:.0f} s |")
     print(f"paper: {info['paper']}")
     return 0
 

@@ -24,8 +24,9 @@ from __future__ import annotations
 import numpy as np
 from autograd import value_and_grad
 
-from ..errors import RunError, TrainError
+from ..errors import RunError
 from ..ops.losses import LOSSES, mse
+from ..train.step import training_step
 from .compressor import HistoryCompressor, time_code
 
 __all__ = ["collapse_targets", "automatizer_loss", "automatizer_init", "train_automatizer", "events_per_sequence"]
@@ -91,7 +92,7 @@ def train_automatizer(compressor: HistoryCompressor, collapse, sample, optimizer
     memo = {} if memo is None else memo
     rng = np.random.default_rng([seed, 7])
     state = optimizer.init(params, names=net.trainable)
-    history, seen, step = [], 0, 0
+    history, seen, updates = [], 0, 0
 
     def targets(s):
         key = np.asarray(s).tobytes()
@@ -103,16 +104,17 @@ def train_automatizer(compressor: HistoryCompressor, collapse, sample, optimizer
         seqs = sample(rng, batch)
         x = np.stack(seqs, axis=1)
         chunk = np.stack([targets(s) for s in seqs], axis=1)
-        value, grads = value_and_grad(lambda p: automatizer_loss(
+        objective = value_and_grad(lambda p: automatizer_loss(
             net, p, x[:-1], x[1:], chunk[:-1], w_next=collapse.next, w_distill=collapse.distill,
-            next_kind=next_kind))(params)
-        if not np.isfinite(value) or not all(np.all(np.isfinite(g)) for g in grads.values()):
-            raise TrainError("GR301", f"automatizer: the loss or a gradient became {value}",
-                             fix="lower the learning rate")
-        grads = {n: g for n, g in grads.items() if n in net.trainable}
-        params, state = optimizer.update(params, grads, state, step)
-        step, seen = step + 1, seen + batch
-        history.append((seen, float(value)))
+            next_kind=next_kind))
+
+        def gradient(p):
+            value, grads = objective(p)
+            return value, {n: g for n, g in grads.items() if n in net.trainable}, None
+        step = training_step(gradient, params, state, optimizer, updates, seen=seen, label="automatizer: ")
+        params, state = step.params, step.state
+        updates, seen = updates + 1, seen + batch
+        history.append((seen, float(step.loss)))
     return params, history
 
 

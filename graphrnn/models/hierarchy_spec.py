@@ -28,6 +28,7 @@ from pathlib import Path
 
 import jsonschema
 
+from ..compiler import load, resolve_spec
 from ..errors import Location, SpecError, TrainError
 from ..spec.validate import did_you_mean, read_document, read_text, schema_error
 from ..spec.yamlmarks import MarkedDict, plain
@@ -129,9 +130,7 @@ class HierarchySpec:
 
 def _network(value: str, base: Path, loc: Location, engine: str):
     """Compile a spec named relative to the hierarchy file, or a library spec; GR114 when neither exists."""
-    from ..compiler import load
-    from ..train.experiment import _resolve_network
-    return load(_resolve_network(value, base, loc), engine=engine)
+    return load(resolve_spec(value, base, loc), engine=engine)
 
 
 def loads_hierarchy(text: str, file: str = "<string>", base_dir=None, engine: str = "fused") -> HierarchySpec:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import TrainError
+from ..train.step import training_step
 from .compressor import HistoryCompressor, time_code
 
 __all__ = ["LevelResult", "stream_batch", "level_streams", "train_level", "train_hierarchy"]
@@ -78,11 +78,9 @@ def level_streams(compressor: HistoryCompressor, k: int, sequences, memo: dict |
     return out
 
 
-def _loss(net, params, streams, kind):
+def _held_out_loss(net, params, streams, kind) -> float:
     x, target, mask = stream_batch(streams, net.output_size)
-    if not mask.any():
-        return 0.0, None
-    return net.value_and_grad(params, x, target, kind=kind, mask=mask)
+    return float(net.loss(params, x, target, kind=kind, mask=mask)) if mask.any() else 0.0
 
 
 def train_level(compressor: HistoryCompressor, k: int, sample, *, loss: str = "mse", optimizer,
@@ -107,18 +105,15 @@ def train_level(compressor: HistoryCompressor, k: int, sample, *, loss: str = "m
     upto = HistoryCompressor(compressor.levels[:k + 1], compressor.time_codes)
     next_eval = evaluate_every
     while seen < max_sequences:
-        streams = level_streams(compressor, k, sample(rng, batch), memo)
-        value, grads = _loss(net, params, streams, loss)
+        x, target, mask = stream_batch(level_streams(compressor, k, sample(rng, batch), memo), net.output_size)
+        if mask.any():   # a batch of one-element streams has nothing to predict: no update
+            step = training_step(lambda p: (*net.value_and_grad(p, x, target, kind=loss, mask=mask), None),
+                                 params, state, optimizer, updates, seen=seen, label=f"level {k}: ")
+            params, state, updates = step.params, step.state, updates + 1
         seen += batch
-        if grads is not None:
-            if not np.isfinite(value) or not all(np.all(np.isfinite(g)) for g in grads.values()):
-                raise TrainError("GR301", f"level {k}: the loss or a gradient became {value} after {seen} "
-                                 "sequences", fix="lower the learning rate or clip the gradients")
-            params, state = optimizer.update(params, grads, state, updates)
-            updates += 1
         if seen >= next_eval:
             next_eval += evaluate_every
-            current = float(_loss(net, params, held_out, loss)[0]) if any(len(s) > 1 for s in held_out) else 0.0
+            current = _held_out_loss(net, params, held_out, loss) if any(len(s) > 1 for s in held_out) else 0.0
             level.params = params
             events = sum(len(c.top) for c in upto.compress(held_raw))
             history.append((seen, current, events))

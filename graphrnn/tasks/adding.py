@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ConfigError
 from .base import Batch, TestSetTask, _check_int, as_rng
 
 __all__ = ["Adding", "Multiplication", "marked_pairs"]
@@ -72,7 +73,7 @@ class _MarkedTask(TestSetTask):
         self.T = _check_int("T", T, low=20)
         self.test_size = _check_int("test_size", test_size)
         if error_measure not in ("mse", "mae"):
-            raise ValueError(f"error_measure must be 'mse' or 'mae', got {error_measure!r}")
+            raise ConfigError(f"error_measure must be 'mse' or 'mae', got {error_measure!r}", "error_measure")
         self.error_measure = error_measure
 
 
@@ -180,8 +181,8 @@ class Multiplication(_MarkedTask):
         self.n_seq = _check_int("n_seq", n_seq)
         if max_wrong is None:
             if n_seq not in (140, 13):
-                raise ValueError(f"the paper gives test results for n_seq = 140 and 13 only; for "
-                                 f"n_seq={n_seq} give max_wrong too")
+                raise ConfigError(f"the paper gives test results for n_seq = 140 and 13 only; for "
+                                  f"n_seq={n_seq} give max_wrong too", "n_seq")
             max_wrong = 170 if n_seq == 140 else 15
         self.max_wrong = _check_int("max_wrong", max_wrong, low=0)
         self.wrong_below = self.n_seq

@@ -36,6 +36,8 @@ from typing import Any, ClassVar, Mapping
 import numpy as np
 from autograd.tracer import getval
 
+from ..errors import ConfigError
+
 __all__ = ["Batch", "Evaluation", "Task", "Criterion", "RecentWindow", "as_rng", "pad", "one_hot"]
 
 
@@ -225,14 +227,14 @@ class RecentWindow(Criterion):
 
 def _check_int(name: str, value, low: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+        raise ConfigError(f"{name} must be a whole number >= {low}, got {value!r}", name)
     return int(value)
 
 
 def _check_float(name: str, value, low: float = 0.0, *, strict: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not math.isfinite(value) or (value <= low if strict else value < low):
-        raise ValueError(f"{name} must be a number {'>' if strict else '>='} {low}, got {value!r}")
+        raise ConfigError(f"{name} must be a number {'>' if strict else '>='} {low}, got {value!r}", name)
     return float(value)
 
 

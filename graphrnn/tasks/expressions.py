@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..trees import Tree, TreeBatch, Vocabulary
 from .base import Evaluation, _check_int, as_rng
 
@@ -81,7 +82,7 @@ class BooleanExpressions:
                  test_size: int = 200):
         unknown = [op for op in operators if op not in OPERATORS]
         if unknown or not operators:
-            raise ValueError(f"operators must be some of {sorted(OPERATORS)}, got {list(operators)}")
+            raise ConfigError(f"operators must be some of {sorted(OPERATORS)}, got {list(operators)}", "operators")
         self.operators = tuple(operators)
         self.train_depths, self.test_depths = tuple(train_depths), tuple(test_depths)
         self.test_size = int(test_size)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ConfigError
 from .base import Batch, Evaluation, Task, _check_float, _check_int, as_rng
 from abc import abstractmethod
 
@@ -46,7 +47,7 @@ class _GuessingTask(Task):
         self.min_length = _check_int("min_length", min_length)
         self.max_length = _check_int("max_length", max_length)
         if self.max_length < self.min_length:
-            raise ValueError(f"max_length ({max_length}) must be >= min_length ({min_length})")
+            raise ConfigError(f"max_length ({max_length}) must be >= min_length ({min_length})", "max_length")
         self.train_size = _check_int("train_size", train_size)
         self.test_size = _check_int("test_size", test_size)
         self.data_seed = _check_int("data_seed", data_seed, low=0)
@@ -206,7 +207,7 @@ class Latch(_GuessingTask):
                  test_size: int = 100, targets: tuple = (1.0, -1.0), data_seed: int = 0,
                  tolerance: float = 0.1):
         if len(tuple(targets)) != 2:
-            raise ValueError(f"targets must be two numbers (class 1, class 2), got {targets!r}")
+            raise ConfigError(f"targets must be two numbers (class 1, class 2), got {targets!r}", "targets")
         self.targets = tuple(_check_float("targets", t, low=-np.inf) for t in targets)
         self._setup(min_length, max_length, train_size, test_size, data_seed, tolerance,
                     {"targets": tuple(targets)})

@@ -38,6 +38,7 @@ import math
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..ops.losses import EPS
 from .base import Batch, Evaluation, Task, _check_float, _check_int, as_rng, pad
 
@@ -109,7 +110,7 @@ class _BitsTask(Task):
 def _range(low_name, low, high_name, high, least=1):
     low, high = _check_int(low_name, low, least), _check_int(high_name, high, least)
     if high < low:
-        raise ValueError(f"{high_name} must be >= {low_name} ({low}), got {high}")
+        raise ConfigError(f"{high_name} must be >= {low_name} ({low}), got {high}", high_name)
     return low, high
 
 
@@ -225,7 +226,7 @@ class RepeatCopy(_BitsTask):
             lo, hi = self.min_repeats, self.max_repeats
         else:
             if not isinstance(train_repeats, (tuple, list)) or len(train_repeats) != 2:
-                raise ValueError(f"train_repeats must be a pair (lo, hi), got {train_repeats!r}")
+                raise ConfigError(f"train_repeats must be a pair (lo, hi), got {train_repeats!r}", "train_repeats")
             lo, hi = _range("train_repeats[0]", train_repeats[0], "train_repeats[1]", train_repeats[1])
         var = ((hi - lo + 1) ** 2 - 1) / 12.0
         self.repeat_mean, self.repeat_std = (lo + hi) / 2.0, math.sqrt(var) if var > 0 else 1.0

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..errors import ConfigError
 from .config_values import _check_keys, _positive
 
 
@@ -52,7 +53,7 @@ class ClipValue(Clip):
     """Elementwise clipping to [-value, value] (the NTM paper's (-10, 10))."""
 
     def __init__(self, value: float):
-        self.value = _positive(value, "clip value")
+        self.value = _positive(value, "clip value", "value")
 
     def __call__(self, grads):
         return clip_by_value(grads, self.value)
@@ -68,7 +69,7 @@ class ClipNorm(Clip):
     """Global-norm clipping (Pascanu et al. 2013)."""
 
     def __init__(self, max_norm: float):
-        self.max_norm = _positive(max_norm, "clip norm")
+        self.max_norm = _positive(max_norm, "clip norm", "norm")
 
     def __call__(self, grads):
         return clip_by_global_norm(grads, self.max_norm)
@@ -100,11 +101,13 @@ CLIP_KEYS = ("value", "norm")
 
 
 def clip_from_config(config) -> Clip | None:
-    """``{value: c}`` (elementwise), ``{norm: c}`` (global norm), or both; None for none."""
+    """``{value: c}`` (elementwise), ``{norm: c}`` (global norm), or both; None for none.
+
+    Raises ConfigError whose ``path`` starts inside the clip mapping."""
     if config is None:
         return None
     if not isinstance(config, Mapping):
-        raise ValueError(f"`clip` must be a mapping like {{value: 10}} or {{norm: 1.0}}, got {config!r}")
+        raise ConfigError(f"`clip` must be a mapping like {{value: 10}} or {{norm: 1.0}}, got {config!r}")
     _check_keys(config, CLIP_KEYS, "clip")
     if not config:
         return None

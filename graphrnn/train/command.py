@@ -4,6 +4,8 @@
     graphrnn train experiments/reber_lstm1997.yaml --seed 3 --runs-dir runs --quiet
     graphrnn train --resume runs/reber_lstm1997-s0-20250101-120000
 
+A thin layer over :mod:`graphrnn.train.trials` (``run_experiment``;
+``resumed_trials`` and ``run_trials`` for --resume), which does the work.
 The command line wires in two functions: :func:`add_train_parser` adds the
 ``train`` sub-command to an ``argparse`` sub-parser set and
 :func:`cmd_train` runs it and returns the exit status: 0 when every trial
@@ -19,8 +21,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import _positive, _seed   # the argument types every subcommand shares
 from ..errors import GraphRNNError, TrainError
+from .arguments import non_negative_int, positive_int
+from .experiment import load_experiment
+from .trials import SUMMARY_JSON, resumed_trials, run_experiment, run_trials, summarize
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
 
@@ -47,9 +51,9 @@ def add_train_parser(subparsers) -> argparse.ArgumentParser:
                    help="where new run directories go (default: runs)")
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue the run in RUN_DIR from its checkpoint (a several-trial folder: every trial)")
-    p.add_argument("--seed", type=_seed, metavar="S",
+    p.add_argument("--seed", type=non_negative_int, metavar="S",
                    help="run one trial with this seed instead of the experiment's seeds")
-    p.add_argument("--sequences", type=_positive, metavar="N",
+    p.add_argument("--sequences", type=positive_int, metavar="N",
                    help="override the budget of training sequences (train.sequences)")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar; print only the verdict")
@@ -71,7 +75,6 @@ def _report(outcome, out) -> None:
 
 
 def _summary(outcomes, out) -> None:
-    from .runs import summarize
     s = summarize(outcomes)
     median = s["median_sequences_to_success"]
     print(f"{s['solved']} of {s['trials']} trials solved ({s['success_fraction']:.0%})"
@@ -80,24 +83,35 @@ def _summary(outcomes, out) -> None:
 
 def cmd_train(args) -> int:
     """Run ``graphrnn train`` with parsed ``args``; returns the exit status (0, 2 or 130)."""
-    from .experiment import load_experiment
     out = sys.stdout
+    report = lambda outcome: _report(outcome, out)   # noqa: E731
     try:
         if args.resume is None and args.experiment is None:
             raise TrainError("GR300", "name an experiment file, or --resume RUN_DIR",
                              fix="graphrnn train experiments/reber_lstm1997.yaml")
         if args.resume is not None:
-            return _resume(args, out)
+            trials = resumed_trials(args.resume, None if args.experiment is None else
+                                    load_experiment(args.experiment), args.seed)
+            if not args.quiet:
+                for trial in trials:
+                    start = "from its checkpoint" if trial.resume else "from the start (it has no checkpoint yet)"
+                    print(f"resuming {trial.run_dir} (seed {trial.seed}) {start}", file=out)
+            outcomes = run_trials(trials, Path(args.resume), sequences=args.sequences, progress=not args.quiet,
+                                  on_outcome=report)
+            if len(outcomes) > 1:
+                _summary(outcomes, out)
+            return EXIT_OK
         exp = load_experiment(args.experiment)
         seeds = [args.seed] if args.seed is not None else list(exp.seeds)
         if not args.quiet:
             print(f"{exp.name}: {Path(exp.network_path).name} on {exp.task['name']}, "
                   f"{len(seeds)} trial{'s' if len(seeds) != 1 else ''} (seed{'s' if len(seeds) != 1 else ''} "
                   f"{', '.join(map(str, seeds))})", file=out)
-        outcomes, folder = _run_all(exp, seeds, args, out)
+        outcomes, folder = run_experiment(exp, args.runs_dir, seeds, sequences=args.sequences,
+                                          progress=not args.quiet, on_outcome=report)
         if len(outcomes) > 1:
             _summary(outcomes, out)
-            print(f"summary: {folder / 'summary.json'}", file=out)
+            print(f"summary: {folder / SUMMARY_JSON}", file=out)
         return EXIT_OK
     except GraphRNNError as err:
         print(str(err), file=sys.stderr)
@@ -105,81 +119,14 @@ def cmd_train(args) -> int:
         if run_dir is not None:
             print(f"  run directory: {run_dir} (resume with: graphrnn train --resume {run_dir})", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        run_dir = getattr(interrupt, "run_dir", None)
+        if run_dir is not None:
+            print(f"\ninterrupted; the metrics so far are in {run_dir}; continue with: "
+                  f"graphrnn train --resume {run_dir}", file=sys.stderr)
         print("\ninterrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as err:
         what = f"{err.filename}: {err.strerror}" if err.filename and err.strerror else str(err)
         print(f"graphrnn train: error: {what}", file=sys.stderr)
         return EXIT_ERROR
-
-
-def _run_one(exp, seed, args, out, run_dir=None, resume=False):
-    from .runs import new_run_dir, train_run
-    if run_dir is None:
-        run_dir = new_run_dir(args.runs_dir, exp.name, seed)
-    try:
-        outcome = train_run(exp, seed, run_dir=run_dir, resume=resume, sequences=args.sequences,
-                            progress=not args.quiet)
-    except GraphRNNError as err:
-        err.run_dir = run_dir
-        raise
-    except KeyboardInterrupt:
-        print(f"\ninterrupted; the metrics so far are in {run_dir}; continue with: "
-              f"graphrnn train --resume {run_dir}", file=sys.stderr)
-        raise
-    _report(outcome, out)
-    return outcome
-
-
-def _run_all(exp, seeds, args, out):
-    from .runs import EXPERIMENT_COPY, new_run_dir, write_atomic, write_summary
-    if len(seeds) == 1:
-        outcome = _run_one(exp, seeds[0], args, out)
-        return [outcome], outcome.run_dir
-    parent = new_run_dir(args.runs_dir, exp.name)
-    write_atomic(parent / EXPERIMENT_COPY, exp.text)
-    outcomes = []
-    for seed in seeds:
-        outcomes.append(_run_one(exp, seed, args, out, run_dir=parent / f"s{seed}"))
-        write_summary(parent, outcomes)
-    return outcomes, parent
-
-
-def _resume(args, out) -> int:
-    import json
-    from .experiment import load_experiment, loads_experiment
-    from .loop import CHECKPOINT
-    from .runs import EXPERIMENT_COPY, RUN_META, resume_targets, write_summary
-    targets = resume_targets(args.resume)
-    outcomes = []
-    for run_dir in targets:
-        meta_path = run_dir / RUN_META
-        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-        if args.experiment is not None:
-            exp = load_experiment(args.experiment)
-        else:
-            copy = run_dir / EXPERIMENT_COPY
-            if not copy.is_file():
-                raise TrainError("GR302", f"{run_dir} holds no copy of its experiment ({EXPERIMENT_COPY})",
-                                 fix="name the experiment file too: graphrnn train EXPERIMENT --resume RUN_DIR")
-            original = meta.get("experiment_file", "")
-            base = Path(original).parent if original and not original.startswith("<") else run_dir
-            exp = loads_experiment(copy.read_text(encoding="utf-8"), str(copy), base_dir=base)
-        seed = meta.get("seed", exp.seeds[0] if args.seed is None else args.seed)
-        if args.seed is not None and args.seed != seed:
-            raise TrainError("GR302", f"{run_dir} was trained with seed {seed}, not {args.seed}",
-                             fix="drop --seed when resuming (a run continues with its own seed)")
-        has_checkpoint = (run_dir / CHECKPOINT).is_file()
-        if not has_checkpoint and not meta:
-            raise TrainError("GR302", f"no checkpoint in {run_dir}",
-                             fix="resume a run directory that `graphrnn train` wrote (it holds checkpoint.npz)")
-        if not args.quiet:
-            start = "from its checkpoint" if has_checkpoint else "from the start (it has no checkpoint yet)"
-            print(f"resuming {run_dir} (seed {seed}) {start}", file=out)
-        outcomes.append(_run_one(exp, seed, args, out, run_dir=run_dir, resume=has_checkpoint))
-        if len(targets) > 1:
-            write_summary(Path(args.resume), outcomes)
-    if len(outcomes) > 1:
-        _summary(outcomes, out)
-    return EXIT_OK

@@ -16,40 +16,39 @@ The structure is checked against the shipped JSON Schema
 GR111); the task and its options (:func:`graphrnn.tasks.make_task`), the
 optimizer (:func:`graphrnn.train.optimizers.from_config`), the schedule and
 the network's input/output sizes against the task's are checked next and
-reported as located ``TrainError("GR300")``.
+reported as located ``TrainError("GR300")``: the checkers raise
+:class:`~graphrnn.errors.ConfigError` carrying the offending key, and the
+error points at that key (or its value) in the file.
 
 :func:`load_experiment` does all of that and compiles the network once;
 :meth:`Experiment.build` hands out the (network, task, optimizer) triple
-the training loop needs and :meth:`Experiment.schedule` the Schedule of one
+the training loop needs and :meth:`Experiment.plan` the TrainingPlan of one
 seed.  Running it, with a run directory, metrics and a learning curve, is
-:mod:`graphrnn.train.runs`.
+:mod:`graphrnn.train.runs`; several seeds, :mod:`graphrnn.train.trials`.
 """
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 import jsonschema
-import numpy as np
 
-from ..errors import GraphRNNError, Location, SpecError, TrainError
+from ..compiler import load, resolve_spec
+from ..errors import ConfigError, GraphRNNError, Location, TrainError
 from ..spec.validate import did_you_mean, read_document, read_text, schema_error
 from ..spec.yamlmarks import MarkedDict, plain
-from .loop import Schedule
+from .loop import TrainingPlan
 
-__all__ = ["Experiment", "Setup", "load_experiment", "loads_experiment", "experiment_schema",
-           "LOSS_MODES", "SSETask"]
+__all__ = ["Experiment", "Setup", "load_experiment", "loads_experiment", "experiment_schema"]
 
 FORMAT_VERSION = 1
 SCHEMA_FILE = "experiment_schema.json"
-SCHEDULE_KEYS = ("sequences", "batch", "method", "k1", "k2", "evaluate_every", "checkpoint_every",
-                 "stop_when_solved")
-#: ``train.loss``: the task's own loss (a mean over steps and units), or the 1997 paper's E
-LOSS_MODES = ("task", "sse")
+#: the ``train:`` keys a TrainingPlan takes (``seed`` is the trial's)
+PLAN_KEYS = ("sequences", "batch", "method", "k1", "k2", "evaluate_every", "checkpoint_every",
+             "stop_when_solved", "loss")
 
 
 @lru_cache(maxsize=1)
@@ -95,20 +94,6 @@ def _check_structure(doc, file: str) -> None:
         raise error
 
 
-def _mentioned_key(message: str, mapping) -> str | None:
-    """The key of ``mapping`` an error message is about: a `backticked` key, or the word it starts with."""
-    for word in re.findall(r"`([^`]+)`", message):
-        if word in mapping:
-            return word
-    for key in mapping:
-        if re.match(rf"\W*{re.escape(str(key))}\b", message):
-            return key
-    for key in mapping:
-        if re.search(rf"\b{re.escape(str(key))}\b", message) and key != "name":
-            return key
-    return None
-
-
 # -- the experiment ----------------------------------------------------------------------------
 @dataclass
 class Setup:
@@ -123,8 +108,8 @@ class Setup:
 class Experiment:
     """A checked experiment file; see the module docstring.
 
-    ``task``/``optimizer`` are the plain mappings of the file; ``schedule_options`` the
-    ``train:`` keys the Schedule takes; ``seeds`` one seed per trial; ``network_path`` the
+    ``task``/``optimizer`` are the plain mappings of the file; ``plan_options`` the
+    ``train:`` keys the TrainingPlan takes; ``seeds`` one seed per trial; ``network_path`` the
     resolved spec file.  :meth:`build` compiles the network, builds the task and the
     optimizer (once) and checks their sizes.
     """
@@ -137,9 +122,8 @@ class Experiment:
     network_path: str
     task: dict
     optimizer: dict
-    schedule_options: dict
+    plan_options: dict
     seed: int
-    loss: str
     engine: str | None      # None: the fused engine where it has rules for every node kind, else autograd
     dtype: str
     seeds: tuple
@@ -161,14 +145,31 @@ class Experiment:
     def error(self, message: str, *path, fix: str | None = None, key: bool = False) -> TrainError:
         return TrainError("GR300", message, loc=self.loc(*path, key=key), fix=fix)
 
+    def config_error(self, err: Exception, section: str, message: str, fix: str) -> TrainError:
+        """GR300 for an error from checking the mapping ``section`` (``"task"``): at the key a
+        ConfigError names (at the key itself when it is unknown), as far down as the file
+        holds it; at the mapping for other errors."""
+        path, node = (), self.data[section]
+        for step in err.path if isinstance(err, ConfigError) else ():
+            if not isinstance(node, MarkedDict) or step not in node:
+                break
+            path, node = path + (step,), node[step]
+        unknown = isinstance(err, ConfigError) and err.unknown and path == err.path
+        return self.error(message, section, *path, key=unknown, fix=fix)
+
+    @property
+    def loss(self) -> str:
+        """``train.loss``: ``task`` or ``sse`` (see TrainingPlan)."""
+        return self.plan_options.get("loss", "task")
+
     # -- what it builds ------------------------------------------------------------------------
-    def schedule(self, seed: int | None = None, sequences: int | None = None) -> Schedule:
-        """The Schedule of one trial (``seed`` default: ``train.seed``; ``sequences`` overrides the budget)."""
-        options = dict(self.schedule_options)
+    def plan(self, seed: int | None = None, sequences: int | None = None) -> TrainingPlan:
+        """The TrainingPlan of one trial (``seed`` default: ``train.seed``; ``sequences`` overrides the budget)."""
+        options = dict(self.plan_options)
         if sequences is not None:
             options["sequences"] = sequences
         try:
-            return Schedule(seed=self.seed if seed is None else int(seed), **options)
+            return TrainingPlan(seed=self.seed if seed is None else int(seed), **options)
         except GraphRNNError as err:
             raise TrainError("GR300", err.message, loc=self.loc("train"), fix=err.fix) from None
 
@@ -189,9 +190,6 @@ class Experiment:
                     f"outputs", "network",
                     fix=f"use a network whose `inputs:` add up to {task.input_size} and whose "
                         f"`outputs:` add up to {task.output_size} (now {self.network_path}), or another task")
-            if self.loss == "sse":
-                task = SSETask(task)
-                optimizer = _ScaledOptimizer(optimizer, task)
             self._setup = Setup(net, task, optimizer)
         return self._setup
 
@@ -212,11 +210,10 @@ class Experiment:
         try:
             task = make_task(name, **options)
         except (ValueError, TypeError) as err:
-            key = _mentioned_key(str(err), options)
-            path = ("task", key) if key else ("task",)
-            raise self.error(f"task `{name}`: {err}", *path,
-                             fix=f"give `{key}` a value the message allows" if key else
-                             "see the task's options in docs/training.md") from None
+            key = err.key if isinstance(err, ConfigError) and err.key in options else None
+            raise self.config_error(err, "task", f"task `{name}`: {err}",
+                                    fix=f"give `{key}` a value the message allows" if key else
+                                    "see the task's options in docs/training.md") from None
         if self.loss == "sse" and task.loss != "mse":
             raise self.error(f"`loss: sse` needs a task with a squared-error loss; task `{name}` uses "
                              f"`{task.loss}`", "train", "loss", fix="remove `loss: sse` (or write `loss: task`)")
@@ -227,82 +224,14 @@ class Experiment:
         try:
             return from_config(self.optimizer)
         except (ValueError, TypeError) as err:
-            key = _mentioned_key(str(err), self.optimizer)
-            if str(err).startswith("unknown optimizer"):
-                key = "name"
-            path = ("optimizer", key) if key else ("optimizer",)
-            unknown_key = str(err).startswith("unknown key")
-            raise self.error(f"optimizer: {err}", *path, key=unknown_key,
-                             fix="see the optimizers and their keys in docs/training.md") from None
+            raise self.config_error(err, "optimizer", f"optimizer: {err}",
+                                    fix="see the optimizers and their keys in docs/training.md") from None
 
     def load_network(self):
-        from .. import load
         return load(self.network_path, engine=self.engine, dtype=self.dtype)
 
 
-# -- the 1997 paper's error --------------------------------------------------------------------
-class SSETask:
-    """A task whose loss is E = 1/2 sum over output units and steps of (y - target)^2, averaged
-    over the batch: the error the 1997 LSTM paper's learning rates refer to.
-
-    The training loop computes the task's ``mse`` (a mean over the judged steps and the
-    output units); for one batch, E = mse * O * (judged steps) / (2 B), a constant, so
-    the gradient of E is that of mse times it.  The wrapper records the factor when the
-    loop samples a batch, and the optimizer :meth:`Experiment.build` pairs with it scales
-    the gradients by it before the update (clipping then applies to the gradient of E).  The loss the loop logs stays
-    the task's mse.  Everything else is the wrapped task's.
-    """
-
-    def __init__(self, task):
-        self.task = task
-        self.factor = 1.0
-
-    def __getattr__(self, name):
-        return getattr(self.task, name)
-
-    def sample(self, rng, batch: int):
-        out = self.task.sample(rng, batch)
-        self.factor = out.target.shape[-1] * float(np.sum(out.mask)) / (2.0 * out.size)
-        return out
-
-
-class _ScaledOptimizer:
-    """Scales the gradients by the SSETask task's factor of the batch just drawn."""
-
-    def __init__(self, optimizer, task: "SSETask"):
-        self.optimizer, self.task = optimizer, task
-
-    def __getattr__(self, name):
-        return getattr(self.optimizer, name)
-
-    def init(self, *args, **kwargs):
-        return self.optimizer.init(*args, **kwargs)
-
-    def update(self, params, grads, state, step):
-        factor = self.task.factor
-        return self.optimizer.update(params, {k: g * factor for k, g in grads.items()}, state, step)
-
-    def __repr__(self) -> str:
-        return f"{self.optimizer!r} on the summed squared error"
-
-
 # -- loading -----------------------------------------------------------------------------------
-def _resolve_network(value: str, base: Path, loc: Location) -> str:
-    from ..compiler import SPEC_SUFFIXES, find_library_spec, library_names
-    looks_like_path = "/" in value or value.endswith(SPEC_SUFFIXES)
-    candidate = (base / value)
-    if candidate.is_file():
-        return str(candidate.resolve())
-    if not looks_like_path:
-        found = find_library_spec(value)
-        if found is not None:
-            return str(found)
-    hint = did_you_mean(Path(value).stem, library_names())
-    raise SpecError("GR114", f"no spec file or library spec `{value}`{hint} (looked at {candidate.resolve()})",
-                    loc=loc, fix="give the spec's path relative to the experiment file, or a library "
-                                 "name: " + ", ".join(library_names()))
-
-
 def loads_experiment(text: str, file: str = "<string>", base_dir=None, build: bool = True) -> Experiment:
     """An Experiment from YAML text; ``file`` names it in errors, ``base_dir`` anchors ``network:``
     (default: the file's folder, or the current one).  ``build``: also compile the network and
@@ -312,16 +241,15 @@ def loads_experiment(text: str, file: str = "<string>", base_dir=None, build: bo
     if base_dir is None:
         base_dir = Path(file).parent if not file.startswith("<") else Path.cwd()
     train = data["train"]
-    network_path = _resolve_network(data["network"], Path(base_dir), data.value_loc("network"))
+    network_path = resolve_spec(data["network"], Path(base_dir), data.value_loc("network"))
     seed = int(train.get("seed", 0))
     runs = data.get("runs")
     seeds = data.get("seeds")
     exp = Experiment(
         name=str(data["experiment"]), file=file, text=text, doc=str(data.get("doc", "")).strip(),
         network=str(data["network"]), network_path=network_path, task=plain(data["task"]),
-        optimizer=plain(data["optimizer"]),
-        schedule_options={k: train[k] for k in SCHEDULE_KEYS if k in train},
-        seed=seed, loss=str(train.get("loss", "task")), engine=data.get("engine"),
+        optimizer=plain(data["optimizer"]), plan_options={k: train[k] for k in PLAN_KEYS if k in train},
+        seed=seed, engine=data.get("engine"),
         dtype=str(data.get("dtype", "float64")), seeds=(), data=data)
     if seeds is not None and runs is not None and runs != len(seeds):
         raise exp.error(f"`runs: {runs}` but {len(seeds)} seeds are listed", "runs",
@@ -329,8 +257,8 @@ def loads_experiment(text: str, file: str = "<string>", base_dir=None, build: bo
     if seeds is None:
         seeds = [seed + i for i in range(runs or 1)]
     exp.seeds = tuple(int(s) for s in seeds)
-    method = exp.schedule_options.get("method", "bptt")
-    k1, k2 = exp.schedule_options.get("k1"), exp.schedule_options.get("k2")
+    method = exp.plan_options.get("method", "bptt")
+    k1, k2 = exp.plan_options.get("k1"), exp.plan_options.get("k2")
     if method == "tbptt" and k1 is None:
         raise exp.error("`method: tbptt` needs `k1` (steps between truncation points)", "train", "method",
                         fix="add e.g. `k1: 20` (and `k2: 40` to let the error flow further back)")
@@ -339,7 +267,7 @@ def loads_experiment(text: str, file: str = "<string>", base_dir=None, build: bo
     if method != "tbptt" and (k1 is not None or k2 is not None):
         raise exp.error(f"`k1`/`k2` only apply to `method: tbptt` (method is {method})", "train",
                         "k1" if k1 is not None else "k2", key=True, fix="remove them, or write `method: tbptt`")
-    exp.schedule()                         # GR300 for anything the Schedule refuses
+    exp.plan()                             # GR300 for anything the TrainingPlan refuses
     if build:
         exp.build()
     return exp

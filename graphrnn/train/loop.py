@@ -1,5 +1,8 @@
 """The training loop: sample, differentiate, update, judge, checkpoint; resumable exactly.
 
+The update itself is :func:`graphrnn.train.step.training_step`, shared with
+the history compressor's training loops.
+
 Determinism is by construction: the batch of update k is drawn from its own
 random stream, seeded by (seed, k), and evaluations by (seed, "eval", k), so
 a run resumed from a checkpoint at update k continues with exactly the
@@ -9,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,25 +20,28 @@ import numpy as np
 from autograd import value_and_grad
 from autograd.tracer import getval
 
+from ..atomic import write_atomic
 from ..errors import TrainError
 from ..ops.losses import LOSSES
-from ..atomic import write_atomic
 from . import methods
+from .step import LOSS_MODES, sse_scale, training_step
 
 CHECKPOINT = "checkpoint.npz"
 EVAL_STREAM = 1 << 20   # evaluation k draws from (seed, EVAL_STREAM + k): never a training stream
 
 
 @dataclass(frozen=True)
-class Schedule:
-    """How long and how to train.
+class TrainingPlan:
+    """How long and how to train (the learning rate's schedule is the optimizer's).
 
     ``sequences``: the budget of training sequences; ``batch``: sequences per
     update (1 = online learning); ``method``: bptt | tbptt | rtrl (``k1``,
     ``k2`` for tbptt); ``evaluate_every``: sequences between runs of the
     task's test (0: only at the end); ``checkpoint_every``: sequences
     between checkpoints (0: only at the end); ``stop_when_solved``: stop at
-    the first passed test (or fulfilled training-history criterion).
+    the first passed test (or fulfilled training-history criterion);
+    ``loss``: ``task`` (the task's own loss) or ``sse`` (its gradient scaled
+    to the 1997 paper's E, :func:`graphrnn.train.step.sse_scale`; mse tasks).
     """
 
     sequences: int
@@ -48,6 +53,7 @@ class Schedule:
     evaluate_every: int = 1000
     checkpoint_every: int = 0
     stop_when_solved: bool = True
+    loss: str = "task"
 
     def __post_init__(self):
         for key in ("sequences", "batch"):
@@ -55,9 +61,11 @@ class Schedule:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise TrainError("GR300", f"`{key}` must be a whole number >= 1, got {value!r}",
                                  fix=f"e.g. `{key}: {1000 if key == 'sequences' else 1}`")
-        if self.method not in ("bptt", "tbptt", "rtrl"):
+        if self.method not in methods.GRADIENT_METHODS:
             raise TrainError("GR300", f"unknown gradient method `{self.method}`",
-                             fix="use bptt, tbptt (with k1, k2) or rtrl")
+                             fix="use " + ", ".join(methods.GRADIENT_METHODS) + " (tbptt with k1, k2)")
+        if self.loss not in LOSS_MODES:
+            raise TrainError("GR300", f"unknown loss `{self.loss}`", fix="use task or sse")
 
 
 @dataclass
@@ -76,12 +84,12 @@ class TrainResult:
                 f"{self.seconds:.1f} s)" + (f"; {self.evaluation}" if self.evaluation is not None else ""))
 
 
-def _loss_grads_outputs(net, params, batch, task, schedule):
+def _loss_grads_outputs(net, params, batch, task, plan):
     """(loss, grads, outputs y or None); y comes free with BPTT, else it is not needed."""
-    if schedule.method != "bptt":
-        options = {"k1": schedule.k1, "k2": schedule.k2} if schedule.method == "tbptt" else {}
+    if plan.method != "bptt":
+        options = {"k1": plan.k1, "k2": plan.k2} if plan.method == "tbptt" else {}
         loss, grads = methods.value_and_grad(net, params, batch.x, batch.target, task.loss, batch.mask,
-                                             method=schedule.method, **options)
+                                             method=plan.method, **options)
         return loss, grads, None
     kept = {}
     target = batch.target if task.loss != "xent" or batch.target.ndim == 3 else batch.target.astype(int)
@@ -91,25 +99,26 @@ def _loss_grads_outputs(net, params, batch, task, schedule):
         kept["y"] = getval(y)
         return LOSSES[task.loss](y, target, batch.mask)
     loss, grads = value_and_grad(objective)(dict(params))
-    return loss, {n: grads[n] for n in net.trainable}, kept["y"]
+    # in parameter order (net.trainable is a set): clipping's sums over the gradients repeat exactly
+    return loss, {n: grads[n] for n in net.params if n in net.trainable}, kept["y"]
 
 
-def _finite(loss, grads) -> bool:
-    return math.isfinite(float(loss)) and all(np.all(np.isfinite(g)) for g in grads.values())
-
-
-def train(net, task, optimizer, schedule: Schedule, params=None, run_dir=None, resume: bool = False,
+def train(net, task, optimizer, plan: TrainingPlan, params=None, run_dir=None, resume: bool = False,
           progress=None) -> TrainResult:
-    """Train ``net`` on ``task`` with ``optimizer`` (graphrnn.train.optimizers) under ``schedule``.
+    """Train ``net`` on ``task`` with ``optimizer`` (graphrnn.train.optimizers) as ``plan`` says.
 
     ``run_dir``: where checkpoints (and, through graphrnn.train.runs, the
     metrics and curve) go; ``resume``: continue from ``run_dir``'s
     checkpoint; ``progress``: a callable(row) called after every update.
     Raises TrainError GR301 when the loss or a gradient is NaN or infinite:
-    the update is not applied and the last checkpoint stays as it was.
+    the update is not applied and the last checkpoint stays as it was;
+    GR300 for ``plan.loss == "sse"`` on a task whose loss is not mse.
     """
+    if plan.loss == "sse" and task.loss != "mse":
+        raise TrainError("GR300", f"`loss: sse` needs a task with a squared-error loss; task "
+                         f"`{task.name}` uses `{task.loss}`", fix="train with `loss: task`")
     start_time = time.perf_counter()
-    params = dict(net.init(schedule.seed) if params is None else params)
+    params = dict(net.init(plan.seed) if params is None else params)
     state = optimizer.init(params, names=net.trainable)
     monitor = task.monitor()
     updates, seen, history, evaluation, solved = 0, 0, [], None, False
@@ -120,20 +129,15 @@ def train(net, task, optimizer, schedule: Schedule, params=None, run_dir=None, r
         # a run checkpointed when solved stays solved: the verdict is in its history
         solved = any(row.get("history_criterion") or (monitor is None and row.get("test_solved"))
                      for row in history)
-    next_eval = _next_mark(seen, schedule.evaluate_every)
-    next_checkpoint = _next_mark(seen, schedule.checkpoint_every)
-    while seen < schedule.sequences and not (solved and schedule.stop_when_solved):
-        batch = task.sample(np.random.default_rng([schedule.seed, updates]),
-                            min(schedule.batch, schedule.sequences - seen))
-        loss, grads, y = _loss_grads_outputs(net, params, batch, task, schedule)
-        if not _finite(loss, grads):
-            raise TrainError("GR301", f"the loss or a gradient became {float(loss)} at update {updates + 1} "
-                             f"({seen} sequences seen); training stopped, the last checkpoint is intact",
-                             fix="lower the learning rate, clip gradients (`clip: {norm: 1}`), or check "
-                                 "the initial weights")
-        params, state = optimizer.update(params, grads, state, updates)
+    next_eval = _next_mark(seen, plan.evaluate_every)
+    next_checkpoint = _next_mark(seen, plan.checkpoint_every)
+    while seen < plan.sequences and not (solved and plan.stop_when_solved):
+        batch = task.sample(np.random.default_rng([plan.seed, updates]), min(plan.batch, plan.sequences - seen))
+        step = training_step(lambda p: _loss_grads_outputs(net, p, batch, task, plan), params, state,
+                             optimizer, updates, seen=seen, scale=sse_scale(batch) if plan.loss == "sse" else 1.0)
+        params, state, y = step.params, step.state, step.outputs
         updates, seen = updates + 1, seen + batch.size
-        row = {"update": updates, "sequences": seen, "loss": float(loss)}
+        row = {"update": updates, "sequences": seen, "loss": float(step.loss)}
         fired = False
         if monitor is not None:
             if y is None:
@@ -142,20 +146,20 @@ def train(net, task, optimizer, schedule: Schedule, params=None, run_dir=None, r
             if fired:
                 row["history_criterion"] = 1.0
                 solved = True
-        if fired or seen >= next_eval or seen >= schedule.sequences:
-            evaluation = task.success(net, params, np.random.default_rng([schedule.seed, EVAL_STREAM + updates]))
+        if fired or seen >= next_eval or seen >= plan.sequences:
+            evaluation = task.success(net, params, np.random.default_rng([plan.seed, EVAL_STREAM + updates]))
             row.update({f"test_{k}": float(v) for k, v in evaluation.metrics.items()})
             row["test_solved"] = float(bool(evaluation))
             solved = bool(evaluation) if monitor is None else solved
-            next_eval = _next_mark(seen, schedule.evaluate_every)
+            next_eval = _next_mark(seen, plan.evaluate_every)
         history.append(row)
         if progress is not None:
             progress(row)
-        if run_dir is not None and (seen >= next_checkpoint or seen >= schedule.sequences or solved):
+        if run_dir is not None and (seen >= next_checkpoint or seen >= plan.sequences or solved):
             save_checkpoint(run_dir, params, state, updates, seen, history,
                             monitor.state_dict() if monitor is not None else None)
-            next_checkpoint = _next_mark(seen, schedule.checkpoint_every)
-        if solved and schedule.stop_when_solved:
+            next_checkpoint = _next_mark(seen, plan.checkpoint_every)
+        if solved and plan.stop_when_solved:
             break
     return TrainResult(params, solved, seen, updates, time.perf_counter() - start_time, history, evaluation)
 

@@ -47,7 +47,7 @@ builds it, e.g.::
     {name: rmsprop_graves, lr: 1e-4, momentum: 0.9,
      clip: {value: 10}, schedule: {exponential: 0.999}}
 
-Unknown keys raise ``ValueError`` naming the key and the allowed keys.
+Unknown keys raise ``ConfigError`` (a ``ValueError``) naming the key and the allowed keys.
 
 Sources
 -------
@@ -82,17 +82,18 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..spec import did_you_mean
 from .clipping import (Clip, ClipNorm, ClipValue, clip_by_global_norm, clip_by_value, clip_from_config,
                        global_norm)
 from .config_values import _check_keys, _fraction, _non_negative, _positive
-from .schedules import (Constant, ExponentialDecay, InverseTimeDecay, Schedule, StepDecay,
+from .schedules import (Constant, ExponentialDecay, InverseTimeDecay, LRSchedule, StepDecay,
                         schedule_from_config)
 
 __all__ = [
     "SGD", "Momentum", "RMSProp", "RMSPropGraves", "Adam", "Optimizer", "OPTIMIZERS",
     "Clip", "ClipValue", "ClipNorm", "clip_by_value", "clip_by_global_norm", "global_norm",
-    "Schedule", "Constant", "StepDecay", "ExponentialDecay", "InverseTimeDecay",
+    "LRSchedule", "Constant", "StepDecay", "ExponentialDecay", "InverseTimeDecay",
     "from_config", "clip_from_config", "schedule_from_config",
 ]
 
@@ -111,7 +112,7 @@ class Optimizer(ABC):
     slots: tuple[str, ...] = ()
     hyper: tuple[str, ...] = ()
 
-    def __init__(self, lr: float, *, clip: Clip | None = None, schedule: Schedule | None = None):
+    def __init__(self, lr: float, *, clip: Clip | None = None, schedule: LRSchedule | None = None):
         self.lr = _positive(lr, "lr")
         self.clip = clip
         self.schedule = schedule
@@ -184,7 +185,7 @@ class Optimizer(ABC):
             config = {"name": cls.name, **config}
         opt = from_config(config)
         if cls is not Optimizer and not isinstance(opt, cls):
-            raise ValueError(f"{cls.__name__}.from_config got an optimizer named `{opt.name}`")
+            raise ConfigError(f"{cls.__name__}.from_config got an optimizer named `{opt.name}`", "name")
         return opt
 
     def __repr__(self) -> str:
@@ -216,7 +217,7 @@ class Momentum(Optimizer):
         super().__init__(lr, **options)
         self.momentum = _fraction(momentum, "momentum")
         if not isinstance(nesterov, bool):
-            raise ValueError(f"nesterov must be true or false, got {nesterov!r}")
+            raise ConfigError(f"nesterov must be true or false, got {nesterov!r}", "nesterov")
         self.nesterov = nesterov
 
     def _step(self, w, g, slots, lr, t):
@@ -310,24 +311,30 @@ def from_config(config: Mapping) -> Optimizer:
     is required; the optimizer's own keys (momentum, nesterov, decay, eps,
     b1, b2) are optional; ``clip`` and ``schedule`` as in
     :func:`clip_from_config` and :func:`schedule_from_config`.  Numbers may be
-    given as strings (YAML 1.1 reads ``1e-4`` as one).  Raises ``ValueError``
-    naming an unknown key and the allowed ones.
+    given as strings (YAML 1.1 reads ``1e-4`` as one).  Raises ConfigError (a
+    ``ValueError``) naming an unknown key and the allowed ones, with ``path``
+    the keys down to the offending one (``("clip", "value")``).
     """
     if isinstance(config, str):
         config = {"name": config}
     if not isinstance(config, Mapping):
-        raise ValueError(f"an optimizer is a mapping like {{name: adam, lr: 1e-3}}, got {config!r}")
+        raise ConfigError(f"an optimizer is a mapping like {{name: adam, lr: 1e-3}}, got {config!r}")
     name = config.get("name")
     if name is None:
-        raise ValueError(f"the optimizer needs a `name`: one of {', '.join(OPTIMIZERS)}")
+        raise ConfigError(f"the optimizer needs a `name`: one of {', '.join(OPTIMIZERS)}")
     if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer `{name}`{did_you_mean(str(name), OPTIMIZERS)}; "
-                         f"allowed: {', '.join(OPTIMIZERS)}")
+        raise ConfigError(f"unknown optimizer `{name}`{did_you_mean(str(name), OPTIMIZERS)}; "
+                          f"allowed: {', '.join(OPTIMIZERS)}", "name")
     cls = OPTIMIZERS[name]
     allowed = COMMON_KEYS + tuple(cls.hyper)
     _check_keys(config, allowed, f"optimizer `{name}`")
     if "lr" not in config:
-        raise ValueError(f"optimizer `{name}` needs `lr` (the learning rate)")
+        raise ConfigError(f"optimizer `{name}` needs `lr` (the learning rate)")
     options = {key: config[key] for key in cls.hyper if key in config}
-    return cls(config["lr"], clip=clip_from_config(config.get("clip")),
-               schedule=schedule_from_config(config.get("schedule")), **options)
+    parts = {}
+    for key, build in (("clip", clip_from_config), ("schedule", schedule_from_config)):
+        try:
+            parts[key] = build(config.get(key))
+        except ConfigError as err:
+            raise err.within(key) from None
+    return cls(config["lr"], **parts, **options)

@@ -11,14 +11,14 @@ One trial (one seed) writes one folder::
         curve.png         loss against sequences seen, test results marked
         params.npz        the final parameters (written atomically; np.load(allow_pickle=False))
 
-Several trials (``runs: N`` or ``seeds:``) write ``runs/<experiment>-<timestamp>/s<seed>/``
-each and a ``summary.json`` / ``summary.csv`` beside them.  Everything in ``metrics.csv``
+Several trials (``runs: N`` or ``seeds:``, :mod:`graphrnn.train.trials`) write
+``runs/<experiment>-<timestamp>/s<seed>/`` each and a ``summary.json`` / ``summary.csv``
+beside them.  :func:`run_trial` trains one.  Everything in ``metrics.csv``
 and in the ``history`` of ``metrics.json`` follows from the seed alone, so a resumed
 run leaves the same files, bit for bit, as an uninterrupted one; only ``timing`` differs.
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import time
@@ -35,9 +35,9 @@ from .history import (evaluation_metrics, evaluation_rows, first_solved_row, jso
 from .loop import CHECKPOINT, load_checkpoint, train
 from .progress import ProgressBar, format_number
 
-__all__ = ["RunOutcome", "ProgressBar", "train_run", "run_experiment", "new_run_dir", "resume_targets",
-           "write_atomic", "save_params", "load_params", "success_rate", "summarize", "plot_curve",
-           "EXPERIMENT_COPY", "RUN_META", "METRICS_CSV", "METRICS_JSON", "CURVE", "PARAMS"]
+__all__ = ["RunOutcome", "ProgressBar", "run_trial", "new_run_dir", "write_atomic", "save_params",
+           "load_params", "success_rate", "plot_curve", "EXPERIMENT_COPY", "RUN_META", "METRICS_CSV",
+           "METRICS_JSON", "CURVE", "PARAMS"]
 
 EXPERIMENT_COPY = "experiment.yaml"
 RUN_META = "run.json"
@@ -45,8 +45,6 @@ METRICS_CSV = "metrics.csv"
 METRICS_JSON = "metrics.json"
 CURVE = "curve.png"
 PARAMS = "params.npz"
-SUMMARY_JSON = "summary.json"
-SUMMARY_CSV = "summary.csv"
 
 
 # -- files -------------------------------------------------------------------------------------
@@ -101,17 +99,17 @@ class RunOutcome:
                 "verdict": self.verdict, "run_dir": str(self.run_dir)}
 
 
-def _finished(history, schedule) -> bool:
+def _finished(history, plan) -> bool:
     if not history:
         return False
-    if history[-1]["sequences"] >= schedule.sequences:
+    if history[-1]["sequences"] >= plan.sequences:
         return True
-    return schedule.stop_when_solved and first_solved_row(history, True) is not None
+    return plan.stop_when_solved and first_solved_row(history, True) is not None
 
 
-def _write_results(run_dir: Path, exp, seed, schedule, history, status, seconds, resumed_from, verdict,
+def _write_results(run_dir: Path, exp, seed, plan, history, status, seconds, resumed_from, verdict,
                    error=None, params=None, timing=None) -> None:
-    solved_row = first_solved_row(history, schedule.stop_when_solved)
+    solved_row = first_solved_row(history, plan.stop_when_solved)
     evaluations = evaluation_rows(history)
     last = evaluations[-1] if evaluations else None
     final = {
@@ -125,9 +123,9 @@ def _write_results(run_dir: Path, exp, seed, schedule, history, status, seconds,
     }
     doc = {"experiment": exp.name, "seed": seed, "status": status, "network": exp.network_path,
            "task": exp.task, "optimizer": exp.optimizer,
-           "schedule": {k: getattr(schedule, k) for k in ("sequences", "batch", "seed", "method", "k1", "k2",
-                                                         "evaluate_every", "checkpoint_every",
-                                                         "stop_when_solved")},
+           "schedule": {k: getattr(plan, k) for k in ("sequences", "batch", "seed", "method", "k1", "k2",
+                                                     "evaluate_every", "checkpoint_every",
+                                                     "stop_when_solved")},
            "loss": f"{exp.loss} (the logged loss is the task's own)" if exp.loss != "task" else "task",
            "final": final, "timing": timing or {"seconds": seconds, "resumed_from": resumed_from},
            "history": history}
@@ -141,30 +139,35 @@ def _write_results(run_dir: Path, exp, seed, schedule, history, status, seconds,
     title = f"{exp.name}, seed {seed}: {verdict_word}"
     if final["solved_at"] is not None:
         title += f" after {final['solved_at']:,} sequences"
-    plot_curve(history, run_dir / CURVE, title=title, budget=schedule.sequences)
+    plot_curve(history, run_dir / CURVE, title=title, budget=plan.sequences)
 
 
-def train_run(exp, seed: int | None = None, run_dir=None, runs_dir="runs", resume: bool = False,
-              sequences: int | None = None, progress: bool = True, stream=None, on_row=None) -> RunOutcome:
-    """Train one trial of experiment ``exp`` (graphrnn.train.experiment) and write its run directory.
+def run_trial(exp, seed: int, run_dir, resume: bool = False, *, sequences: int | None = None,
+              progress: bool = False, stream=None, on_row=None) -> RunOutcome:
+    """Train one trial of experiment ``exp`` (graphrnn.train.experiment) and write ``run_dir``.
 
-    ``seed``: default the experiment's first seed; ``run_dir``: default a new folder under
-    ``runs_dir``; ``resume``: continue ``run_dir``'s checkpoint (to the same result as an
-    uninterrupted run); ``sequences``: override the budget; ``progress``: draw the
-    progress bar on ``stream`` (stderr); ``on_row``: also call it with every history row.
+    ``seed``: the trial's seed (one of ``exp.seeds``, or any); ``resume``: continue
+    ``run_dir``'s checkpoint (to the same result as an uninterrupted run; a finished
+    run is left as it is); ``sequences``: override the budget; ``progress``: draw
+    the progress bar on ``stream`` (stderr); ``on_row``: also call it with every
+    history row.  A plain function of picklable arguments returning a picklable
+    outcome, so trials can run in other processes.
 
     Raises TrainError GR301 (diverged: metrics are written, the checkpoint is left as it
     was), GR302 (cannot resume); KeyboardInterrupt passes through after the metrics so far
-    are written.
+    are written.  The exception carries the trial's ``run_dir``.
     """
-    setup = exp.build()
-    seed = exp.seeds[0] if seed is None else int(seed)
-    schedule = exp.schedule(seed, sequences)
-    if run_dir is None:
-        if resume:
-            raise TrainError("GR302", "resume needs the run directory", fix="pass run_dir=")
-        run_dir = new_run_dir(runs_dir, exp.name, seed)
     run_dir = Path(run_dir)
+    try:
+        return _run_trial(exp, int(seed), run_dir, resume, sequences, progress, stream, on_row)
+    except (GraphRNNError, KeyboardInterrupt) as err:
+        err.run_dir = run_dir
+        raise
+
+
+def _run_trial(exp, seed, run_dir, resume, sequences, progress, stream, on_row) -> RunOutcome:
+    setup = exp.build()
+    plan = exp.plan(seed, sequences)
     history: list = []
     resumed_from = 0
     if resume:
@@ -174,14 +177,17 @@ def train_run(exp, seed: int | None = None, run_dir=None, runs_dir="runs", resum
         history = load_checkpoint(run_dir, setup.net)[4]
         resumed_from = history[-1]["sequences"] if history else 0
     run_dir.mkdir(parents=True, exist_ok=True)
+    source = exp.file if exp.file.startswith("<") else str(Path(exp.file).resolve())
+    if source == str((run_dir / EXPERIMENT_COPY).resolve()) and (run_dir / RUN_META).is_file():
+        # resumed from its own copy: the original file still anchors the copy's relative `network:`
+        source = json.loads((run_dir / RUN_META).read_text()).get("experiment_file", source)
     write_atomic(run_dir / EXPERIMENT_COPY, exp.text)
-    meta = {"experiment": exp.name, "experiment_file": str(Path(exp.file).resolve()) if not exp.file.startswith("<")
-            else exp.file, "network": exp.network_path, "seed": seed, "sequences": schedule.sequences,
-            "engine": exp.engine, "dtype": exp.dtype}
+    meta = {"experiment": exp.name, "experiment_file": source, "network": exp.network_path, "seed": seed,
+            "sequences": plan.sequences, "engine": exp.engine, "dtype": exp.dtype}
     write_atomic(run_dir / RUN_META, json.dumps(meta, indent=1) + "\n")
 
     label = f"{exp.name} s{seed}"
-    bar = ProgressBar(schedule.sequences, label, stream=stream, start=resumed_from, enabled=progress)
+    bar = ProgressBar(plan.sequences, label, stream=stream, start=resumed_from, enabled=progress)
     rows = list(history)
 
     def callback(row):
@@ -190,11 +196,11 @@ def train_run(exp, seed: int | None = None, run_dir=None, runs_dir="runs", resum
         if on_row is not None:
             on_row(row)
 
-    if resume and _finished(history, schedule):
+    if resume and _finished(history, plan):
         bar.close()
         params = load_checkpoint(run_dir, setup.net)[0]
         verdict = _verdict_from(history)
-        _write_results(run_dir, exp, seed, schedule, history, "finished", 0.0, resumed_from, verdict,
+        _write_results(run_dir, exp, seed, plan, history, "finished", 0.0, resumed_from, verdict,
                        params=params)
         solved_row = first_solved_row(history, True)
         return RunOutcome(run_dir, seed, "finished", solved_row is not None, history[-1]["sequences"],
@@ -203,24 +209,24 @@ def train_run(exp, seed: int | None = None, run_dir=None, runs_dir="runs", resum
     started = time.perf_counter()
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):   # NaN/inf: GR301 below
-            result = train(setup.net, setup.task, setup.optimizer, schedule, run_dir=run_dir, resume=resume,
+            result = train(setup.net, setup.task, setup.optimizer, plan, run_dir=run_dir, resume=resume,
                            progress=callback)
     except GraphRNNError as err:
         bar.close()
-        _write_results(run_dir, exp, seed, schedule, rows, "diverged" if err.code == "GR301" else "failed",
+        _write_results(run_dir, exp, seed, plan, rows, "diverged" if err.code == "GR301" else "failed",
                        time.perf_counter() - started, resumed_from, "", error=str(err))
         raise
     except KeyboardInterrupt:
         bar.close()
-        _write_results(run_dir, exp, seed, schedule, rows, "interrupted", time.perf_counter() - started,
+        _write_results(run_dir, exp, seed, plan, rows, "interrupted", time.perf_counter() - started,
                        resumed_from, "", error="interrupted")
         raise
     bar.close()
     seconds = time.perf_counter() - started
     verdict = str(result.evaluation) if result.evaluation is not None else _verdict_from(result.history)
-    _write_results(run_dir, exp, seed, schedule, result.history, "finished", seconds, resumed_from, verdict,
+    _write_results(run_dir, exp, seed, plan, result.history, "finished", seconds, resumed_from, verdict,
                    params=result.params)
-    solved_row = first_solved_row(result.history, schedule.stop_when_solved)
+    solved_row = first_solved_row(result.history, plan.stop_when_solved)
     return RunOutcome(run_dir, seed, "finished", solved_row is not None, result.sequences, result.updates,
                       solved_row["sequences"] if solved_row else None, seconds, verdict, result.params,
                       result.history)
@@ -233,66 +239,3 @@ def _verdict_from(history) -> str:
     last = evaluations[-1]
     metrics = ", ".join(f"{k} {format_number(v)}" for k, v in evaluation_metrics(last).items())
     return f"{'solved' if last['test_solved'] else 'not solved'}: {metrics}"
-
-
-# -- several trials ----------------------------------------------------------------------------
-def summarize(outcomes) -> dict:
-    """Success fraction and the median / mean sequences to success over trials."""
-    solved = [o.solved_at for o in outcomes if o.solved and o.solved_at is not None]
-    return {"trials": len(outcomes), "solved": len(solved),
-            "success_fraction": len(solved) / len(outcomes) if outcomes else 0.0,
-            "median_sequences_to_success": float(np.median(solved)) if solved else None,
-            "mean_sequences_to_success": float(np.mean(solved)) if solved else None,
-            "seconds": sum(o.seconds for o in outcomes)}
-
-
-def run_experiment(exp, runs_dir="runs", seeds=None, sequences: int | None = None, progress: bool = True,
-                   stream=None) -> tuple[list[RunOutcome], Path]:
-    """Every trial of ``exp`` (its ``seeds``, or ``seeds``): one run directory each.
-
-    One trial: ``runs_dir/<experiment>-s<seed>-<timestamp>/``; several:
-    ``runs_dir/<experiment>-<timestamp>/s<seed>/`` plus ``summary.json`` and ``summary.csv``
-    there.  Returns the outcomes and the folder written.
-    """
-    seeds = list(exp.seeds if seeds is None else seeds)
-    if len(seeds) == 1:
-        outcome = train_run(exp, seeds[0], runs_dir=runs_dir, sequences=sequences, progress=progress,
-                            stream=stream)
-        return [outcome], outcome.run_dir
-    parent = new_run_dir(runs_dir, exp.name)
-    write_atomic(parent / EXPERIMENT_COPY, exp.text)
-    outcomes = []
-    for seed in seeds:
-        outcomes.append(train_run(exp, seed, run_dir=parent / f"s{seed}", sequences=sequences,
-                                  progress=progress, stream=stream))
-        write_summary(parent, outcomes)
-    return outcomes, parent
-
-
-def write_summary(parent, outcomes) -> None:
-    rows = [o.summary() for o in outcomes]
-    write_atomic(Path(parent) / SUMMARY_JSON, json.dumps({"summary": summarize(outcomes), "trials": rows},
-                                                         indent=1) + "\n")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    columns = ["seed", "status", "solved", "solved_at", "sequences", "seconds", "verdict"]
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([row[c] if row[c] is not None else "" for c in columns])
-    write_atomic(Path(parent) / SUMMARY_CSV, out.getvalue())
-
-
-def resume_targets(path) -> list[Path]:
-    """The run directories ``--resume PATH`` continues: PATH itself when it holds a run
-    (run.json or a checkpoint), else its ``s<seed>`` sub-folders (a several-trial run)."""
-    path = Path(path)
-    if not path.is_dir():
-        raise TrainError("GR302", f"no run directory {path}", fix="give a folder that `graphrnn train` wrote")
-    if (path / RUN_META).is_file() or (path / CHECKPOINT).is_file():
-        return [path]
-    subs = sorted((p for p in path.iterdir() if p.is_dir() and (p / RUN_META).is_file()),
-                  key=lambda p: p.name)
-    if not subs:
-        raise TrainError("GR302", f"no checkpoint in {path}",
-                         fix="resume a run directory that `graphrnn train` wrote (it holds checkpoint.npz)")
-    return subs

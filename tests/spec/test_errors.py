@@ -698,10 +698,10 @@ def test_gr124_the_fused_engine_refuses_a_tree_network():
 
 # -- GR300-GR302: training -----------------------------------------------------------------
 
-def test_gr300_invalid_schedule():
-    from graphrnn.train.loop import Schedule
+def test_gr300_invalid_training_plan():
+    from graphrnn.train.loop import TrainingPlan
     with pytest.raises(gr.TrainError) as info:
-        Schedule(sequences=10, batch=0)
+        TrainingPlan(sequences=10, batch=0)
     assert info.value.code == "GR300" and info.value.fix
 
 
@@ -709,7 +709,7 @@ def test_gr301_nan_loss_stops_training():
     from types import SimpleNamespace
 
     from graphrnn.train import SGD
-    from graphrnn.train.loop import Schedule, train
+    from graphrnn.train.loop import TrainingPlan, train
 
     class NaNTask:
         loss = "mse"
@@ -722,7 +722,7 @@ def test_gr301_nan_loss_stops_training():
             return None
 
     with pytest.raises(gr.TrainError) as info:
-        train(gr.loads(GOOD, FILE), NaNTask(), SGD(lr=0.1), Schedule(sequences=4, evaluate_every=0))
+        train(gr.loads(GOOD, FILE), NaNTask(), SGD(lr=0.1), TrainingPlan(sequences=4, evaluate_every=0))
     assert info.value.code == "GR301" and "update 1" in info.value.message and info.value.fix
 
 

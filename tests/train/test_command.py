@@ -101,3 +101,17 @@ def test_resume_refuses_another_seed(folder, capsys):
     run_dir = only_run(folder / "a")
     assert main("train", "--resume", run_dir, "--seed", "3") == 2
     assert "error GR302" in capsys.readouterr().err
+
+
+def test_an_interrupted_trial_names_its_run_directory_and_exits_130(folder, capsys, monkeypatch):
+    import graphrnn.train.runs as runs
+
+    def interrupted(*args, progress, **kwargs):
+        progress({"update": 1, "sequences": 10, "loss": 0.5})
+        raise KeyboardInterrupt
+    monkeypatch.setattr(runs, "train", interrupted)
+    assert main("train", folder / "exp.yaml", "--runs-dir", folder / "runs", "-q") == 130
+    err = capsys.readouterr().err
+    run_dir = only_run(folder / "runs")
+    assert f"the metrics so far are in {run_dir}; continue with: graphrnn train --resume {run_dir}" in err
+    assert json.loads((run_dir / METRICS_JSON).read_text())["status"] == "interrupted"

@@ -4,9 +4,8 @@ from pathlib import Path
 import pytest
 
 from graphrnn.errors import SpecError, TrainError
-from graphrnn.train.experiment import (SSETask, experiment_schema, load_experiment,
-                                       loads_experiment)
-from graphrnn.train.loop import Schedule
+from graphrnn.train.experiment import experiment_schema, load_experiment, loads_experiment
+from graphrnn.train.loop import TrainingPlan
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +45,7 @@ def where(text, needle, nth=1):
     return line, start - (text.rfind("\n", 0, start) + 1) + 1
 
 
-def test_a_good_experiment_builds_its_network_task_optimizer_and_schedule(net_folder):
+def test_a_good_experiment_builds_its_network_task_optimizer_and_plan(net_folder):
     exp = load(net_folder, GOOD)
     assert exp.name == "tiny_latch" and exp.doc == "A tiny latch problem."
     assert exp.seeds == (3,)
@@ -54,9 +53,9 @@ def test_a_good_experiment_builds_its_network_task_optimizer_and_schedule(net_fo
     setup = exp.build()
     assert setup.net.input_size == setup.task.input_size == 1
     assert setup.optimizer.name == "adam"
-    assert exp.schedule() == Schedule(sequences=400, batch=10, seed=3, evaluate_every=100,
+    assert exp.plan() == TrainingPlan(sequences=400, batch=10, seed=3, evaluate_every=100,
                                       checkpoint_every=100)
-    assert exp.schedule(7, sequences=50).seed == 7
+    assert exp.plan(7, sequences=50).seed == 7
 
 
 def test_runs_and_seeds(net_folder):
@@ -128,6 +127,38 @@ def test_an_unknown_optimizer_and_option_are_located(net_folder):
     assert err.code == "GR300" and line_col(err) == where(text, "-1")
 
 
+def test_a_bad_clip_or_schedule_is_located_at_its_nested_key(net_folder):
+    text = GOOD.replace("clip: {norm: 1.0}", "clip: {norm: -1.0}")
+    err = error_of(net_folder, text)
+    assert err.code == "GR300" and "clip norm must be > 0" in err.message
+    assert line_col(err) == where(text, "-1.0")
+    text = GOOD.replace("clip: {norm: 1.0}", "clip: {nrom: 1.0}")
+    err = error_of(net_folder, text)
+    assert "unknown key `nrom` in clip" in err.message and line_col(err) == where(text, "nrom")
+    text = GOOD.replace("clip: {norm: 1.0}", "schedule: {step: {factor: 0.5, every: 0}}")
+    err = error_of(net_folder, text)
+    assert "step decay `every` must be a whole number" in err.message and line_col(err) == where(text, "0}}")
+    text = GOOD.replace("clip: {norm: 1.0}", "schedule: {exponential: -2}")
+    err = error_of(net_folder, text)
+    assert "exponential decay rate" in err.message and line_col(err) == where(text, "-2")
+
+
+def test_config_errors_carry_the_key_and_its_path():
+    from graphrnn.errors import ConfigError
+    from graphrnn.tasks import make_task
+    from graphrnn.train.optimizers import from_config
+    with pytest.raises(ConfigError) as info:
+        from_config({"name": "sgd", "lr": 0.1, "schedule": {"step": {"factor": 0.5, "every": 0}}})
+    assert info.value.path == ("schedule", "step", "every") and info.value.key == "every"
+    assert not info.value.unknown
+    with pytest.raises(ConfigError) as info:
+        from_config({"name": "adam", "lr": 0.1, "b3": 0.5})
+    assert info.value.path == ("b3",) and info.value.unknown
+    with pytest.raises(ConfigError) as info:
+        make_task("latch", min_length=9, max_length=3)
+    assert info.value.key == "max_length" and isinstance(info.value, ValueError)
+
+
 def test_a_network_that_does_not_fit_the_task_is_located_with_the_fix(net_folder):
     text = GOOD.replace("net.yaml", "elman")   # the library's elman: 4 inputs, 2 outputs
     err = error_of(net_folder, text)
@@ -147,7 +178,7 @@ def test_tbptt_needs_k1_and_sse_needs_a_squared_error_task(net_folder):
     err = error_of(net_folder, GOOD.replace("seed: 3", "seed: 3, method: tbptt"))
     assert err.code == "GR300" and "k1" in err.message
     exp = load(net_folder, GOOD.replace("seed: 3", "seed: 3, loss: sse"))
-    assert isinstance(exp.build().task, SSETask)
+    assert exp.plan().loss == "sse" and exp.plan(5).loss == "sse"
 
 
 def test_a_missing_experiment_file_is_gr114(tmp_path):

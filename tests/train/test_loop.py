@@ -6,7 +6,7 @@ import pytest
 
 import graphrnn as gr
 from graphrnn.train import SGD, Adam
-from graphrnn.train.loop import CHECKPOINT, Schedule, load_checkpoint, train
+from graphrnn.train.loop import CHECKPOINT, TrainingPlan, load_checkpoint, train
 
 SPEC = """graphrnn: 1
 inputs: {x: 1}
@@ -72,18 +72,18 @@ class RememberFirst:
 
 def test_the_loop_learns_a_small_task():
     net = gr.loads(SPEC)
-    result = train(net, RememberFirst(), Adam(lr=0.05), Schedule(sequences=3000, batch=16, evaluate_every=320))
+    result = train(net, RememberFirst(), Adam(lr=0.05), TrainingPlan(sequences=3000, batch=16, evaluate_every=320))
     assert result.solved, result
     assert result.history[-1]["test_wrong"] == 0
 
 
 def test_resume_continues_to_the_same_result(tmp_path):
     net, task = gr.loads(SPEC), RememberFirst()
-    schedule = Schedule(sequences=160, batch=8, evaluate_every=80, checkpoint_every=40, stop_when_solved=False)
-    whole = train(net, task, Adam(lr=0.01), schedule, run_dir=tmp_path / "whole")
-    half = Schedule(**{**schedule.__dict__, "sequences": 80})
+    plan = TrainingPlan(sequences=160, batch=8, evaluate_every=80, checkpoint_every=40, stop_when_solved=False)
+    whole = train(net, task, Adam(lr=0.01), plan, run_dir=tmp_path / "whole")
+    half = TrainingPlan(**{**plan.__dict__, "sequences": 80})
     train(net, task, Adam(lr=0.01), half, run_dir=tmp_path / "resumed")
-    resumed = train(net, task, Adam(lr=0.01), schedule, run_dir=tmp_path / "resumed", resume=True)
+    resumed = train(net, task, Adam(lr=0.01), plan, run_dir=tmp_path / "resumed", resume=True)
     assert resumed.updates == whole.updates == 20
     for name in whole.params:
         np.testing.assert_array_equal(resumed.params[name], whole.params[name])
@@ -103,9 +103,9 @@ class PoisonedAfter(RememberFirst):
 
 def test_nan_stops_training_and_keeps_the_last_checkpoint(tmp_path):
     net, task = gr.loads(SPEC), PoisonedAfter()
-    schedule = Schedule(sequences=64, batch=8, checkpoint_every=8, evaluate_every=0)
+    plan = TrainingPlan(sequences=64, batch=8, checkpoint_every=8, evaluate_every=0)
     with pytest.raises(gr.TrainError) as info:
-        train(net, task, SGD(lr=0.1), schedule, run_dir=tmp_path)
+        train(net, task, SGD(lr=0.1), plan, run_dir=tmp_path)
     before = load_checkpoint(tmp_path, net)
     assert before[2] == 3    # three good updates were checkpointed, the fourth never applied
     assert info.value.code == "GR301" and "checkpoint" in info.value.message
@@ -116,23 +116,23 @@ def test_nan_stops_training_and_keeps_the_last_checkpoint(tmp_path):
 
 def test_resume_without_a_checkpoint_is_refused(tmp_path):
     with pytest.raises(gr.TrainError) as info:
-        train(gr.loads(SPEC), RememberFirst(), SGD(lr=0.1), Schedule(sequences=8), run_dir=tmp_path, resume=True)
+        train(gr.loads(SPEC), RememberFirst(), SGD(lr=0.1), TrainingPlan(sequences=8), run_dir=tmp_path, resume=True)
     assert info.value.code == "GR302"
 
 
 def test_resuming_a_solved_run_does_not_train_further(tmp_path):
     net, task = gr.loads(SPEC), RememberFirst()
-    schedule = Schedule(sequences=3000, batch=16, evaluate_every=320, checkpoint_every=320)
-    first = train(net, task, Adam(lr=0.05), schedule, run_dir=tmp_path)
+    plan = TrainingPlan(sequences=3000, batch=16, evaluate_every=320, checkpoint_every=320)
+    first = train(net, task, Adam(lr=0.05), plan, run_dir=tmp_path)
     assert first.solved
-    again = train(net, task, Adam(lr=0.05), schedule, run_dir=tmp_path, resume=True)
+    again = train(net, task, Adam(lr=0.05), plan, run_dir=tmp_path, resume=True)
     assert again.solved and again.sequences == first.sequences
 
 
 def test_checkpoint_has_the_usual_file_mode(tmp_path):
     import os
     net = gr.loads(SPEC)
-    train(net, RememberFirst(), SGD(lr=0.1), Schedule(sequences=8, batch=8, evaluate_every=0), run_dir=tmp_path)
+    train(net, RememberFirst(), SGD(lr=0.1), TrainingPlan(sequences=8, batch=8, evaluate_every=0), run_dir=tmp_path)
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / CHECKPOINT).stat().st_mode & 0o777 == 0o666 & ~umask
@@ -142,7 +142,7 @@ def test_a_continual_task_is_not_solved_by_its_first_training_error():
     from graphrnn.tasks import make_task
     net = gr.load("lstm1997_reber")
     task = make_task("continual_embedded_reber", length=20, test_streams=2, max_symbols=200, chunk=100)
-    result = train(net, task, SGD(lr=1e-9), Schedule(sequences=2, batch=1, evaluate_every=0))
+    result = train(net, task, SGD(lr=1e-9), TrainingPlan(sequences=2, batch=1, evaluate_every=0))
     assert not result.solved and result.sequences == 2, "an untrained net makes errors: not solved"
 
 
@@ -150,10 +150,10 @@ def test_tree_tasks_train_in_the_same_loop(tmp_path):
     from graphrnn.tasks import make_task
     net = gr.load("recursive")
     task = make_task("boolean_expressions", train_depths=(1, 2), test_depths=(3, 3), test_size=20)
-    schedule = Schedule(sequences=64, batch=16, evaluate_every=32, checkpoint_every=32)
-    first = train(net, task, Adam(lr=0.02), schedule, run_dir=tmp_path)
+    plan = TrainingPlan(sequences=64, batch=16, evaluate_every=32, checkpoint_every=32)
+    first = train(net, task, Adam(lr=0.02), plan, run_dir=tmp_path)
     tests = [row for row in first.history if "test_solved" in row]
     assert len(tests) == 2 and {"test_depth1", "test_depth3", "test_train_wrong"} <= set(tests[0])
-    again = train(net, task, Adam(lr=0.02), schedule, run_dir=tmp_path, resume=True)
+    again = train(net, task, Adam(lr=0.02), plan, run_dir=tmp_path, resume=True)
     for name in first.params:
         np.testing.assert_array_equal(again.params[name], first.params[name])

@@ -10,7 +10,8 @@ from graphrnn.errors import TrainError
 from graphrnn.train.experiment import load_experiment
 from graphrnn.train.loop import CHECKPOINT, load_checkpoint
 from graphrnn.train.runs import (CURVE, EXPERIMENT_COPY, METRICS_CSV, METRICS_JSON, PARAMS, RUN_META,
-                                 ProgressBar, load_params, run_experiment, success_rate, train_run)
+                                 ProgressBar, load_params, run_trial, success_rate)
+from graphrnn.train.trials import run_experiment
 
 @pytest.fixture
 def exp_file(net_folder, latch_experiment):
@@ -26,9 +27,9 @@ def files(run_dir):
 def test_a_run_writes_every_file(exp_file, tmp_path):
     exp = load_experiment(exp_file)
     stream = io.StringIO()
-    outcome = train_run(exp, runs_dir=tmp_path / "runs", stream=stream)
+    (outcome,), folder = run_experiment(exp, runs_dir=tmp_path / "runs", stream=stream)
     run_dir = outcome.run_dir
-    assert run_dir.parent == tmp_path / "runs" and run_dir.name.startswith("tiny_latch-s1-")
+    assert run_dir == folder and run_dir.parent == tmp_path / "runs" and run_dir.name.startswith("tiny_latch-s1-")
     assert files(run_dir) == {EXPERIMENT_COPY, RUN_META, CHECKPOINT, METRICS_CSV, METRICS_JSON, CURVE, PARAMS}
     assert (run_dir / EXPERIMENT_COPY).read_text() == exp_file.read_text()
     assert (run_dir / CURVE).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -61,35 +62,35 @@ def _compare(a, b):
 
 def test_resume_after_an_interruption_gives_the_uninterrupted_result_bit_for_bit(exp_file, tmp_path):
     exp = load_experiment(exp_file)
-    full = train_run(exp, run_dir=tmp_path / "full", progress=False)
+    full = run_trial(exp, 1, tmp_path / "full")
 
     def interrupt(row):
         if row["update"] == 17:          # after the checkpoint at 150 sequences
             raise KeyboardInterrupt
     with pytest.raises(KeyboardInterrupt):
-        train_run(exp, run_dir=tmp_path / "cut", progress=False, on_row=interrupt)
+        run_trial(exp, 1, tmp_path / "cut", on_row=interrupt)
     partial = json.loads((tmp_path / "cut" / METRICS_JSON).read_text())
     assert partial["status"] == "interrupted" and len(partial["history"]) == 17
     assert load_checkpoint(tmp_path / "cut", exp.build().net)[3] == 150
-    resumed = train_run(exp, run_dir=tmp_path / "cut", resume=True, progress=False)
+    resumed = run_trial(exp, 1, tmp_path / "cut", resume=True)
     assert resumed.sequences == full.sequences == 300
     _compare(full.run_dir, tmp_path / "cut")
 
 
 def test_resume_with_a_larger_budget_continues_like_one_long_run(exp_file, tmp_path):
     exp = load_experiment(exp_file)
-    train_run(exp, run_dir=tmp_path / "long", progress=False)
-    short = train_run(exp, run_dir=tmp_path / "short", sequences=100, progress=False)
+    run_trial(exp, 1, tmp_path / "long")
+    short = run_trial(exp, 1, tmp_path / "short", sequences=100)
     assert short.sequences == 100
-    train_run(exp, run_dir=tmp_path / "short", resume=True, progress=False)
+    run_trial(exp, 1, tmp_path / "short", resume=True)
     _compare(tmp_path / "long", tmp_path / "short")
 
 
 def test_resuming_a_finished_run_changes_nothing(exp_file, tmp_path):
     exp = load_experiment(exp_file)
-    train_run(exp, run_dir=tmp_path / "a", progress=False)
+    run_trial(exp, 1, tmp_path / "a")
     before = (tmp_path / "a" / METRICS_CSV).read_bytes()
-    again = train_run(exp, run_dir=tmp_path / "a", resume=True, progress=False)
+    again = run_trial(exp, 1, tmp_path / "a", resume=True)
     assert again.sequences == 300 and (tmp_path / "a" / METRICS_CSV).read_bytes() == before
 
 
@@ -97,8 +98,9 @@ def test_nan_stops_with_gr301_and_leaves_the_checkpoint_intact(net_folder, latch
     (tmp_path / "boom.yaml").write_text(latch_experiment(sequences=300, seed=0, diverging=True))
     exp = load_experiment(tmp_path / "boom.yaml")
     with pytest.raises(TrainError) as info:
-        train_run(exp, run_dir=tmp_path / "boom", progress=False)
+        run_trial(exp, 0, tmp_path / "boom")
     assert info.value.code == "GR301" and "checkpoint is intact" in info.value.message
+    assert info.value.run_dir == tmp_path / "boom"
     params, _, updates, seen, history, _ = load_checkpoint(tmp_path / "boom", exp.build().net)
     assert updates >= 1 and all(np.all(np.isfinite(v)) for v in params.values())
     metrics = json.loads((tmp_path / "boom" / METRICS_JSON).read_text())
