@@ -54,7 +54,7 @@ def imports(path: Path) -> set[str]:
             else:
                 target = node.module or ""
             if target.split(".")[0] == "graphrnn":
-                found.add(target)
+                # `from pkg import name`: the module `pkg.name` when there is one, else `pkg` itself
                 found.update(f"{target}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.split(".")[0] == "graphrnn")
@@ -69,7 +69,7 @@ def module_graph() -> nx.DiGraph:
     for f in files:
         source = module_name(f)
         for target in imports(f):
-            while target not in modules:   # `from .x import name` names a module or an attribute
+            while target not in modules:   # `pkg.name` is a module or an attribute of `pkg`
                 target = target.rpartition(".")[0]
             if target != source:
                 graph.add_edge(source, target)

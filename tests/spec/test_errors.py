@@ -623,6 +623,15 @@ def test_gr115_kind_without_a_backward_rule():
         OPS.pop("square_test_kind")
 
 
+def test_gr116_compiled_engine_without_numba(monkeypatch):
+    from graphrnn.runtime import generated
+    monkeypatch.setattr(generated, "available", lambda: False)
+    with pytest.raises(gr.GraphRNNError) as info:
+        gr.loads(GOOD, FILE, engine="compiled")
+    assert info.value.code == "GR116"
+    assert "numba" in str(info.value) and "engine='fused'" in info.value.fix
+
+
 # -- GR120-GR124: trees ------------------------------------------------------------------------
 
 def test_gr120_child_edge_in_a_sequence_network():
