@@ -119,7 +119,9 @@ class Projection:
     link: Link | None = None  # trees: read the source at a child, pooled over the children, or at the parent
 
     def __str__(self) -> str:
-        src = self.source + (f"@{self.delay}" if self.delay else "") + (f"@{self.link}" if self.link is not None else "")
+        src = self.source + (f"@{self.delay}" if self.delay else "")
+        if self.link is not None:
+            src += f"@{self.link}"
         if self.truncate:
             src = f"stop_gradient({src})"
         dst = ", ".join(t.block for t in self.targets)
