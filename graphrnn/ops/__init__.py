@@ -1,7 +1,7 @@
 """Node kinds, edge kinds and activations (registries).  Importing this registers the built-ins."""
 from . import activations, memory, product, sum  # noqa: F401  (registration side effects)
 # the built-in edge kinds, one module each
-from . import edge_broadcast, edge_dense, edge_diagonal, edge_fixed, edge_identity  # noqa: F401
+from . import edge_broadcast, edge_dense, edge_diagonal, edge_fixed, edge_identity, edge_scalar  # noqa: F401
 from .edges import EDGE_KINDS, EdgeKind, Weighting, register_edge_kind
 from .registry import (ACTIVATIONS, OPS, Activation, CombinerKind, NodeKind, StatefulKind, input_ports,
                        register_activation, register_op)
