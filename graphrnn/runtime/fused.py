@@ -3,7 +3,8 @@
 The forward pass runs the plan in plain numpy and keeps what the backward
 pass needs (block values, and the factors of product blocks); the backward
 pass is BPTT over the plan, also in plain numpy, built from the rules
-registered beside each node kind (``CombinerKind.combine_vjp``, ``StatefulKind.fused_step_vjp``) and activation
+registered beside each node kind (``CombinerKind.combine_vjp``,
+``StatefulKind.fused_step_vjp``) and activation
 (``Activation.grad_from_output``).  To autograd the run is a single node, so
 graphrnn stays an autograd citizen while paying numpy's cost per operation
 instead of the tape's.

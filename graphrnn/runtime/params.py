@@ -39,7 +39,7 @@ def parameter_table(graph: Graph) -> dict[str, ParamSpec]:
                                           edge.weights, edge.trainable, edge.mask, edge.loc)
     for node in graph.nodes.values():
         if node.bias:
-            # a kind whose ports have their own sizes takes its bias over the ports (head parameters)
+            # a stateful kind takes its bias over its ports (the NTM memory's head parameters)
             width = sum(input_ports(node).values()) if OPS[node.op].stateful else node.size
             table[f"{node.name}.bias"] = ParamSpec(f"{node.name}.bias", (width,), node.bias_init,
                                                    None, True, None, node.loc)

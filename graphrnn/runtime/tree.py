@@ -5,8 +5,8 @@ block value is (N, width).  The plan is the one sequences use, with tree
 links in place of delays: a projection with a ``link`` (graph/ir.py Link)
 reads its source at a child (``child``, its ``index``), pooled over the
 children (``children``, its ``pool``) or at the parent (``parent``: always
-hoisted, checks.py makes sure), and a
-node without that child (or a root) reads the source's ``initial`` value.
+hoisted, checks.py makes sure), and a node without that child (or a root)
+reads the source's ``initial`` value.
 
 - Non-recurrent stages and hoisted projections run for all N rows at once
   (a link there is one gather over the whole batch).
