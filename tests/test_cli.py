@@ -365,8 +365,8 @@ def test_check_only_some_checks(capsys):
 def test_check_a_kind_without_backward_rule_falls_back_to_autograd(capsys, registry, tmp_path):
     plugin = tmp_path / "norule.py"
     plugin.write_text(
-        "from graphrnn.ops import OpKind, register_op\n"
-        "register_op(OpKind(name='twice_test', doc='2 s', combine=lambda s: 2.0 * s[0],\n"
+        "from graphrnn.ops import CombinerKind, register_op\n"
+        "register_op(CombinerKind(name='twice_test', doc='2 s', combine=lambda s: 2.0 * s[0],\n"
         "                   factor_per_edge=False, bias_default=True, allows_bias=True,\n"
         "                   needs_inputs=True))\n", encoding="utf-8")
     spec = tmp_path / "twice.yaml"

@@ -18,7 +18,7 @@ or, in Python, `import` it (or `graphrnn.testing.load_plugin(path)`) before
 import autograd.numpy as anp
 import numpy as np
 
-from graphrnn.ops import OpKind, register_op
+from graphrnn.ops import CombinerKind, register_op
 
 
 def combine(slots):
@@ -37,7 +37,7 @@ def combine_vjp(slots, g):
             g * (transform - carry) * s * (1.0 - s)]   # d/d gate: ds/dgate = s (1 - s)
 
 
-HIGHWAY = register_op(OpKind(
+HIGHWAY = register_op(CombinerKind(
     name="highway",
     doc="y = act(s * transform + (1 - s) * carry), s = sigmoid(gate)",
     combine=combine,

@@ -13,7 +13,7 @@ registers the same name as kind.py, so load one or the other, not both.
 import autograd.numpy as anp
 import numpy as np
 
-from graphrnn.ops import OpKind, register_op
+from graphrnn.ops import CombinerKind, register_op
 
 
 def combine(slots):
@@ -31,7 +31,7 @@ def wrong_combine_vjp(slots, g):
             g * (transform - carry)]           # WRONG: missing the factor s * (1 - s)
 
 
-HIGHWAY = register_op(OpKind(
+HIGHWAY = register_op(CombinerKind(
     name="highway",
     doc="y = act(s * transform + (1 - s) * carry), s = sigmoid(gate) -- with a wrong gradient",
     combine=combine,

@@ -2,11 +2,10 @@
 
 :func:`check_graph` raises the first violation of, in this order:
 
-1. every edge's source and destination sizes fit its kind (GR106; the
-   destination of an edge into a port is the port's size):
-   ``identity``/``diagonal`` need equal sizes, ``broadcast`` a size-1
-   source, ``fixed`` weights a scalar, a destination-size vector or a
-   source x destination matrix, a ``mask`` the source x destination shape;
+1. every edge's source and destination sizes fit its kind's shape rule
+   (GR106; the destination of an edge into a port is the port's size; see
+   the kinds in graphrnn/ops/edge_*.py), given ``weights`` of a learned
+   kind the parameter's shape, a ``mask`` the source x destination shape;
 2. a parameter name belongs to one edge, or to edges that ``share`` it with
    the same shape (GR110, GR106);
 3. every node kind that needs inputs has some (GR104);
@@ -24,7 +23,7 @@ import networkx as nx
 import numpy as np
 
 from ..errors import GraphError
-from ..ops import OPS, input_ports
+from ..ops import EDGE_KINDS, OPS, input_ports
 from .ir import Graph
 
 
@@ -35,33 +34,20 @@ def destination_size(edge, graph: Graph) -> int:
 
 
 def param_shape(edge, graph: Graph) -> tuple:
-    """Shape of an edge's parameter: (src, dst) dense, (dst,) diagonal, weights' shape fixed."""
-    src, dst = graph.nodes[edge.src].size, destination_size(edge, graph)
-    if edge.kind == "dense":
-        return (src, dst)
-    if edge.kind == "diagonal":
-        return (dst,)
-    return np.shape(edge.weights)
+    """Shape of an edge's parameter, by its kind: (src, dst) dense, (dst,) diagonal, weights' shape fixed."""
+    return EDGE_KINDS[edge.kind].param_shape(graph.nodes[edge.src].size, destination_size(edge, graph), edge.weights)
 
 
 def edge_sizes_agree(graph: Graph) -> None:
     for edge in graph.edges:
+        kind = EDGE_KINDS[edge.kind]
         src, dst = graph.nodes[edge.src].size, destination_size(edge, graph)
         what = f"edge {edge.src} -> {edge.dst}"
-        if edge.kind in ("identity", "diagonal") and src != dst:
-            raise GraphError("GR106", f"{what} is `{edge.kind}` but the sizes differ ({src} vs {dst})",
-                             loc=edge.loc, fix="make the sizes equal, or use `kind: dense`")
-        if edge.kind == "broadcast" and src != 1:
-            raise GraphError("GR106", f"{what} is `broadcast` but its source has size {src}, not 1",
-                             loc=edge.loc, fix="broadcast from a size-1 node, or use `kind: dense`")
-        if edge.kind == "fixed":
-            shape = np.shape(edge.weights)
-            ok = (shape == () and src == dst) or (shape == (dst,) and src == dst) or shape == (src, dst)
-            if not ok:
-                raise GraphError("GR106", f"{what}: fixed weights of shape {shape} do not fit "
-                                 f"{src} -> {dst} units", loc=edge.loc,
-                                 fix=f"give a number or {dst} values (equal sizes), or a {src}x{dst} matrix")
-        if edge.weights is not None and edge.kind in ("dense", "diagonal"):
+        problem = kind.size_problem(what, src, dst, edge.weights)
+        if problem:
+            message, fix = problem
+            raise GraphError("GR106", message, loc=edge.loc, fix=fix)
+        if edge.weights is not None and kind.learned:
             shape, want = np.shape(edge.weights), param_shape(edge, graph)
             if shape not in ((), want):
                 raise GraphError("GR106", f"{what}: weights of shape {shape}, expected {want}",
@@ -139,7 +125,7 @@ def edges_fit_the_structure(graph: Graph) -> None:
     """Sequences read back with ``delay``; trees read children with ``child``/``children`` (GR120)."""
     for edge in graph.edges:
         what = f"edge {edge.src} -> {edge.dst}"
-        if graph.over == "sequence" and edge.link:
+        if graph.over == "sequence" and edge.link is not None:
             raise GraphError("GR120", f"{what} reads `{edge.link}`, but the network runs over sequences",
                              loc=edge.loc, fix="add `over: tree` at the top of the network, or use `delay: 1`")
         if graph.over == "tree" and edge.delay:
@@ -163,7 +149,8 @@ def parents_are_known_first(graph: Graph) -> None:
     a tree node is evaluated before its parent, so the parent's value must come from an
     earlier, non-recurrent stage (its input, or nodes computed from inputs alone)."""
     for edge in graph.edges:
-        if edge.link == "parent" and (edge.src == edge.dst or edge.src in nx.descendants(graph.nx, edge.dst)):
+        if edge.link is not None and edge.link.kind == "parent" and (
+                edge.src == edge.dst or edge.src in nx.descendants(graph.nx, edge.dst)):
             raise GraphError("GR125", f"edge {edge.src} -> {edge.dst} reads `{edge.src}` at the parent, but "
                              f"`{edge.src}` depends on `{edge.dst}`, which the parent is computed from",
                              loc=edge.loc, fix="read the parent's input, or a node computed from the inputs "

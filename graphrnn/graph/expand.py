@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import GraphError, Location
-from ..ops import ACTIVATIONS, OPS, input_ports
+from ..ops import ACTIVATIONS, EDGE_KINDS, OPS, EdgeKind, input_ports
 from ..spec import MarkedDict, MarkedList, Spec, did_you_mean
-from .ir import INPUT, Edge, Graph, ModuleInstance, Node, edge_label, natural_key
-from .reading import TRAINABLE_BY_DEFAULT, Scope, ValueReader
+from .ir import INPUT, Edge, Graph, ModuleInstance, Link, Node, edge_label, natural_key
+from .reading import Scope, ValueReader
 
 MAX_NODE_SIZE = 1_000_000
 MAX_NODES = 100_000
@@ -100,7 +100,7 @@ class Expander(ValueReader):
         if activation not in ACTIVATIONS:
             self.refuse("GR113", f"unknown activation `{activation}`{did_you_mean(activation, ACTIVATIONS)}",
                         data, "activation", scope, fix=f"use one of: {', '.join(sorted(ACTIVATIONS))}")
-        if "size" in data or kind.size_of is None:
+        if "size" in data or not kind.takes_options:
             size = self.integer(data, "size", scope, None, 1)
         else:   # the kind sizes the node from its options (a memory: reads x width)
             size = None
@@ -236,36 +236,40 @@ class Expander(ValueReader):
         return out
 
     def edge(self, data: MarkedDict, scope: Scope) -> None:
-        kind = self.value(data, "kind", scope, "dense")
+        kind = self.edge_kind(data, scope)
         delay = self.integer(data, "delay", scope, 0, 0)
         link = self.tree_link(data, scope)
         truncate = self.flag(data, "truncate", scope, False)
-        learnable = kind in ("dense", "diagonal")
-        default_trainable = TRAINABLE_BY_DEFAULT.get(kind, False)
-        trainable = self.flag(data, "trainable", scope, default_trainable)
+        trainable = self.flag(data, "trainable", scope, kind.default_trainable)
         weights = self.array(data, "weights", scope)
         init = self.init_scheme(data, scope, kind)
         mask = self.array(data, "mask", scope)
         density = self.value(data, "density", scope)
         share = self.value(data, "share", scope)
-        self.edge_options_agree(data, kind, learnable, trainable, weights, mask, density, share)
+        self.edge_options_agree(data, kind, trainable, mask, density)
         for src, _, src_loc in self.endpoints(data, "from", scope, as_source=True):
             for dst, port, dst_loc in self.endpoints(data, "to", scope, as_source=False):
-                has_param = learnable or (kind == "fixed" and trainable)
                 param = None
-                if has_param:
+                if kind.learned or trainable:
                     param = scope.prefix + share if share else edge_label(src, dst, delay, port, link)
                 edge_mask = mask
                 if density is not None:
                     edge_mask = density_mask(param, self.nodes[src].size, self.nodes[dst].size, density)
                 self.edges.append(Edge(
-                    src, dst, kind, delay, truncate, trainable,
-                    init if learnable else None, to_tuple(weights), to_tuple(edge_mask), param,
+                    src, dst, kind.name, delay, truncate, trainable,
+                    init if kind.learned else None, to_tuple(weights), to_tuple(edge_mask), param,
                     loc=data.loc, port=port, link=link))
 
-    def tree_link(self, data: MarkedDict, scope: Scope) -> str:
-        """``child: k`` -> "child<k>", ``children: sum`` -> "children.sum", ``parent: true`` -> "parent";
-        "" for none (GR120 for two)."""
+    def edge_kind(self, data: MarkedDict, scope: Scope) -> EdgeKind:
+        """The edge's registered kind (GR104 with a did-you-mean for an unknown one)."""
+        name = self.value(data, "kind", scope, "dense")
+        if not isinstance(name, str) or name not in EDGE_KINDS:
+            self.refuse("GR104", f"unknown edge kind `{name}`{did_you_mean(name, EDGE_KINDS)}", data, "kind",
+                        scope, fix=f"use one of: {', '.join(EDGE_KINDS)}")
+        return EDGE_KINDS[name]
+
+    def tree_link(self, data: MarkedDict, scope: Scope) -> Link | None:
+        """``child: k``, ``children: sum|mean`` or ``parent: true`` as a Link; None for none (GR120 for two)."""
         given = [key for key in ("delay", "child", "children", "parent") if key in data]
         if len(given) > 1:
             raise GraphError("GR120", f"an edge reads one position: give one of `delay`, `child`, `children`, "
@@ -273,43 +277,33 @@ class Expander(ValueReader):
                              f"not {' and '.join(f'`{k}`' for k in given)}", loc=data.key_loc(given[1]),
                              fix=f"remove `{given[1]}`; write two edges to read both")
         if "child" in data:
-            return f"child{self.integer(data, 'child', scope, 1, 1)}"
+            return Link("child", index=self.integer(data, "child", scope, 1, 1))
         if "children" in data:
             pool = self.value(data, "children", scope)
             if pool not in ("sum", "mean"):
                 self.refuse("GR104", f"`children` must be sum or mean, got {pool!r}", data, "children", scope,
                             fix="write `children: sum` or `children: mean`")
-            return f"children.{pool}"
+            return Link("children", pool=pool)
         if "parent" in data:
-            return "parent"
-        return ""
+            return Link("parent")
+        return None
 
     @staticmethod
-    def edge_options_agree(data, kind, learnable, trainable, weights, mask, density, share):
+    def edge_options_agree(data, kind: EdgeKind, trainable, mask, density):
+        """The keys the edge's kind needs and refuses (GR104), then those no edge takes together."""
         def refuse(key, why, fix):
             raise GraphError("GR104", why, loc=data.key_loc(key), fix=fix)
-        if kind in ("identity", "broadcast"):
-            for key in ("weights", "init", "mask", "density", "share"):
-                if key in data:
-                    refuse(key, f"`{kind}` edges have no weights, so `{key}` means nothing",
-                           f"remove `{key}`, or use `kind: diagonal`/`dense` for learned weights")
-            if trainable:
-                refuse("trainable", f"`{kind}` edges have nothing to train",
-                       "use `kind: diagonal` for a learned per-unit weight")
-        if kind == "fixed":
-            if weights is None:
-                raise GraphError("GR104", "a `fixed` edge needs `weights`", loc=data.loc,
-                                 fix="add `weights: 1.0` (a number, a vector or a matrix)")
-            for key in ("init", "mask", "density"):
-                if key in data:
-                    refuse(key, f"`fixed` edges take their values from `weights`, not `{key}`",
-                           f"remove `{key}`")
-        if kind == "diagonal" and ("mask" in data or "density" in data):
-            refuse("mask" if "mask" in data else "density", "masks apply to dense edges only",
-                   "use `kind: dense` with a mask, or drop the mask")
+        for key, (why, fix) in kind.requires.items():
+            if key not in data:
+                raise GraphError("GR104", why, loc=data.loc, fix=fix)
+        for key, (why, fix) in kind.refuses.items():
+            if key in data:
+                refuse(key, why, fix)
+        if trainable and kind.nothing_to_train is not None:
+            refuse("trainable", *kind.nothing_to_train)
         if mask is not None and density is not None:
             refuse("density", "give either `mask` or `density`, not both", "remove one")
-        if weights is not None and "init" in data:
+        if "weights" in data and "init" in data:
             refuse("init", "give either `weights` (exact values) or `init` (a random scheme), not both",
                    "remove one")
 

@@ -57,13 +57,34 @@ class Node:
 
 
 @dataclass(frozen=True)
-class Edge:
-    """A weighted connection ``src -> dst`` read ``delay`` steps back.
+class Link:
+    """Where a tree edge reads its source, relative to the position it computes.
 
-    ``kind`` is dense | diagonal | identity | broadcast | fixed.  ``param``
-    names the learned weight in the parameter dict (``None`` when the edge
-    has no weights); ``weights`` holds a fixed edge's constant (nested
-    tuples, a vector, or a float); ``mask`` a dense edge's 0/1 pattern.
+    ``kind``: ``child`` reads the ``index``-th child (1 = leftmost);
+    ``children`` pools over all children (``pool``: ``sum`` or ``mean``);
+    ``parent`` reads the parent.  Prints as the spec's label:
+    ``child1``, ``children.sum``, ``parent``.
+    """
+
+    kind: str
+    index: int = 0
+    pool: str = ""
+
+    def __str__(self) -> str:
+        if self.kind == "child":
+            return f"child{self.index}"
+        return f"children.{self.pool}" if self.kind == "children" else self.kind
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A weighted connection ``src -> dst`` read ``delay`` steps back (or, on trees, at ``link``).
+
+    ``kind`` names its EdgeKind (graphrnn/ops/edges.py: dense, diagonal,
+    identity, broadcast, fixed, ...).  ``param`` names the learned weight in
+    the parameter dict (``None`` when the edge has no parameter);
+    ``weights`` holds given values (nested tuples, a vector, or a float);
+    ``mask`` a dense edge's 0/1 pattern.
     """
 
     src: str
@@ -78,7 +99,7 @@ class Edge:
     param: str | None = None
     loc: Location = field(default=Location("<graph>"), compare=False)
     port: str = ""          # the destination's input port, for kinds that have ports
-    link: str = ""          # trees: "child<k>", "children.sum" or "children.mean"; "" reads this node
+    link: Link | None = None  # trees: where the source is read; None reads it at this position
 
     @property
     def label(self) -> str:
@@ -88,14 +109,14 @@ class Edge:
     @property
     def instant(self) -> bool:
         """True when the edge reads its source at the same position (no delay, no tree link)."""
-        return self.delay == 0 and not self.link
+        return self.delay == 0 and self.link is None
 
     def __str__(self) -> str:
         bits = [f"{self.src} -> {self.dst}" + (f".{self.port}" if self.port else ""), self.kind]
         if self.delay:
             bits.append(f"delay {self.delay}")
         if self.link:
-            bits.append(self.link)
+            bits.append(str(self.link))
         if self.truncate:
             bits.append("truncated")
         if self.param:
@@ -103,9 +124,9 @@ class Edge:
         return "  ".join(bits)
 
 
-def edge_label(src: str, dst: str, delay: int, port: str = "", link: str = "") -> str:
+def edge_label(src: str, dst: str, delay: int, port: str = "", link: Link | None = None) -> str:
     return (f"{src}->{dst}" + (f".{port}" if port else "") + (f"@{delay}" if delay else "")
-            + (f"@{link}" if link else ""))
+            + (f"@{link}" if link is not None else ""))
 
 
 @dataclass(frozen=True)
@@ -161,6 +182,20 @@ class Graph:
     def incoming(self, name: str) -> list:
         """Edges into ``name``, in the graph's (sorted) edge order."""
         return list(self._incoming[name])
+
+    @cached_property
+    def arity_edge(self):
+        """The ``child: k`` edge with the largest k (None without one): it bounds a tree node's children."""
+        picks = [e for e in self.edges if e.link is not None and e.link.kind == "child"]
+        return max(picks, key=lambda e: e.link.index, default=None)
+
+    @cached_property
+    def max_arity(self) -> int | None:
+        """The most children a tree node may have: None (unbounded) when an edge pools
+        ``children:``, else the largest ``child: k`` (0 without one)."""
+        if any(e.link is not None and e.link.kind == "children" for e in self.edges):
+            return None
+        return self.arity_edge.link.index if self.arity_edge else 0
 
     def __str__(self) -> str:
         lines = [f"graph {self.name}:"]

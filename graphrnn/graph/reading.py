@@ -8,11 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import GraphError, Location
-from ..ops import OPS
+from ..ops import OPS, EdgeKind
 from ..spec import MarkedDict, did_you_mean
-
-TRAINABLE_BY_DEFAULT = {"dense": True, "diagonal": True, "fixed": False}
-DEFAULT_INIT = {"dense": "glorot", "diagonal": {"uniform": 0.1}}
 
 
 @dataclass
@@ -64,9 +61,9 @@ class ValueReader:
 
     def kind_options(self, name, kind, data: MarkedDict, size: int, scope: Scope) -> tuple:
         """The options a kind reads from the mapping named after it (``memory: {...}``), checked."""
-        if kind.options is None:
+        if not kind.takes_options:
             for other in OPS.values():
-                if other.options is not None and other.name in data:
+                if other.takes_options and other.name in data:
                     self.refuse("GR104", f"`{other.name}:` options belong to `op: {other.name}` nodes, "
                                 f"and `{name}` is a `{kind.name}` node", data, other.name, scope,
                                 fix=f"write `op: {other.name}`, or remove `{other.name}:`")
@@ -125,14 +122,15 @@ class ValueReader:
                         fix="use finite numbers")
         return array
 
-    def init_scheme(self, data, scope, kind):
-        init = self.value(data, "init", scope, DEFAULT_INIT.get(kind))
+    def init_scheme(self, data, scope, kind: EdgeKind):
+        init = self.value(data, "init", scope, kind.default_init)
         numbers = [init] if isinstance(init, (int, float)) else list(init.values()) if isinstance(init, dict) else []
         if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) for v in numbers):
             self.refuse("GR112", f"`init` needs finite numbers, got {init!r}", data, "init", scope,
                         fix="e.g. `init: {uniform: 0.1}`")
-        if init == "orthogonal" and kind != "dense":
-            self.refuse("GR112", f"`orthogonal` init needs a matrix; a `{kind}` edge has a vector",
+        if init == "orthogonal" and kind.param_rank != 2:
+            has = "a number" if kind.param_rank == 0 else "a vector"
+            self.refuse("GR112", f"`orthogonal` init needs a matrix; a `{kind.name}` edge has {has}",
                         data, "init", scope, fix="use `init: {uniform: 0.1}` or make the edge dense")
         return init
 

@@ -66,6 +66,7 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess by th
 
 from ..compiler import loads
 from ..graph.ir import edge_label
+from ..ops import EDGE_KINDS
 from ..runtime import Network
 
 __all__ = ["from_torch", "to_torch", "stack_spec", "SUPPORTED"]
@@ -297,9 +298,9 @@ def _analyse(network: Network):
         return (node.op, node.size, node.activation, node.bias, node.initial)
 
     def edge_key(edge, src, dst):
-        fixed = edge.kind == "fixed"
+        # constant weights are structure; a parameter's starting values are not
         return (src, dst, edge.kind, edge.delay, edge.truncate, edge.mask,
-                edge.weights if fixed and not edge.trainable else None, edge.param is not None)
+                edge.weights if edge.param is None else None, edge.param is not None)
 
     mine = {rename(n): node_key(node) for n, node in ir.nodes.items()}
     want = {n: node_key(node) for n, node in canonical.ir.nodes.items()}
@@ -314,7 +315,7 @@ def _analyse(network: Network):
             src, dst, kind, delay, truncate, mask, weights, learned = key
             return (f"{src.lstrip('?')} -> {dst.lstrip('?')} {kind}" + (f" delay {delay}" if delay else "")
                     + (" truncated" if truncate else "") + (" masked" if mask is not None else "")
-                    + (" learned" if kind == "fixed" and learned else ""))
+                    + (" learned" if learned and not EDGE_KINDS[kind].learned else ""))
         extra = sorted({describe(k) for k in set(mine_edges) - set(want_edges)})
         lacking = sorted({describe(k) for k in set(want_edges) - set(mine_edges)})
         raise _refuse(network, "its edges differ from the stack's: "

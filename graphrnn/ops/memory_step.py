@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 from autograd.extend import defvjp_argnums, primitive
 
-from .memory import EPS, head_sizes
+from .ntm import EPS, head_sizes
 
 __all__ = ["memory_step", "step_forward", "step_backward"]
 
@@ -47,7 +47,7 @@ def _layout(options: tuple):
 
 
 def _address(memory, prev, raw, M, S):
-    """A head's weighting (B, N) and what its backward pass needs (see memory.address)."""
+    """A head's weighting (B, N) and what its backward pass needs (see ntm.address)."""
     key = raw[:, :M]
     beta, g = np.logaddexp(0.0, raw[:, M:M + 1]), _sigmoid(raw[:, M + 1:M + 2])
     s, gamma = _softmax(raw[:, M + 2:M + 2 + S]), 1.0 + np.logaddexp(0.0, raw[:, M + 2 + S:M + 3 + S])

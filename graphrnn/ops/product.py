@@ -3,7 +3,7 @@
 Each incoming edge is one factor.  There is no bias: put it on the node that
 feeds the factor, as the 1997 LSTM puts it on its gate units.
 """
-from .registry import OpKind, register_op
+from .registry import CombinerKind, register_op
 
 
 def _multiply(slots):
@@ -25,7 +25,7 @@ def _multiply_vjp(slots, g):
     return grads
 
 
-PRODUCT = register_op(OpKind(
+PRODUCT = register_op(CombinerKind(
     name="product", doc="y = act(product of incoming contributions)", combine=_multiply,
     factor_per_edge=True, bias_default=False, allows_bias=False, needs_inputs=True,
     combine_vjp=_multiply_vjp))

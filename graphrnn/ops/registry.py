@@ -1,18 +1,79 @@
 """Node kinds and activations, looked up by the name a spec uses.
 
-Adding a node kind is one file that builds an :class:`OpKind` and calls
+A node kind is one of two explicit variants sharing :class:`NodeKind`:
+
+- :class:`CombinerKind` maps its slots elementwise to the pre-activation
+  (``sum``, ``product``, kinds with equal-sized ports);
+- :class:`StatefulKind` steps with state through time on ports of its own
+  sizes (the NTM ``memory``).
+
+Code downstream asks the kind object its questions (``kind.stateful``,
+``kind.slot_count(...)``, ``kind.keeps_slots(...)``), never the kind's name.
+Adding a node kind is one file that builds a variant and calls
 :func:`register_op`; adding an activation is one :func:`register_activation`
 call.  Specs name kinds, they never carry code.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 
-@dataclass(frozen=True)
-class OpKind:
-    """How a node turns its incoming edge contributions into a value.
+
+@dataclass(frozen=True, kw_only=True)
+class NodeKind(ABC):
+    """What every node kind says, whatever its variant.
+
+    ``bias_default``: whether its nodes have a bias unless the spec says;
+    ``allows_bias``: whether they may have one; ``needs_inputs``: whether a
+    node of the kind without incoming edges is an error (GR104).
+    """
+
+    name: str
+    doc: str
+    bias_default: bool
+    allows_bias: bool
+    needs_inputs: bool
+
+    @property
+    def stateful(self) -> bool:
+        """True for a kind that steps with state.  Such a node is a block of its own whose slot
+        space is its ports side by side, each port its own size, its bias spanning the ports."""
+        return False
+
+    @property
+    def takes_options(self) -> bool:
+        """Whether the kind reads options from a mapping named after it (``memory: {...}``)."""
+        return False
+
+    @abstractmethod
+    def input_ports(self, node) -> dict[str, int]:
+        """The named input ports of ``node`` (a graph Node of this kind) and their sizes; {} for none."""
+
+    @abstractmethod
+    def slot_count(self, incoming: int) -> int:
+        """Slots per unit of a node with ``incoming`` edges (a block's ``factors``)."""
+
+    @abstractmethod
+    def slot_of(self, k: int, port: str) -> int:
+        """The slot the node's k-th incoming edge (into ``port``, "" for none) fills."""
+
+    @property
+    @abstractmethod
+    def has_fused_rule(self) -> bool:
+        """Whether the fused engine can run the kind (it has a hand-written backward pass)."""
+
+    @abstractmethod
+    def keeps_slots(self, factors: int) -> bool:
+        """Whether the fused engine's backward pass needs what a step of a block with
+        ``factors`` slots per unit saw (its slots, or a stateful kind's step cache)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CombinerKind(NodeKind):
+    """A kind that turns its incoming edge contributions into a value, elementwise.
 
     Each incoming edge delivers a contribution of shape (..., size).  When
     ``ports`` names the kind's inputs, edges address one (``to: node.port``)
@@ -25,10 +86,63 @@ class OpKind:
     ``combine_vjp(slots, g)`` is its vector-Jacobian product for the fused
     engine: the list of gradients of the slots given the gradient ``g`` of
     the pre-activation, in plain numpy.  A kind without it runs only on the
-    autograd engine, and the fused engine says so.
+    autograd engine, and the fused engine says so.  ``gradient_is_copy``:
+    ``combine_vjp`` hands ``g`` to every slot unchanged without reading the
+    slots (a sum), so the fused engine need not keep them.
+    """
 
-    Kinds whose ports differ in size, or that keep state from step to step
-    (the NTM memory), also give:
+    combine: Callable
+    factor_per_edge: bool = False
+    combine_vjp: Callable | None = None
+    ports: tuple = ()
+    gradient_is_copy: bool = False
+
+    def input_ports(self, node) -> dict[str, int]:
+        return {port: node.size for port in self.ports}
+
+    def slot_count(self, incoming: int) -> int:
+        if self.ports:
+            return len(self.ports)
+        return incoming if self.factor_per_edge else 1
+
+    def slot_of(self, k: int, port: str) -> int:
+        if self.ports:
+            return self.ports.index(port)
+        return k if self.factor_per_edge else 0
+
+    def slots(self, contributions: list, size: int, batch: int) -> list:
+        """The slots, each (B, size), from the incoming edges' (port, contribution (B, size)) pairs,
+        in the graph's edge order; raises ValueError for per-edge factors without edges."""
+        if self.ports:
+            slots = {port: [] for port in self.ports}
+            for port, c in contributions:
+                slots[port].append(c)
+            return [_total(slots[port], size, batch) for port in self.ports]
+        if self.factor_per_edge:
+            if not contributions:
+                raise ValueError(f"a `{self.name}` node has no incoming edges")
+            return [c for _, c in contributions]
+        return [_total([c for _, c in contributions], size, batch)]
+
+    @property
+    def has_fused_rule(self) -> bool:
+        return self.combine_vjp is not None
+
+    def keeps_slots(self, factors: int) -> bool:
+        return factors > 1 or not self.gradient_is_copy
+
+
+def _total(parts: list, size: int, batch: int):
+    """The sum of ``parts``, each (B, size), onto zeros (B, size)."""
+    total = np.zeros((batch, size))
+    for part in parts:
+        total = total + part
+    return total
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatefulKind(NodeKind):
+    """A kind whose ports have their own sizes and that keeps state from step to step (the NTM memory).
 
     - ``options``: the option names and defaults a node of the kind takes in
       a mapping named after the kind (``memory: {slots: 128, ...}``);
@@ -52,29 +166,40 @@ class OpKind:
       {suffix: gradient}`` for the learned parts of the initial state.
     """
 
-    name: str
-    doc: str
-    combine: Callable
-    factor_per_edge: bool
-    bias_default: bool
-    allows_bias: bool
-    needs_inputs: bool
-    combine_vjp: Callable | None = None
-    ports: tuple = ()
-    options: dict | None = None
-    check_options: Callable | None = None
-    size_of: Callable | None = None
-    port_sizes: Callable | None = None
-    state_params: Callable | None = None
-    initial_state: Callable | None = None
-    step: Callable | None = None
+    options: dict
+    check_options: Callable
+    size_of: Callable
+    port_sizes: Callable
+    state_params: Callable
+    initial_state: Callable
+    step: Callable
     fused_step: Callable | None = None
     fused_step_vjp: Callable | None = None
     initial_state_vjp: Callable | None = None
 
     @property
     def stateful(self) -> bool:
-        return self.step is not None
+        return True
+
+    @property
+    def takes_options(self) -> bool:
+        return True
+
+    def input_ports(self, node) -> dict[str, int]:
+        return self.port_sizes(dict(node.options))
+
+    def slot_count(self, incoming: int) -> int:
+        return 1
+
+    def slot_of(self, k: int, port: str) -> int:
+        return 0
+
+    @property
+    def has_fused_rule(self) -> bool:
+        return self.fused_step is not None and self.fused_step_vjp is not None
+
+    def keeps_slots(self, factors: int) -> bool:
+        return True
 
 
 @dataclass(frozen=True)
@@ -95,18 +220,15 @@ class Activation:
 
 def input_ports(node) -> dict[str, int]:
     """The named input ports of ``node`` and their sizes ({} for a kind without ports)."""
-    kind = OPS[node.op]
-    if kind.port_sizes is not None:
-        return kind.port_sizes(dict(node.options))
-    return {port: node.size for port in kind.ports}
+    return OPS[node.op].input_ports(node)
 
 
-OPS: dict[str, OpKind] = {}
+OPS: dict[str, NodeKind] = {}
 ACTIVATIONS: dict[str, Activation] = {}
 
 
-def register_op(kind: OpKind) -> OpKind:
-    """Make ``kind`` available to specs as ``op: <kind.name>``."""
+def register_op(kind: NodeKind) -> NodeKind:
+    """Make ``kind`` (a CombinerKind or a StatefulKind) available to specs as ``op: <kind.name>``."""
     if kind.name in OPS:
         raise ValueError(f"node kind {kind.name!r} is already registered")
     OPS[kind.name] = kind

@@ -1,5 +1,5 @@
 """``op: sum`` — y = act(sum_e W_e src_e + b)."""
-from .registry import OpKind, register_op
+from .registry import CombinerKind, register_op
 
 
 def _add(slots):
@@ -9,7 +9,7 @@ def _add(slots):
     return total
 
 
-SUM = register_op(OpKind(
+SUM = register_op(CombinerKind(
     name="sum", doc="y = act(sum of incoming contributions + bias)", combine=_add,
     factor_per_edge=False, bias_default=True, allows_bias=True, needs_inputs=False,
-    combine_vjp=lambda slots, g: [g] * len(slots)))
+    combine_vjp=lambda slots, g: [g] * len(slots), gradient_is_copy=True))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..graph.ir import natural_key
+from ..graph.ir import Link, natural_key
 
 INPUT_BLOCK = "input"
 
@@ -116,10 +116,12 @@ class Projection:
     targets: tuple
     edges: tuple            # labels of the fused edges, for show and errors
     runs: tuple | None = None
-    link: str = ""          # trees: read the source at a child ("child<k>") or pooled ("children.sum")
+    link: Link | None = None  # trees: read the source at a child, pooled over the children, or at the parent
 
     def __str__(self) -> str:
-        src = self.source + (f"@{self.delay}" if self.delay else "") + (f"@{self.link}" if self.link else "")
+        src = self.source + (f"@{self.delay}" if self.delay else "")
+        if self.link is not None:
+            src += f"@{self.link}"
         if self.truncate:
             src = f"stop_gradient({src})"
         dst = ", ".join(t.block for t in self.targets)

@@ -24,7 +24,7 @@ import networkx as nx
 import numpy as np
 
 from ..graph.ir import Graph
-from ..ops import ACTIVATIONS, OPS, input_ports
+from ..ops import ACTIVATIONS, EDGE_KINDS, OPS, Weighting, input_ports
 from .ir import INPUT_BLOCK, Block, Fused, Member, Placement, Plan, Projection, Run, Stage, Target, natural_key
 
 
@@ -68,13 +68,8 @@ def instant_levels(graph: Graph, nodes: list) -> dict:
 
 
 def factor_count(graph: Graph, node: str) -> int:
-    """Slots per unit: one per port, one per edge (products), or one."""
-    kind = OPS[graph.nodes[node].op]
-    if kind.port_sizes is not None:
-        return 1
-    if kind.ports:
-        return len(kind.ports)
-    return len(graph.incoming(node)) if kind.factor_per_edge else 1
+    """Slots per unit, as the node's kind says: one per port, one per edge (products), or one."""
+    return OPS[graph.nodes[node].op].slot_count(len(graph.incoming(node)))
 
 
 def group_into_blocks(graph: Graph, nodes: list, levels: dict, counter, fused: list) -> list[list[Block]]:
@@ -87,7 +82,7 @@ def group_into_blocks(graph: Graph, nodes: list, levels: dict, counter, fused: l
     for name in nodes:
         node = graph.nodes[name]
         kind = OPS[node.op]
-        solo = name if ACTIVATIONS[node.activation].per_node or kind.port_sizes or kind.stateful else ""
+        solo = name if ACTIVATIONS[node.activation].per_node or kind.stateful else ""
         groups[(levels[name], node.op, node.activation, factor_count(graph, name), solo)].append(name)
     by_level: dict[int, list] = defaultdict(list)
     for (level, op, activation, factors, _), names in sorted(groups.items()):
@@ -116,9 +111,9 @@ def group_into_blocks(graph: Graph, nodes: list, levels: dict, counter, fused: l
 
 
 def port_columns(graph: Graph, names: list) -> tuple:
-    """((port, start, stop), ...) of a one-node block whose kind sizes its own ports, else ()."""
+    """((port, start, stop), ...) of a one-node block of a stateful kind (its ports side by side), else ()."""
     node = graph.nodes[names[0]]
-    if len(names) != 1 or OPS[node.op].port_sizes is None:
+    if len(names) != 1 or not OPS[node.op].stateful:
         return ()
     columns, start = [], 0
     for port, size in input_ports(node).items():
@@ -131,7 +126,7 @@ def state_arrays(graph: Graph, names: list, block_name: str, fused: list) -> tup
     """Fused arrays for the learned initial state of a one-node block of a stateful kind."""
     node = graph.nodes[names[0]]
     kind = OPS[node.op]
-    if len(names) != 1 or kind.state_params is None:
+    if len(names) != 1 or not kind.stateful:
         return ()
     out = []
     for suffix, (shape, _) in kind.state_params(dict(node.options)).items():
@@ -150,40 +145,30 @@ def initial_placement(node, member: Member) -> Placement:
     return Placement(None, "scalar", (), cols, value=value)
 
 
+def weighting(edge) -> Weighting:
+    """How the edge's weights enter its projection, as its kind says."""
+    return EDGE_KINDS[edge.kind].weighting(edge.weights)
+
+
 def edge_placement(edge, rows: tuple, cols: tuple) -> Placement:
-    """How an edge's weights land in the rows x cols window of a fused matrix."""
-    size = cols[1] - cols[0]
-    if edge.kind == "dense":
-        return Placement(edge.param, "dense", rows, cols,
-                         mask=None if edge.mask is None else np.asarray(edge.mask, float))
-    if edge.kind == "diagonal":
-        return Placement(edge.param, "diagonal", rows, cols)
-    if edge.kind == "identity":
-        return Placement(None, "diagonal", rows, cols, value=np.ones(size))
-    if edge.kind == "broadcast":
-        return Placement(None, "dense", rows, cols, value=np.ones((1, size)))
-    weights = np.asarray(edge.weights, float)   # fixed
-    how = {0: "scaled_identity", 1: "diagonal", 2: "dense"}[weights.ndim]
-    return Placement(edge.param if edge.trainable else None, how, rows, cols,
-                     value=None if edge.trainable else weights)
+    """Where a matmul edge's weights land: the rows x cols window of its projection's matrix."""
+    how = weighting(edge).how
+    mask = None if edge.mask is None else np.asarray(edge.mask, float)
+    return Placement(edge.param, how, rows, cols, mask=mask,
+                     value=None if edge.param else np.asarray(edge.weights, float))
 
 
 def is_elementwise(edge) -> bool:
     """True when each destination unit reads exactly one source unit (no matmul needed)."""
-    return edge.kind in ("identity", "diagonal", "broadcast") or \
-        (edge.kind == "fixed" and np.ndim(edge.weights) < 2)
+    return weighting(edge).elementwise
 
 
 def scale_placement(edge, cols: tuple) -> Placement | None:
-    """Where an elementwise edge's per-unit scales land in the scale vector; None when plain."""
-    n = cols[1] - cols[0]
-    if edge.kind in ("identity", "broadcast"):
+    """Where an elementwise edge's scales land in the scale vector; None for a plain copy."""
+    how = weighting(edge).how
+    if how is None:
         return None
-    if edge.kind == "diagonal":
-        return Placement(edge.param, "vector", (), cols)
-    if edge.trainable:   # a fixed edge that learns from its given start
-        return Placement(edge.param, "scalar" if np.ndim(edge.weights) == 0 else "vector", (), cols)
-    return Placement(None, "vector", (), cols, value=np.broadcast_to(np.asarray(edge.weights, float), (n,)))
+    return Placement(edge.param, how, (), cols, value=None if edge.param else np.asarray(edge.weights, float))
 
 
 def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dict, fused: list):
@@ -196,19 +181,18 @@ def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dic
     """
     factor_index = {}   # the slot an edge fills: its port's, or a product's k-th for its k-th edge
     for name, node in graph.nodes.items():
-        kind = None if node.is_input else OPS[node.op]
+        if node.is_input:
+            continue
         for k, edge in enumerate(graph.incoming(name)):
-            if kind is not None and kind.ports and kind.port_sizes is None:
-                factor_index[id(edge)] = kind.ports.index(edge.port)
-            else:
-                factor_index[id(edge)] = k if kind is not None and kind.factor_per_edge else 0
+            factor_index[id(edge)] = OPS[node.op].slot_of(k, edge.port)
     groups: dict[tuple, list] = defaultdict(list)
     for edge in graph.edges:
         src_block, dst_block = node_block[edge.src][0], node_block[edge.dst][0]
         groups[(src_block, edge.delay, edge.truncate, stage_of[dst_block], is_elementwise(edge),
                 edge.link)].append(edge)
     projections = []
-    for (src_block, delay, truncate, dst_stage, elementwise, link), edges in sorted(groups.items()):
+    for (src_block, delay, truncate, dst_stage, elementwise, link), edges in sorted(
+            groups.items(), key=lambda group: group[0][:5] + (str(group[0][5] or ""),)):
         target_names = sorted({node_block[e.dst][0] for e in edges}, key=lambda b: int(b[1:]))
         windows = []   # (edge, source columns, destination block, slot columns)
         for edge in edges:
@@ -222,7 +206,7 @@ def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dic
                 columns = (base + dst_member.start, base + dst_member.stop)
             windows.append((edge, (src_member.start, src_member.stop), dst_name, columns))
         src_width = blocks[src_block].width if src_block in blocks else sum(graph.inputs.values())
-        label = f"{src_block}{'@' + str(delay) if delay else ''}{'@' + link if link else ''}->" \
+        label = f"{src_block}{'@' + str(delay) if delay else ''}{'@' + str(link) if link is not None else ''}->" \
                 f"{','.join(target_names)}"
         labels = tuple(e.label for e in edges)
         if elementwise:
@@ -256,7 +240,7 @@ def elementwise_runs(windows):
         if placement is not None:
             placements.append(placement)
             scale, width = width, width + n
-        broadcast = edge.kind == "broadcast" and n > 1
+        broadcast = weighting(edge).broadcast and n > 1
         run = Run(block, s0, c0, n, scale, broadcast)
         last = runs[-1] if runs else None
         if (last and not broadcast and not last.broadcast and last.block == block
@@ -298,10 +282,10 @@ def build_plan(graph: Graph) -> Plan:
         mine = [p for s, p in projections if s == index]
         hoisted = tuple(p for p in mine if stage_of[p.source] < index)
         inside = [p for p in mine if stage_of[p.source] == index]
-        delayed = tuple(p for p in inside if p.delay > 0 or p.link)
+        delayed = tuple(p for p in inside if p.delay > 0 or p.link is not None)
         instant = defaultdict(list)
         for p in inside:
-            if p.delay == 0 and not p.link:
+            if p.delay == 0 and p.link is None:
                 instant[p.source].append(p)
         stages.append(Stage(index, loop, tuple(tuple(level) for level in stage_levels[index]),
                             hoisted, delayed, tuple((b, tuple(ps)) for b, ps in sorted(instant.items())),

@@ -3,7 +3,8 @@
 The forward pass runs the plan in plain numpy and keeps what the backward
 pass needs (block values, and the factors of product blocks); the backward
 pass is BPTT over the plan, also in plain numpy, built from the rules
-registered beside each op kind (``OpKind.combine_vjp``) and activation
+registered beside each node kind (``CombinerKind.combine_vjp``,
+``StatefulKind.fused_step_vjp``) and activation
 (``Activation.grad_from_output``).  To autograd the run is a single node, so
 graphrnn stays an autograd citizen while paying numpy's cost per operation
 instead of the tape's.
@@ -36,8 +37,7 @@ def check_rules(graph) -> None:
     for node in graph.nodes.values():
         if node.is_input:
             continue
-        kind = OPS[node.op]
-        if kind.combine_vjp is None and not (kind.stateful and kind.fused_step_vjp is not None):
+        if not OPS[node.op].has_fused_rule:
             raise PlanError("GR115", f"node kind `{node.op}` (node `{node.name}`) has no backward rule "
                             "for the fused engine", loc=node.loc,
                             fix="register the kind with `combine_vjp=...`, or load with engine='autograd'")
@@ -66,8 +66,8 @@ def finish(block: Block, slots, arrays, lead):
 
 
 def keeps_slots(block: Block) -> bool:
-    """Whether the backward pass needs the block's slots: every kind but a plain sum's does."""
-    return block.factors > 1 or block.op != "sum"
+    """Whether the backward pass needs the block's slots (or a stateful kind's step caches)."""
+    return OPS[block.op].keeps_slots(block.factors)
 
 
 def finish_vjp(block: Block, value, factors, g_value, g_arrays):

@@ -39,16 +39,15 @@ def parameter_table(graph: Graph) -> dict[str, ParamSpec]:
                                           edge.weights, edge.trainable, edge.mask, edge.loc)
     for node in graph.nodes.values():
         if node.bias:
-            # a kind whose ports have their own sizes takes its bias over the ports (head parameters)
-            width = sum(input_ports(node).values()) if OPS[node.op].port_sizes else node.size
+            # a stateful kind takes its bias over its ports (the NTM memory's head parameters)
+            width = sum(input_ports(node).values()) if OPS[node.op].stateful else node.size
             table[f"{node.name}.bias"] = ParamSpec(f"{node.name}.bias", (width,), node.bias_init,
                                                    None, True, None, node.loc)
         if node.initial == "learned":
             table[f"{node.name}.initial"] = ParamSpec(f"{node.name}.initial", (node.size,), "zeros",
                                                       None, True, None, node.loc)
-        kind = None if node.is_input else OPS[node.op]
-        if kind is not None and kind.state_params is not None:
-            for suffix, (shape, init) in kind.state_params(dict(node.options)).items():
+        if not node.is_input and OPS[node.op].stateful:
+            for suffix, (shape, init) in OPS[node.op].state_params(dict(node.options)).items():
                 name = f"{node.name}.{suffix}"
                 table[name] = ParamSpec(name, tuple(shape), init, None, True, None, node.loc)
     return dict(sorted(table.items()))

@@ -2,10 +2,11 @@
 
 Rows are tree nodes in the batch's level order (see trees/batch.py); every
 block value is (N, width).  The plan is the one sequences use, with tree
-links in place of delays: a projection with ``link`` reads its source at a
-child (``child<k>``), pooled over the children (``children.sum|mean``) or
-at the parent (``parent``: always hoisted, checks.py makes sure), and a
-node without that child (or a root) reads the source's ``initial`` value.
+links in place of delays: a projection with a ``link`` (graph/ir.py Link)
+reads its source at a child (``child``, its ``index``), pooled over the
+children (``children``, its ``pool``) or at the parent (``parent``: always
+hoisted, checks.py makes sure), and a node without that child (or a root)
+reads the source's ``initial`` value.
 
 - Non-recurrent stages and hoisted projections run for all N rows at once
   (a link there is one gather over the whole batch).
@@ -23,13 +24,14 @@ from __future__ import annotations
 import autograd.numpy as anp
 from autograd.tracer import getval
 
+from ..graph.ir import Link
 from ..plan.ir import INPUT_BLOCK, Plan
 from .unroll import contribute, finish
 
 BATCHING = ("level", "node")
 
 
-def gather(stacked, link: str, table, rows: slice):
+def gather(stacked, link: Link, table, rows: slice):
     """The ``link`` read of ``rows`` from ``stacked`` (1 + N, W): initial row 0, node r at r + 1.
 
     ``table`` is ``batch.link_table(link)``.  Returns (n, W), n = the rows' count.
@@ -62,7 +64,7 @@ class LevelHistory:
             self.pending = []
         return self.stacked
 
-    def read(self, link: str, table, rows: slice):
+    def read(self, link: Link, table, rows: slice):
         return gather(self._flush(), link, table, rows)
 
     def all(self):
@@ -78,17 +80,17 @@ class NodeHistory:
     def append(self, value) -> None:
         self.rows.append(value)
 
-    def read(self, link: str, table, rows: slice):
+    def read(self, link: Link, table, rows: slice):
         r = rows.start
         kids = [int(c) for c in self.batch.children[r] if c >= 0]
-        if link.startswith("children."):
+        if link.kind == "children":
             if not kids:
                 return self.initial
             total = self.rows[kids[0]]
             for c in kids[1:]:
                 total = total + self.rows[c]
-            return total / len(kids) if link == "children.mean" else total
-        k = int(link.removeprefix("child")) - 1
+            return total / len(kids) if link.pool == "mean" else total
+        k = link.index - 1
         return self.rows[kids[k]] if k < len(kids) else self.initial
 
     def all(self):
@@ -119,7 +121,7 @@ def unroll_tree(plan: Plan, arrays, batch, batching: str = "level") -> dict:
         sources = []            # (projection, its source read for all N rows: linked, truncated)
         for p in stage.hoisted:
             src = values[p.source]
-            if p.link:
+            if p.link is not None:
                 stacked = anp.concatenate([initial_row(plan, arrays, p.source, dtype), src], axis=0)
                 src = gather(stacked, p.link, batch.link_table(p.link), slice(0, N))
             sources.append((p, getval(src) if p.truncate else src))

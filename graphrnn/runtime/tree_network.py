@@ -54,11 +54,7 @@ class TreeNetwork(CompiledNetwork):
 
     def __init__(self, ir: Graph, plan: Plan, engine: Engine | None = None, dtype="float64"):
         super().__init__(ir, plan, engine, dtype)
-        # the most children a tree node may have: unbounded with a pooling edge, else the largest k
-        pools = any(e.link.startswith("children.") for e in ir.edges)
-        picks = [e for e in ir.edges if e.link.startswith("child") and not e.link.startswith("children.")]
-        self.arity_edge = max(picks, key=lambda e: int(e.link.removeprefix("child")), default=None)
-        self.max_arity = None if pools else int(self.arity_edge.link.removeprefix("child")) if picks else 0
+        self.arity_edge, self.max_arity = ir.arity_edge, ir.max_arity
 
     def batch(self, trees, vocab) -> TreeBatch:
         """A TreeBatch of ``trees`` (Trees or s-expression strings), checked against this network."""

@@ -169,7 +169,7 @@ FIELD_HINTS = {
     "weights": "a number, a list (one per destination unit) or a list of rows (source x destination)",
     "initial": "zeros | learned | a number",
     "density": "a number in (0, 1]",
-    "kind": "dense | diagonal | identity | broadcast | fixed",
+    "kind": "the name of a registered edge kind (docs/spec.md, Edges)",
     "over": "sequence (the default) | tree (recursive nets over tree batches; see docs/trees.md)",
 }
 

@@ -13,22 +13,24 @@ Semantics (docs/spec.md):
 - an edge with delay d reads its source at t - d; before the start it reads
   the source's ``initial`` value (zeros, a constant, or the learned
   parameter ``"<node>.initial"``; inputs read zeros);
-- an edge's contribution: ``dense`` src @ W (W times the mask if the edge has
-  one); ``diagonal`` src * w; ``identity`` src; ``broadcast`` a size-1 source
-  repeated to the destination size; ``fixed`` scalar w * src, vector src * w,
-  matrix src @ W (from ``params[edge.param]`` when the edge is trainable);
-- ``sum`` nodes: act(sum of contributions + bias); ``product`` nodes:
-  act(product of contributions), one factor per edge; any other registered
-  kind: act(kind.combine(slots) + bias), the slots being one per port (the
-  sum of the edges into it), one per edge (``factor_per_edge``) or one sum;
+- an edge's contribution is its kind's ``forward`` (graphrnn/ops/edge_*.py:
+  ``dense`` src @ W, ``diagonal`` src * w, ``identity`` src, ...) given its
+  weight: ``params[edge.param]`` when the edge has a parameter, else its
+  constant ``weights``, times the mask if the edge has one;
+- a combiner kind's node (``sum``, ``product``, ...): act(kind.combine(slots)
+  + bias), the slots being one per port (the sum of the edges into it), one
+  per edge (``factor_per_edge``, a product's factors) or one sum; a stateful
+  kind's node (the NTM memory): act(its step on its ports, each the sum of
+  the edges into it plus its part of the bias);
 - ``truncate`` changes gradients only, so it is ignored here.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..graph.checks import destination_size
 from ..graph.ir import Graph
-from ..ops import ACTIVATIONS, OPS, input_ports
+from ..ops import ACTIVATIONS, EDGE_KINDS, OPS, input_ports
 
 __all__ = ["reference_run", "instant_order"]
 
@@ -74,27 +76,13 @@ def _initial_value(graph: Graph, params, name: str, batch: int) -> np.ndarray:
 
 
 def _contribution(graph: Graph, params, edge, src: np.ndarray) -> np.ndarray:
-    """One edge's contribution (B, dst size) from its source's value ``src`` (B, src size)."""
-    dst_size = graph.nodes[edge.dst].size
-    if edge.kind == "dense":
-        w = np.asarray(params[edge.param], dtype=float)
+    """One edge's contribution (B, destination size) from its source's value ``src`` (B, src size)."""
+    w = params[edge.param] if edge.param else edge.weights
+    if w is not None:
+        w = np.asarray(w, dtype=float)
         if edge.mask is not None:
             w = w * np.asarray(edge.mask, dtype=float)
-        return src @ w
-    if edge.kind == "diagonal":
-        return src * np.asarray(params[edge.param], dtype=float)
-    if edge.kind == "identity":
-        return src.copy()
-    if edge.kind == "broadcast":
-        return np.repeat(src, dst_size, axis=1)
-    if edge.kind == "fixed":
-        w = np.asarray(params[edge.param] if edge.trainable else edge.weights, dtype=float)
-        if w.ndim == 0:
-            return float(w) * src
-        if w.ndim == 1:
-            return src * w
-        return src @ w
-    raise ValueError(f"reference_run does not know edge kind {edge.kind!r}")
+    return EDGE_KINDS[edge.kind].forward(src, w, destination_size(edge, graph))
 
 
 def reference_run(graph: Graph, params, x) -> dict[str, np.ndarray]:
@@ -128,16 +116,16 @@ def reference_run(graph: Graph, params, x) -> dict[str, np.ndarray]:
                 lo, hi = columns[name]
                 history[name].append(x[t, :, lo:hi].copy())
                 continue
-            contributions = []
             kind = OPS[node.op]
-            by_port = {port: np.zeros((B, size)) for port, size in input_ports(node).items()}
+            contributions = []   # (port, contribution (B, size)) per incoming edge
             for edge in incoming[name]:
                 back = t - edge.delay
                 src = history[edge.src][back] if back >= 0 else _initial_value(graph, params, edge.src, B)
-                contributions.append(_contribution(graph, params, edge, src))
-                if by_port:
-                    by_port[edge.port] = by_port[edge.port] + contributions[-1]
+                contributions.append((edge.port, _contribution(graph, params, edge, src)))
             if kind.stateful:   # its own step on its ports; its bias spans the ports
+                by_port = {port: np.zeros((B, size)) for port, size in input_ports(node).items()}
+                for port, c in contributions:
+                    by_port[port] = by_port[port] + c
                 if node.bias:
                     bias, start = np.asarray(params[f"{name}.bias"], dtype=float), 0
                     for port in by_port:
@@ -145,33 +133,8 @@ def reference_run(graph: Graph, params, x) -> dict[str, np.ndarray]:
                         by_port[port] = by_port[port] + bias[start:start + size]
                         start += size
                 pre, kept[name], _ = kind.step(dict(node.options), by_port, kept[name])
-            elif kind.ports:   # a registered kind with ports: its own combine, one slot per port
-                pre = kind.combine([by_port[port] for port in kind.ports])
-                if node.bias:
-                    pre = pre + np.asarray(params[f"{name}.bias"], dtype=float)
-            elif node.op == "sum":
-                pre = np.zeros((B, node.size))
-                for c in contributions:
-                    pre = pre + c
-                if node.bias:
-                    pre = pre + np.asarray(params[f"{name}.bias"], dtype=float)
-            elif node.op == "product":
-                if not contributions:
-                    raise ValueError(f"product node {name!r} has no incoming edges")
-                pre = contributions[0]
-                for c in contributions[1:]:
-                    pre = pre * c
-            else:   # another registered kind: its own combine, one slot per edge or one summed slot
-                if kind.factor_per_edge:
-                    if not contributions:
-                        raise ValueError(f"{node.op} node {name!r} has no incoming edges")
-                    slots = contributions
-                else:
-                    slot = np.zeros((B, node.size))
-                    for c in contributions:
-                        slot = slot + c
-                    slots = [slot]
-                pre = np.asarray(kind.combine(slots), dtype=float)
+            else:
+                pre = np.asarray(kind.combine(kind.slots(contributions, node.size, B)), dtype=float)
                 if node.bias:
                     pre = pre + np.asarray(params[f"{name}.bias"], dtype=float)
             history[name].append(np.asarray(ACTIVATIONS[node.activation].fn(pre), dtype=float))

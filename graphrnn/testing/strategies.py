@@ -23,7 +23,7 @@ import yaml
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from ..ops import ACTIVATIONS
+from ..ops import ACTIVATIONS, EDGE_KINDS
 
 __all__ = ["specs", "inputs_for", "params_for", "cases", "Case", "sane_params", "target_for",
            "ALL_ACTIVATIONS", "trees"]
@@ -154,8 +154,7 @@ def specs(draw, max_nodes: int = 4, max_size: int = 3, max_delay: int = 3,
         if min_delay > max_delay:
             return
         edge = draw(_edge(src, dst, sizes[src], sizes[dst], min_delay, max_delay, truncate))
-        kind = edge.get("kind", "dense")
-        if kind in ("dense", "diagonal") or (kind == "fixed" and edge.get("trainable")):
+        if EDGE_KINDS[edge.get("kind", "dense")].learned or edge.get("trainable"):
             key = (src, dst, edge.get("delay", 0))   # the parameter's name
             if key in used:
                 return

@@ -91,15 +91,17 @@ class TreeBatch:
             out[start:stop] = h
         return out
 
-    def link_table(self, link: str):
+    def link_table(self, link):
         """(rows, weights) that read ``link`` for every node from a stacked (1 + N, W) array.
 
-        The stacked array holds the source's initial value in row 0 and node
-        r in row r + 1.  ``child<k>``: rows (N,), weights None; a node
-        without a k-th child reads row 0.  ``children.sum``/``children.mean``:
-        rows and weights (N, A), the value is the weighted sum over A; a leaf
-        reads row 0 with weight 1 (leaves read the initial value).  ``parent``:
-        rows (N,), the root reading row 0.
+        ``link`` is a graph's tree link (graph/ir.py ``Link``: ``kind``,
+        ``index``, ``pool``).  The stacked array holds the source's initial
+        value in row 0 and node r in row r + 1.  Kind ``child`` with index k:
+        rows (N,), weights None; a node without a k-th child reads row 0.
+        ``children`` pooled by ``sum``/``mean``: rows and weights (N, A), the
+        value is the weighted sum over A; a leaf reads row 0 with weight 1
+        (leaves read the initial value).  ``parent``: rows (N,), the root
+        reading row 0.
         """
         return self._tables[link] if link in self._tables else self._build_table(link)
 
@@ -115,18 +117,18 @@ class TreeBatch:
         out[self.children[rows, ranks]] = rows
         return out
 
-    def _build_table(self, link: str):
-        if link == "parent":
+    def _build_table(self, link):
+        if link.kind == "parent":
             table = (self.parent + 1, None)
-        elif not link.startswith("children."):
-            k = int(link.removeprefix("child")) - 1
+        elif link.kind == "child":
+            k = link.index - 1
             rows = self.children[:, k] + 1 if k < self.children.shape[1] else np.zeros(self.size, int)
             table = (rows, None)
         else:
             present = self.children >= 0
             rows = np.where(present, self.children + 1, 0)
             weights = present.astype(float)
-            if link == "children.mean":
+            if link.pool == "mean":
                 weights = weights / np.maximum(self.arity, 1)[:, None]
             weights[self.arity == 0, 0] = 1.0      # a leaf reads the initial value once
             table = (rows, weights)

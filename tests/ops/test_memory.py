@@ -8,13 +8,13 @@ from autograd import grad
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphrnn.ops import memory as mem
+from graphrnn.ops import ntm
 
 N, M, S = 5, 3, 3
 
 
 def raw_head(rng, write, scale=1.0, B=2):
-    size = sum(mem.head_sizes(M, S, write).values())
+    size = sum(ntm.head_sizes(M, S, write).values())
     return scale * rng.normal(size=(B, size))
 
 
@@ -29,7 +29,7 @@ def loop_address(memory, previous, raw, write=False):
         sims = []
         for i in range(N):
             row = memory[b, i]
-            norm = math.sqrt(row @ row + mem.EPS ** 2) * math.sqrt(key @ key + mem.EPS ** 2)
+            norm = math.sqrt(row @ row + ntm.EPS ** 2) * math.sqrt(key @ key + ntm.EPS ** 2)
             sims.append(beta * (key @ row) / norm)
         wc = np.exp(np.array(sims) - max(sims))
         wc /= wc.sum()
@@ -38,7 +38,7 @@ def loop_address(memory, previous, raw, write=False):
         for i in range(N):
             for j, k in enumerate(range(-(S // 2), S // 2 + 1)):
                 shifted[i] += wg[(i - k) % N] * s[j]
-        sharp = (shifted + mem.EPS) ** gamma
+        sharp = (shifted + ntm.EPS) ** gamma
         out.append(sharp / sharp.sum())
     return np.array(out)
 
@@ -48,8 +48,8 @@ def test_address_matches_the_papers_equations_written_as_loops():
     memory = rng.normal(size=(2, N, M))
     previous = rng.dirichlet(np.ones(N), size=2)
     raw = raw_head(rng, write=False)
-    head = mem.split_head(raw, M, S, write=False)
-    np.testing.assert_allclose(mem.address(memory, previous, head), loop_address(memory, previous, raw),
+    head = ntm.split_head(raw, M, S, write=False)
+    np.testing.assert_allclose(ntm.address(memory, previous, head), loop_address(memory, previous, raw),
                                rtol=1e-12, atol=1e-15)
 
 
@@ -58,27 +58,27 @@ def test_read_and_write_match_loops():
     memory, w = rng.normal(size=(2, N, M)), rng.dirichlet(np.ones(N), size=2)
     erase, add = rng.uniform(size=(2, M)), rng.normal(size=(2, M))
     expected_read = np.array([[sum(w[b, i] * memory[b, i, j] for i in range(N)) for j in range(M)] for b in range(2)])
-    np.testing.assert_allclose(mem.read(memory, w), expected_read, rtol=1e-13)
+    np.testing.assert_allclose(ntm.read(memory, w), expected_read, rtol=1e-13)
     expected = memory.copy()
     for b in range(2):
         for i in range(N):
             for j in range(M):
                 expected[b, i, j] = memory[b, i, j] * (1 - w[b, i] * erase[b, j]) + w[b, i] * add[b, j]
-    np.testing.assert_allclose(mem.write(memory, w, erase, add), expected, rtol=1e-13)
+    np.testing.assert_allclose(ntm.write(memory, w, erase, add), expected, rtol=1e-13)
 
 
 def test_shift_wraps_around_instead_of_padding_with_zeros():
     w = np.zeros((1, N))
     w[0, N - 1] = 1.0
     forward, backward = np.array([[0.0, 0.0, 1.0]]), np.array([[1.0, 0.0, 0.0]])
-    np.testing.assert_array_equal(mem.circular_shift(w, forward), np.eye(N)[[0]])
+    np.testing.assert_array_equal(ntm.circular_shift(w, forward), np.eye(N)[[0]])
     w0 = np.eye(N)[[0]]
-    np.testing.assert_array_equal(mem.circular_shift(w0, backward), np.eye(N)[[N - 1]])
+    np.testing.assert_array_equal(ntm.circular_shift(w0, backward), np.eye(N)[[N - 1]])
 
 
 def test_write_heads_split_erase_and_add_after_the_addressing_parameters():
-    raw = np.arange(sum(mem.head_sizes(M, S, True).values()), dtype=float)[None, :] / 10
-    head = mem.split_head(raw, M, S, write=True)
+    raw = np.arange(sum(ntm.head_sizes(M, S, True).values()), dtype=float)[None, :] / 10
+    head = ntm.split_head(raw, M, S, write=True)
     np.testing.assert_allclose(head["add"], raw[:, -M:])
     np.testing.assert_allclose(head["erase"], 1 / (1 + np.exp(-raw[:, -2 * M:-M])))
     assert head["gamma"].item() >= 1 and head["beta"].item() >= 0
@@ -94,7 +94,7 @@ def test_weightings_are_distributions_and_finite_at_extremes(raw, zero_memory, s
     previous = rng.dirichlet(np.ones(N), size=1)
 
     def weighting(raw):
-        return mem.address(memory, previous, mem.split_head(raw, M, S, write=False))
+        return ntm.address(memory, previous, ntm.split_head(raw, M, S, write=False))
 
     w = weighting(raw)
     assert np.all(w >= 0) and np.all(np.isfinite(w))
@@ -108,15 +108,15 @@ def test_gradient_through_address_write_read_matches_central_differences():
     memory = rng.normal(size=(2, N, M))
     previous = rng.dirichlet(np.ones(N), size=2)
     raws = np.concatenate([raw_head(rng, False), raw_head(rng, True)], axis=-1)
-    read_size = sum(mem.head_sizes(M, S, False).values())
+    read_size = sum(ntm.head_sizes(M, S, False).values())
     probe = rng.normal(size=(2, M))
 
     def f(raws):
-        rh = mem.split_head(raws[:, :read_size], M, S, write=False)
-        wh = mem.split_head(raws[:, read_size:], M, S, write=True)
-        w_write = mem.address(memory, previous, wh)
-        new = mem.write(memory, w_write, wh["erase"], wh["add"])
-        return anp.sum(mem.read(new, mem.address(new, previous, rh)) * probe)
+        rh = ntm.split_head(raws[:, :read_size], M, S, write=False)
+        wh = ntm.split_head(raws[:, read_size:], M, S, write=True)
+        w_write = ntm.address(memory, previous, wh)
+        new = ntm.write(memory, w_write, wh["erase"], wh["add"])
+        return anp.sum(ntm.read(new, ntm.address(new, previous, rh)) * probe)
 
     analytic = grad(f)(raws)
     numeric = np.zeros_like(raws)

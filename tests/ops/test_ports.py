@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import graphrnn as gr
-from graphrnn.ops import OPS, OpKind, register_op
+from graphrnn.ops import OPS, CombinerKind, register_op
 from graphrnn.ops.activations import sigmoid
 from graphrnn.testing import reference_run
 
@@ -35,7 +35,7 @@ def _gated_vjp(slots, g):
 
 @pytest.fixture(autouse=True)
 def gated_kind():
-    register_op(OpKind(name="gated_test", doc="y = act(value * sigmoid(gate))", combine=_gated,
+    register_op(CombinerKind(name="gated_test", doc="y = act(value * sigmoid(gate))", combine=_gated,
                        factor_per_edge=False, bias_default=False, allows_bias=False, needs_inputs=True,
                        combine_vjp=_gated_vjp, ports=("value", "gate")))
     yield

@@ -608,8 +608,8 @@ def test_gr114_library_name_typo_did_you_mean():
 
 
 def test_gr115_kind_without_a_backward_rule():
-    from graphrnn.ops import OPS, OpKind, register_op
-    register_op(OpKind(name="square_test_kind", doc="y = act(s^2)", combine=lambda slots: slots[0] * slots[0],
+    from graphrnn.ops import OPS, CombinerKind, register_op
+    register_op(CombinerKind(name="square_test_kind", doc="y = act(s^2)", combine=lambda slots: slots[0] * slots[0],
                        factor_per_edge=False, bias_default=False, allows_bias=False, needs_inputs=True))
     try:
         text = GOOD.replace("y: {size: 2}", "y: {size: 2, op: square_test_kind}")

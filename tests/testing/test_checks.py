@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import graphrnn as gr
-from graphrnn.ops import OpKind, register_op
+from graphrnn.ops import CombinerKind, register_op
 from graphrnn.ops.activations import sigmoid
 from graphrnn.testing import (CHECKS, GradientCheckError, PropertyError, Report, check_all, check_batch,
                               check_bptt_rtrl, check_engines, check_gradients, check_kind, check_order,
@@ -113,7 +113,7 @@ def _mix_vjp_wrong(slots, g):
 
 @pytest.fixture
 def wrong_kind(registry):
-    register_op(OpKind(name="mix_wrong_test", doc="gated mix with a wrong gradient", combine=_mix,
+    register_op(CombinerKind(name="mix_wrong_test", doc="gated mix with a wrong gradient", combine=_mix,
                        factor_per_edge=False, bias_default=False, allows_bias=False, needs_inputs=True,
                        combine_vjp=_mix_vjp_wrong, ports=("old", "new", "gate")))
     return gr.loads(WRONG, "wrong.yaml")
@@ -170,7 +170,7 @@ def test_check_batch_catches_a_kind_that_mixes_batch_rows(registry):
     def centre(slots):
         return slots[0] - slots[0].mean(axis=-2, keepdims=True)
 
-    register_op(OpKind(name="centre_test", doc="subtracts the batch mean (wrongly)", combine=centre,
+    register_op(CombinerKind(name="centre_test", doc="subtracts the batch mean (wrongly)", combine=centre,
                        factor_per_edge=False, bias_default=False, allows_bias=False, needs_inputs=True,
                        combine_vjp=lambda slots, g: [g - g.mean(axis=-2, keepdims=True)]))
     net = gr.loads("graphrnn: 1\ninputs: {x: 2}\noutputs: {y: 2}\nnodes:\n  y: {size: 2, op: centre_test}\n"
@@ -184,7 +184,7 @@ def test_check_batch_catches_a_kind_that_mixes_batch_rows(registry):
 
 
 def test_a_single_slot_kind_gets_its_own_gradient(registry):
-    register_op(OpKind(name="square_test", doc="y = act(s^2)", combine=lambda s: s[0] ** 2,
+    register_op(CombinerKind(name="square_test", doc="y = act(s^2)", combine=lambda s: s[0] ** 2,
                        factor_per_edge=False, bias_default=False, allows_bias=False, needs_inputs=True,
                        combine_vjp=lambda s, g: [2 * s[0] * g]))
     net = gr.loads("graphrnn: 1\ninputs: {x: 2}\noutputs: {y: 2}\nnodes:\n  y: {size: 2, op: square_test}\n"
@@ -194,7 +194,7 @@ def test_a_single_slot_kind_gets_its_own_gradient(registry):
 
 
 def test_reference_runs_a_registered_kind_without_ports(registry):
-    register_op(OpKind(name="double_test", doc="y = act(2 s)", combine=lambda s: 2.0 * s[0],
+    register_op(CombinerKind(name="double_test", doc="y = act(2 s)", combine=lambda s: 2.0 * s[0],
                        factor_per_edge=False, bias_default=True, allows_bias=True, needs_inputs=True,
                        combine_vjp=lambda s, g: [2.0 * g]))
     net = gr.loads("graphrnn: 1\ninputs: {x: 2}\noutputs: {y: 2}\nnodes:\n  y: {size: 2, op: double_test}\n"

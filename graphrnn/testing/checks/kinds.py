@@ -9,7 +9,7 @@ from autograd import make_vjp
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from ...ops import OPS, OpKind
+from ...ops import OPS, CombinerKind
 from .driver import DEFAULT_EXAMPLES, _Outcome, _report, _search, _Worst
 from .report import GradientCheckError, Report, _finish, _num
 
@@ -35,7 +35,7 @@ def _kind_hints(net) -> list[str]:
     lines = ["node kinds here: " + "; ".join(f"`{op}` ({_nodes_text(nodes)})" for op, nodes in used.items())]
     for op, nodes in used.items():
         kind = OPS.get(op)
-        if kind is None or kind.combine_vjp is None:
+        if not isinstance(kind, CombinerKind) or kind.combine_vjp is None:
             continue
         bad = _quick_kind_check(kind)
         if bad:
@@ -47,7 +47,7 @@ def _kind_hints(net) -> list[str]:
 
 # -- node kinds: combine_vjp vs autograd ---------------------------------------------------
 
-def _slot_labels(kind: OpKind, count: int) -> list[str]:
+def _slot_labels(kind: CombinerKind, count: int) -> list[str]:
     if kind.ports:
         return [f"port `{p}`" for p in kind.ports]
     if kind.factor_per_edge:
@@ -55,7 +55,7 @@ def _slot_labels(kind: OpKind, count: int) -> list[str]:
     return ["slot"] if count == 1 else [f"slot {k}" for k in range(count)]
 
 
-def _kind_outcome(kind: OpKind, slots: list, g, tolerance: float) -> _Outcome:
+def _kind_outcome(kind: CombinerKind, slots: list, g, tolerance: float) -> _Outcome:
     labels = _slot_labels(kind, len(slots))
     got = kind.combine_vjp([np.array(s) for s in slots], np.array(g))
     vjp, _ = make_vjp(lambda s: kind.combine(list(s)))(tuple(slots))
@@ -73,7 +73,7 @@ def _kind_outcome(kind: OpKind, slots: list, g, tolerance: float) -> _Outcome:
 
 
 @st.composite
-def _kind_cases(draw, kind: OpKind):
+def _kind_cases(draw, kind: CombinerKind):
     if kind.ports:
         count = len(kind.ports)
     elif kind.factor_per_edge:
@@ -86,7 +86,7 @@ def _kind_cases(draw, kind: OpKind):
     return slots, draw(hnp.arrays(np.float64, (batch, size), elements=values))
 
 
-def _describe_slots(kind: OpKind, drawn) -> str:
+def _describe_slots(kind: CombinerKind, drawn) -> str:
     slots, g = drawn
     labels = _slot_labels(kind, len(slots))
     lines = [f"    {label}: {np.array2string(s, separator=', ', floatmode='unique')}"
@@ -95,7 +95,7 @@ def _describe_slots(kind: OpKind, drawn) -> str:
     return "\n".join(lines)
 
 
-def _quick_kind_check(kind: OpKind) -> str | None:
+def _quick_kind_check(kind: CombinerKind) -> str | None:
     """A short numpy-seeded comparison of combine_vjp with autograd; a description if wrong."""
     rng = np.random.default_rng(0)
     counts = [len(kind.ports)] if kind.ports else ([1, 2, 3] if kind.factor_per_edge else [1])
@@ -111,7 +111,10 @@ def _quick_kind_check(kind: OpKind) -> str | None:
     return None
 
 
-def _kind_report(kind: OpKind, examples: int, seed: int, tolerance: float, nodes=()) -> Report:
+def _kind_report(kind, examples: int, seed: int, tolerance: float, nodes=()) -> Report:
+    if not isinstance(kind, CombinerKind):
+        return Report("kinds", True, 0, skipped=f"node kind `{kind.name}` steps with state; it has no combine "
+                                                "to check")
     if kind.combine_vjp is None:
         return Report("kinds", True, 0, skipped=f"node kind `{kind.name}` has no combine_vjp (autograd engine only)")
     result = _search(_kind_cases(kind), lambda drawn: _kind_outcome(kind, drawn[0], drawn[1], tolerance),
@@ -146,9 +149,9 @@ def check_kinds(net, examples: int = DEFAULT_EXAMPLES, seed: int = 0, *, toleran
     return _finish(_kinds(net, examples, seed, tolerance), GradientCheckError)
 
 
-def check_kind(kind: OpKind | str, examples: int = DEFAULT_EXAMPLES, seed: int = 0, *,
+def check_kind(kind: CombinerKind | str, examples: int = DEFAULT_EXAMPLES, seed: int = 0, *,
                tolerance: float = KIND_TOL) -> Report:
-    """One node kind (an OpKind or a registered name): ``combine_vjp`` = autograd's vjp of ``combine``.
+    """One node kind (a CombinerKind or a registered name): ``combine_vjp`` = autograd's vjp of ``combine``.
 
     Draws slots (one per port, 1-3 factors for ``factor_per_edge`` kinds, one
     otherwise) of shape (B, size) and a pre-activation gradient ``g``.
