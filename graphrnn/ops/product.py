@@ -28,4 +28,4 @@ def _multiply_vjp(slots, g):
 PRODUCT = register_op(CombinerKind(
     name="product", doc="y = act(product of incoming contributions)", combine=_multiply,
     factor_per_edge=True, bias_default=False, allows_bias=False, needs_inputs=True,
-    combine_vjp=_multiply_vjp))
+    combine_vjp=_multiply_vjp, kernel="multiply"))

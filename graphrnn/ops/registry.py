@@ -88,7 +88,10 @@ class CombinerKind(NodeKind):
     the pre-activation, in plain numpy.  A kind without it runs only on the
     autograd engine, and the fused engine says so.  ``gradient_is_copy``:
     ``combine_vjp`` hands ``g`` to every slot unchanged without reading the
-    slots (a sum), so the fused engine need not keep them.
+    slots (a sum), so the fused engine need not keep them.  ``kernel``:
+    ``"add"`` or ``"multiply"`` when the compiled engine's kernels
+    (runtime/generated_kernels.py) compute ``combine`` by adding or
+    multiplying the slots, else None (the compiled engine refuses the kind).
     """
 
     combine: Callable
@@ -96,6 +99,7 @@ class CombinerKind(NodeKind):
     combine_vjp: Callable | None = None
     ports: tuple = ()
     gradient_is_copy: bool = False
+    kernel: str | None = None
 
     def input_ports(self, node) -> dict[str, int]:
         return {port: node.size for port in self.ports}

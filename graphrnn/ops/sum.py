@@ -12,4 +12,4 @@ def _add(slots):
 SUM = register_op(CombinerKind(
     name="sum", doc="y = act(sum of incoming contributions + bias)", combine=_add,
     factor_per_edge=False, bias_default=True, allows_bias=True, needs_inputs=False,
-    combine_vjp=lambda slots, g: [g] * len(slots), gradient_is_copy=True))
+    combine_vjp=lambda slots, g: [g] * len(slots), gradient_is_copy=True, kernel="add"))

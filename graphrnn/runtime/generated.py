@@ -32,11 +32,10 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import write_atomic
+from ..ops import OPS
 from ..plan.ir import INPUT_BLOCK, Plan
 from .state import start_rows
 
-#: the node kinds whose combiner the kernels know: sum adds the factors, product multiplies them
-COMBINERS = ("sum", "product")
 
 #: activation name -> the code generated_kernels.activate and activate_grad switch on
 ACTIVATION_CODES = {"identity": 0, "tanh": 1, "sigmoid": 2, "relu": 3, "softplus": 4, "g1997": 5, "h1997": 6,
@@ -54,8 +53,8 @@ def node_unsupported(node) -> str | None:
     """None when the compiled engine has kernels for ``node``'s kind and activation, else why not."""
     if node.is_input:
         return None
-    if node.op not in COMBINERS:
-        return f"node kind `{node.op}` has no kernel in the compiled engine (it has: {', '.join(COMBINERS)})"
+    if getattr(OPS[node.op], "kernel", None) not in ("add", "multiply"):
+        return f"node kind `{node.op}` has no kernel in the compiled engine (see CombinerKind.kernel)"
     if node.activation not in ACTIVATION_CODES:
         return f"activation `{node.activation}` has no kernel in the compiled engine"
     return None
@@ -147,7 +146,8 @@ def _segments(block) -> str:
 def _finish(out: _Source, n: _Names, block, t: str) -> None:
     """V[t] = act(combine(S[t]) + bias) for one block at step ``t``."""
     bias = f"W{block.bias}" if block.bias is not None else "empty"
-    out(f"finish({n.S(block.name)}[{t}], {block.factors}, {block.op == 'product'}, {bias}, "
+    multiply = OPS[block.op].kernel == "multiply"
+    out(f"finish({n.S(block.name)}[{t}], {block.factors}, {multiply}, {bias}, "
         f"{block.bias is not None}, {ACTIVATION_CODES[block.activation]}, seg{n.index[block.name]}, "
         f"{n.V(block.name)}[{t}])")
 
@@ -188,7 +188,8 @@ def _finish_vjp(out: _Source, n: _Names, block, t: str) -> None:
     """GS[t] from G[t] through the activation, the bias and the combiner."""
     bias = f"GW{block.bias}" if block.bias is not None else "empty"
     i = n.index[block.name]
-    out(f"finish_grad(S{i}[{t}], V{i}[{t}], G{i}[{t}], {block.factors}, {block.op == 'product'}, {bias}, "
+    multiply = OPS[block.op].kernel == "multiply"
+    out(f"finish_grad(S{i}[{t}], V{i}[{t}], G{i}[{t}], {block.factors}, {multiply}, {bias}, "
         f"{block.bias is not None}, {ACTIVATION_CODES[block.activation]}, seg{i}, GS{i}[{t}])")
 
 
