@@ -8,7 +8,7 @@ from autograd.tracer import getval, isbox
 from ..errors import RunError
 from ..ops.losses import LOSSES
 from ..trees import TreeBatch
-from .compiled import CompiledNetwork, check_loss_kind, computation_dtype
+from .network_base import CompiledNetwork, check_loss_kind, computation_dtype
 from .state import final_state
 from .trace import Trace
 

@@ -15,7 +15,7 @@ from ..ops.losses import LOSSES
 from ..trees import TreeBatch
 from ..graph.ir import Graph
 from ..plan.ir import Plan
-from .compiled import CompiledNetwork, check_loss_kind, computation_dtype
+from .network_base import CompiledNetwork, check_loss_kind, computation_dtype
 from .engine import Engine
 from .trace import NodeValues
 

@@ -18,7 +18,7 @@ import pytest
 import graphrnn as gr
 from graphrnn.compiler import find_library_spec
 from graphrnn.errors import CODES
-from graphrnn.runtime import compiled as compiled_module
+from graphrnn.runtime import network_base
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 FILE = "bad.yaml"
@@ -377,7 +377,7 @@ def test_gr108_alias_bomb():
 
 
 def test_gr108_too_many_parameters(monkeypatch):
-    monkeypatch.setattr(compiled_module, "MAX_PARAMS", 20)   # GOOD has 6 + 9 + 6 + 3 + 2 = 26
+    monkeypatch.setattr(network_base, "MAX_PARAMS", 20)   # GOOD has 6 + 9 + 6 + 3 + 2 = 26
     with pytest.raises(gr.GraphRNNError) as info:
         gr.loads(GOOD, FILE)
     assert info.value.code == "GR108" and "26 parameters" in info.value.message
@@ -385,10 +385,10 @@ def test_gr108_too_many_parameters(monkeypatch):
 
 
 def test_gr108_parameter_limit_is_checked_before_the_expensive_work(monkeypatch):
-    monkeypatch.setattr(compiled_module, "MAX_PARAMS", 20)
+    monkeypatch.setattr(network_base, "MAX_PARAMS", 20)
     built = []
-    real = compiled_module.Assembler
-    monkeypatch.setattr(compiled_module, "Assembler", lambda *a, **k: built.append(1) or real(*a, **k))
+    real = network_base.Assembler
+    monkeypatch.setattr(network_base, "Assembler", lambda *a, **k: built.append(1) or real(*a, **k))
     with pytest.raises(gr.GraphRNNError) as info:
         gr.loads(GOOD, FILE)
     assert info.value.code == "GR108"
