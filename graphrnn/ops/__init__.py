@@ -1,10 +1,18 @@
-"""Node kinds, edge kinds and activations (registries).  Importing this registers the built-ins."""
+"""Node kinds, edge kinds and activations (registries).  Importing this registers the built-ins.
+
+The built-in edge kinds are the modules ``edge_<kind>.py`` of this folder,
+found and imported here, so adding one is adding its module.
+"""
+import importlib
+import pkgutil
+
 from . import activations, memory, product, sum  # noqa: F401  (registration side effects)
-# the built-in edge kinds, one module each
-from . import edge_broadcast, edge_dense, edge_diagonal, edge_fixed, edge_identity, edge_scalar  # noqa: F401
 from .edges import EDGE_KINDS, EdgeKind, Weighting, register_edge_kind
 from .registry import (ACTIVATIONS, OPS, Activation, CombinerKind, NodeKind, StatefulKind, input_ports,
                        register_activation, register_op)
+
+for _found in sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("edge_")):
+    importlib.import_module(f"{__name__}.{_found}")
 
 __all__ = ["ACTIVATIONS", "EDGE_KINDS", "OPS", "Activation", "CombinerKind", "EdgeKind", "NodeKind", "StatefulKind",
            "Weighting", "input_ports", "register_activation", "register_edge_kind", "register_op"]
