@@ -40,7 +40,7 @@ def _edge_kinds(src_size: int, dst_size: int) -> list[str]:
     """Edge kinds that fit a src -> dst pair of sizes, simplest first."""
     kinds = ["dense"]
     if src_size == dst_size:
-        kinds += ["identity", "diagonal", "fixed_scalar", "fixed_vector"]
+        kinds += ["identity", "diagonal", "fixed_scalar", "fixed_vector", "scalar"]
     if src_size == 1:
         kinds.append("broadcast")
     kinds.append("fixed_matrix")
@@ -60,7 +60,7 @@ def _edge(draw, src, dst, src_size, dst_size, min_delay, max_delay, truncate):
                                          min_size=src_size, max_size=src_size))
         if draw(st.booleans()):
             edge["trainable"] = False
-    elif kind in ("identity", "diagonal", "broadcast"):
+    elif kind in ("identity", "diagonal", "broadcast", "scalar"):
         edge["kind"] = kind
     else:
         edge["kind"] = "fixed"
@@ -105,7 +105,7 @@ def specs(draw, max_nodes: int = 4, max_size: int = 3, max_delay: int = 3,
       an earlier node in the order, so the instantaneous subgraph is acyclic,
       while delayed edges may go anywhere, self-loops included; and a kind
       that fits the sizes: ``dense`` always (maybe masked, maybe
-      ``trainable: false``), ``identity``/``diagonal``/``fixed`` with a
+      ``trainable: false``), ``identity``/``diagonal``/``scalar``/``fixed`` with a
       scalar or vector weight between equal sizes, ``broadcast`` from size-1
       sources, ``fixed`` with a matrix between any sizes (maybe
       ``trainable: true``); at most one edge with a parameter per (source,
