@@ -187,16 +187,17 @@ def forward(plan: Plan, arrays, x, state=None, records=None):
     return values, tape
 
 
-def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None):
-    """(gradients of the fused arrays, gradient of x) from the gradients of block values.
+def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None, want_x: bool = True):
+    """(gradients of the fused arrays, gradient of x or None) from the gradients of block values.
 
     Reads before the first step reach the nodes' ``initial`` values, unless
     the run continued a ``state``: that is data, and takes no gradient.
+    ``want_x`` false: nobody differentiates x, so its gradient is not computed.
     """
     T, B = x.shape[:2]
     g_arrays = [np.zeros_like(a) for a in arrays]
     G = {name: (np.array(g_values[name], dtype=v.dtype) if name in g_values else np.zeros_like(v))
-         for name, v in values.items()}
+         for name, v in values.items() if name != INPUT_BLOCK or want_x}
     before = {name: start_rows(plan, arrays, state, name, B, values[name].shape[2], x.dtype)
               for name in plan.lookback}
 
@@ -213,7 +214,7 @@ def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None):
         for p in stage.hoisted:
             src = values[p.source]
             src_in = shift(src, p.delay, before[p.source]) if p.delay else src
-            g_src = None if p.truncate else np.zeros_like(src_in)
+            g_src = None if p.truncate or p.source not in G else np.zeros_like(src_in)
             contribute_vjp(p, src_in, g_slots, arrays, g_arrays, g_src)
             if g_src is None:
                 continue
@@ -221,7 +222,7 @@ def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None):
             G[p.source][:T - d] += g_src[d:]
             if d and to_initial(p.source):
                 g_arrays[plan.blocks[p.source].initial] += g_src[:d].reshape(-1, g_src.shape[-1]).sum(axis=0)
-    return g_arrays, G[INPUT_BLOCK]
+    return g_arrays, G.get(INPUT_BLOCK)
 
 
 def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initial):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from autograd.extend import Box, VSpace, defvjp, primitive
-from autograd.tracer import getval
+from autograd.tracer import getval, isbox
 
 from ..plan.ir import INPUT_BLOCK, Plan
 from .fused import backward, forward
@@ -84,8 +84,9 @@ class FusedRun:
     be freed with autograd's graph once the gradient has been taken.
     """
 
-    def __init__(self, passes, arrays, x, state, values, tape, array_dtypes, x_dtype):
+    def __init__(self, passes, arrays, x, state, values, tape, array_dtypes, x_dtype, want_x):
         self.passes, self.arrays, self.x, self.state = passes, arrays, x, state
+        self.want_x = want_x
         self.values, self.tape = values, tape
         self.array_dtypes, self.x_dtype = array_dtypes, x_dtype
         self._grads = None
@@ -93,9 +94,10 @@ class FusedRun:
     def gradients(self, g):
         """(gradients of the fused arrays, of x); computed once for both argnums."""
         if self._grads is None or self._grads[0] is not g:
-            g_arrays, g_x = self.passes.backward(self.arrays, self.x, self.values, self.tape, g.values, self.state)
+            g_arrays, g_x = self.passes.backward(self.arrays, self.x, self.values, self.tape, g.values, self.state,
+                                                 self.want_x)
             self._grads = (g, [a.astype(d, copy=False) for a, d in zip(g_arrays, self.array_dtypes)],
-                           g_x.astype(self.x_dtype, copy=False))
+                           None if g_x is None else g_x.astype(self.x_dtype, copy=False))
         return self._grads[1], self._grads[2]
 
 
@@ -118,16 +120,17 @@ class NumpyPasses:
     def forward(self, arrays, x, state=None, records=None):
         return forward(self.plan, arrays, x, state, records)
 
-    def backward(self, arrays, x, values, tape, g_values, state=None):
-        return backward(self.plan, arrays, x, values, tape, g_values, state)
+    def backward(self, arrays, x, values, tape, g_values, state=None, want_x=True):
+        return backward(self.plan, arrays, x, values, tape, g_values, state, want_x)
 
 
 def run_fused(passes, arrays, x, dtype=np.float64, state=None, records=None) -> dict:
     """Block values (T, B, W) as one autograd primitive of (arrays, x).
 
     ``passes`` computes them: ``forward(arrays, x, state, records) -> (values,
-    tape)`` and ``backward(arrays, x, values, tape, g_values, state) ->
-    (gradients of arrays, of x)``, in numpy (:class:`NumpyPasses`, or the
+    tape)`` and ``backward(arrays, x, values, tape, g_values, state, want_x) ->
+    (gradients of arrays, of x or None)``; ``want_x`` is false when x is not
+    being differentiated (not an autograd box), and its gradient may be skipped, in numpy (:class:`NumpyPasses`, or the
     compiled engine's generated loops).  They compute in ``dtype``; the
     gradients are returned in the dtypes of ``arrays`` and ``x`` (float64
     parameters stay float64 for the optimizer).
@@ -136,5 +139,5 @@ def run_fused(passes, arrays, x, dtype=np.float64, state=None, records=None) -> 
     raw_x = np.asarray(getval(x), dtype=dtype)
     values, tape = passes.forward(raw_arrays, raw_x, state, records)
     run = FusedRun(passes, raw_arrays, raw_x, state, values, tape,
-                   [np.result_type(a) for a in getval(arrays)], np.result_type(getval(x)))
+                   [np.result_type(a) for a in getval(arrays)], np.result_type(getval(x)), isbox(x))
     return LazyValues(unrolled(arrays, x, run), x)

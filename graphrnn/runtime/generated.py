@@ -346,11 +346,13 @@ class CompiledPlan:
         values[INPUT_BLOCK] = x
         return values, slots
 
-    def backward(self, arrays, x, values, slots, g_values, state=None):
+    def backward(self, arrays, x, values, slots, g_values, state=None, want_x=True):
         """(gradients of the fused arrays, gradient of x) from the cotangents ``g_values`` of blocks.
 
         Reads before the first step reach the blocks' ``initial`` values, unless
         the run continued a ``state``: that is data, and takes no gradient.
+        The loops always compute x's gradient (cheap at the sizes this engine
+        is for); it is returned only when ``want_x``.
         """
         plan = self.plan
         T, B = x.shape[:2]
@@ -368,4 +370,4 @@ class CompiledPlan:
         for name, block in plan.blocks.items():
             if state is None or name not in state:
                 GW[block.initial] += GP[name].sum(axis=0)
-        return GW, GX
+        return GW, (GX if want_x else None)

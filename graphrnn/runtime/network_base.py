@@ -7,6 +7,7 @@ subclasses; each adds the run, loss and gradient that fit its data.
 """
 from __future__ import annotations
 
+import operator
 from typing import ClassVar
 
 import numpy as np
@@ -67,6 +68,11 @@ class CompiledNetwork:
                            fix="use smaller nodes or sparser edges")
         self.assembler = Assembler(plan.fused, {n: s.shape for n, s in self.params.items()})
         self._shapes = [(n, tuple(s.shape)) for n, s in self.params.items()]
+        # the common case of _check_params in C loops: the values in table order, then their shapes
+        self._in_table_order = operator.itemgetter(*self.params) if len(self.params) > 1 else \
+            (lambda params: tuple(params[n] for n in self.params))
+        self._table_shapes = tuple(shape for _, shape in self._shapes)
+        self._trainable_order = [n for n in self.params if n in self.trainable]   # gradients in table order
 
     @property
     def graph(self):
@@ -87,9 +93,12 @@ class CompiledNetwork:
     def _check_params(self, params) -> None:
         """GR201 when ``params`` lacks or adds names, GR200 when a shape differs from the table's."""
         params = getval(params)   # look at the values without recording tape nodes
-        if params.keys() == self.params.keys() and all(
-                getattr(params[n], "shape", None) == shape for n, shape in self._shapes):
-            return   # the common case, checked in one pass
+        if len(params) == len(self.params):
+            try:
+                if tuple(map(_shape_of, self._in_table_order(params))) == self._table_shapes:
+                    return   # the common case, checked in one pass
+            except (KeyError, AttributeError):
+                pass   # a name is missing, or a value is no array: the slow path says which
         names = set(params.keys())
         missing = sorted(set(self.params) - names)
         unknown = sorted(names - set(self.params))
@@ -119,7 +128,10 @@ class CompiledNetwork:
         """(loss(params), gradients of the trainable parameters): autograd's reverse pass, which
         reaches the engine's VJP through ``run``."""
         value, grads = value_and_grad(loss)(dict(params))
-        return value, {name: grads[name] for name in self.params if name in self.trainable}
+        return value, {name: grads[name] for name in self._trainable_order}
+
+
+_shape_of = operator.attrgetter("shape")
 
 
 def computation_dtype(dtype) -> np.dtype:
