@@ -35,6 +35,9 @@ class Assembler:
                 self.runs[-1][0].append(name)
             else:
                 self.runs.append(([name], shape, int(offset)))
+        # each run's slice of theta: (names, shape, start, stop)
+        self._spans = [(names, shape, start, start + int(np.prod(shape, dtype=int)) * len(names))
+                       for names, shape, start in self.runs]
         self.fused = fused
         self.base, self.target, self.source, self.scale = [], [], [], []
         for recipe in fused:
@@ -77,10 +80,8 @@ class Assembler:
 
     def split(self, theta: np.ndarray) -> dict:
         out = {}
-        for names, shape, start in self.runs:
-            size = int(np.prod(shape, dtype=int))
-            block = theta[start:start + size * len(names)].reshape((len(names),) + shape)
-            out.update(zip(names, block))
+        for names, shape, start, stop in self._spans:
+            out.update(zip(names, theta[start:stop].reshape((len(names),) + shape)))
         return out
 
 

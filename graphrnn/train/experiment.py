@@ -67,7 +67,7 @@ FIELD_HINTS = {
     "graphrnn": "1",
     "experiment": "a name of letters, digits, _, - and . (it names the run directories)",
     "network": "a spec file relative to the experiment file, or a library spec name (`graphrnn show NAME`)",
-    "engine": "fused | autograd (default: fused where it has rules for every node kind)",
+    "engine": "fused | compiled | autograd | tree (default: fused where it has rules for every node kind; tree for trees)",
     "dtype": "float64 | float32",
     "sequences": "a whole number >= 1 (the budget of training sequences)",
     "batch": "a whole number >= 1 (1 = online learning: one sequence per update)",

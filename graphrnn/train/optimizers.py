@@ -116,6 +116,7 @@ class Optimizer(ABC):
         self.lr = _positive(lr, "lr")
         self.clip = clip
         self.schedule = schedule
+        self._keys: dict[str, list[str]] = {}
 
     # -- the interface ----------------------------------------------------------------------
     def init(self, params: Mapping[str, np.ndarray], names=None) -> dict[str, np.ndarray]:
@@ -148,20 +149,26 @@ class Optimizer(ABC):
         lr = self.learning_rate(int(step))
         new_params, new_state = dict(params), dict(state)
         for name, g in grads.items():
-            w = np.asarray(params[name], dtype=float)
-            g = np.asarray(g, dtype=float)
+            w, g = _float_array(params[name]), _float_array(g)
             if g.shape != w.shape:
                 raise ValueError(f"gradient of `{name}` has shape {g.shape}, the parameter {w.shape}")
-            keys = [f"{slot}/{name}" for slot in self.slots]
-            missing = [key for key in keys if key not in state]
-            if missing:
-                raise ValueError(f"the optimizer state has no `{missing[0]}`; build it with "
-                                 f"init(params) over the parameters that get gradients")
-            new_w, new_slots = self._step(w, g, [np.asarray(state[k], dtype=float) for k in keys],
-                                          lr, int(step) + 1)
+            keys = self._slot_keys(name)
+            for key in keys:
+                if key not in state:
+                    raise ValueError(f"the optimizer state has no `{key}`; build it with "
+                                     f"init(params) over the parameters that get gradients")
+            new_w, new_slots = self._step(w, g, [_float_array(state[k]) for k in keys], lr, int(step) + 1)
             new_params[name] = new_w
-            new_state.update(zip(keys, new_slots))
+            if keys:
+                new_state.update(zip(keys, new_slots))
         return new_params, new_state
+
+    def _slot_keys(self, name: str) -> list[str]:
+        """The state keys of parameter ``name`` (``<slot>/<name>``), made once per name."""
+        keys = self._keys.get(name)
+        if keys is None:
+            keys = self._keys[name] = [f"{slot}/{name}" for slot in self.slots]
+        return keys
 
     @abstractmethod
     def _step(self, w, g, slots, lr, t):
@@ -195,6 +202,13 @@ class Optimizer(ABC):
         if self.schedule is not None:
             bits.append(f"schedule={self.schedule!r}")
         return f"{type(self).__name__}({', '.join(bits)})"
+
+
+def _float_array(value) -> np.ndarray:
+    """``value`` as a float64 array, without a call when it already is one."""
+    if type(value) is np.ndarray and value.dtype == np.float64:
+        return value
+    return np.asarray(value, dtype=float)
 
 
 class SGD(Optimizer):
