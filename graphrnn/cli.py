@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .compiler import load
+from .runtime.engine import ENGINES, engine_choices
 from .errors import GraphRNNError
 from .train.arguments import non_negative_int, positive_int
 from .train.command import add_train_parser
@@ -75,9 +76,13 @@ def cmd_validate(args) -> int:
 
 
 def cmd_show(args) -> int:
-    net = load(args.spec)
+    net = load(args.spec, engine=args.engine)
     if args.plan:
         print(net.plan)
+        print(f"engine: {net.engine.name}: {net.engine.backward}")
+        for name, why in engine_choices(net.ir).items():
+            if name != net.engine.name:
+                print(f"  also: {name}" + (f" (cannot: {why})" if why else ""))
         return EXIT_OK
     ir = net.ir
     out = [f"{_summary(net)}  [{ir.file}]"]
@@ -253,7 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
                                         "outputs, the parameter table (name, shape, count, "
                                         "trainable/frozen), the total parameter count and the plan.")
     p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
-    p.add_argument("--plan", action="store_true", help="print only the plan")
+    p.add_argument("--plan", action="store_true",
+                   help="print only the plan, the engine that runs it and which other engines could")
+    p.add_argument("--engine", choices=ENGINES, default=None,
+                   help="the engine to load with (default: fused where it has rules, tree for trees)")
     p.set_defaults(func=cmd_show)
 
     p = commands.add_parser("run", help="simulate on random input and print the outputs",

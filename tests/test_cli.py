@@ -131,7 +131,19 @@ def test_show_marks_frozen_parameters(capsys, tmp_path):
 def test_show_plan_only(capsys):
     code, out, _ = run_cli(capsys, "show", "elman", "--plan")
     assert code == 0
-    assert out == str(gr.load("elman").plan) + "\n"
+    assert out.startswith(str(gr.load("elman").plan) + "\nengine: fused: ")
+    assert "  also: autograd\n" in out
+    assert "also: tree (cannot: the `tree` engine runs `over: tree` networks" in out
+
+
+def test_show_plan_says_which_engine_runs_and_why_others_cannot(capsys):
+    code, out, _ = run_cli(capsys, "show", "ntm_copy", "--plan", "--engine", "autograd")
+    assert code == 0
+    assert "\nengine: autograd: autograd's tape" in out
+    assert "  also: fused\n" in out
+    assert "also: compiled (cannot:" in out
+    from graphrnn.runtime import generated
+    assert ("memory" if generated.available() else "numba") in out.split("also: compiled")[1]
 
 
 def test_show_unit_level_network(capsys):

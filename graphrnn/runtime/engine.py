@@ -34,7 +34,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd import grad
 
-from ..errors import Location, PlanError, RunError
+from ..errors import GraphRNNError, Location, PlanError, RunError
 from ..graph.ir import Graph
 from ..plan.ir import Plan
 from ..spec import did_you_mean
@@ -193,6 +193,18 @@ class TreeEngine(Engine):
 
 ENGINES: dict[str, type[Engine]] = {engine.name: engine for engine in (FusedEngine, CompiledEngine, AutogradEngine,
                                                                   TreeEngine)}
+
+
+def engine_choices(graph: Graph) -> dict[str, str | None]:
+    """Engine name -> None when it can run ``graph``, else why not (its check's message)."""
+    choices = {}
+    for name, engine in ENGINES.items():
+        try:
+            engine().check(graph)
+            choices[name] = None
+        except GraphRNNError as err:
+            choices[name] = err.message
+    return choices
 
 
 def engine_for(graph: Graph, name: str | None = None, loc: Location | None = None) -> Engine:
