@@ -33,6 +33,7 @@ from typing import ClassVar
 import autograd.numpy as anp
 import numpy as np
 from autograd import grad
+from autograd.tracer import getval
 
 from ..errors import GraphRNNError, Location, PlanError, RunError
 from ..graph.ir import Graph
@@ -135,14 +136,18 @@ class CompiledEngine(Engine):
     """runtime/generated.py: the fused engine's passes as generated loops compiled by numba (an
     optional dependency: ``pip install graphrnn[fast]``), for node kinds and activations it has
     kernels for.  Made for small networks and long sequences, where the fused engine's cost is
-    Python per block and per step; the first run of a new plan compiles it (seconds, cached on disk).
+    Python per block and per step; the first run of a new plan compiles it (seconds, cached on
+    disk).  Where a batch makes a step's matrix products large, BLAS beats the loops: a run whose
+    batch times the plan's dense multiply-adds per step exceeds ``LOOPS_UP_TO`` takes the fused
+    engine's numpy passes instead (measured: benchmarks/README.md).
     """
 
     name, over = "compiled", "sequence"
     backward = "generated, numba-compiled BPTT loops, the VJP of the fused engine's autograd primitive"
+    LOOPS_UP_TO = 65_536   # batch x multiply-adds per step: near the LSTM crossover measured here
 
     def __init__(self):
-        self._passes = None   # (plan, CompiledPlan): compiled on the first run
+        self._passes = None   # (plan, CompiledPlan): compiled on the first run that takes the loops
 
     def check(self, graph: Graph, loc: Location | None = None) -> None:
         super().check(graph, loc)
@@ -156,7 +161,13 @@ class CompiledEngine(Engine):
                 raise PlanError("GR115", f"node `{node.name}`: {why}", loc=node.loc,
                                 fix="load it with engine='fused' (numpy; every kind with backward rules)")
 
+    def largest_loop_batch(self, plan: Plan) -> int:
+        """The largest batch that runs on the compiled loops (larger ones run the numpy passes)."""
+        return max(self.LOOPS_UP_TO // max(generated.dense_work(plan), 1), 1)
+
     def run(self, plan, arrays, x, dtype=np.float64, state=None, records=None, **options) -> dict:
+        if np.shape(getval(x))[1] > self.largest_loop_batch(plan):
+            return run_fused(NumpyPasses(plan), arrays, x, dtype, state, records)
         if self._passes is None or self._passes[0] is not plan:
             self._passes = (plan, generated.CompiledPlan(plan))
         return run_fused(self._passes[1], arrays, x, dtype, state, records)

@@ -60,6 +60,17 @@ def node_unsupported(node) -> str | None:
     return None
 
 
+def dense_work(plan: Plan) -> int:
+    """Multiply-adds of one step's matrix products for one sequence (hoisted ones included)."""
+    total = 0
+    for stage in plan.stages:
+        projections = list(stage.hoisted) + list(stage.delayed) + [p for _, ps in stage.instant for p in ps]
+        for p in projections:
+            if p.runs is None:
+                total += int(np.prod(plan.fused[p.weight].shape))
+    return total
+
+
 class _Source:
     """Lines of Python source with indentation."""
 

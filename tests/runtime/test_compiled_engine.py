@@ -137,3 +137,23 @@ def test_without_numba_the_compiled_engine_is_gr116(monkeypatch):
         gr.load(SPECS / "elman.yaml", engine="compiled")
     assert err.value.code == "GR116"
     assert "pip install" in str(err.value)
+
+
+@needs_numba
+def test_a_batch_past_the_loops_limit_runs_the_numpy_passes_and_agrees(monkeypatch):
+    from graphrnn.runtime.engine import CompiledEngine
+    text = (SPECS / "elman.yaml").read_text()
+    net = gr.loads(text, engine="compiled")
+    monkeypatch.setattr(CompiledEngine, "LOOPS_UP_TO", 1)
+    assert net.engine.largest_loop_batch(net.plan) == 1
+    reference = gr.loads(text, engine="autograd")
+    params = net.init(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, 3, net.input_size))
+    target = rng.normal(size=(5, 3, net.output_size))
+    loss_c, grads_c = net.value_and_grad(params, x, target)
+    assert net.engine._passes is None   # the loops were never compiled: the numpy passes ran
+    loss_a, grads_a = reference.value_and_grad(params, x, target)
+    np.testing.assert_allclose(loss_c, loss_a, **TOL)
+    for name in grads_a:
+        np.testing.assert_allclose(grads_c[name], grads_a[name], **TOL, err_msg=name)
