@@ -1,6 +1,6 @@
 """graphrnn's engines against their peers, as an independent benchmark would time them.
 
-Run by hand:  python benchmarks/bench_peers.py [--rounds N] [--quick] [--only lstm,gru,unit,adding]
+Run by hand:  python benchmarks/bench_peers.py [--rounds N] [--quick] [--only lstm,gru,unit,adding,ntm,trees]
 
 One process, BLAS and PyTorch on one thread, contenders interleaved round
 by round (paired.py); every figure is the median over rounds of the paired
@@ -18,6 +18,19 @@ and gradients are checked equal before anything is timed.
 4. The 1997 adding network (specs/lstm1997_adding.yaml, T = 100, batch 1,
    its truncated gradient): one training sequence (forward, gradient, SGD
    update), milliseconds.
+5. The NTM copy network (specs/ntm_copy.yaml): loss+gradient of one copy
+   sequence of length 16 (33 steps) at batch 1, graphrnn (default engine,
+   float64) / an NTM written from the paper in PyTorch (torch_ntm.py, same
+   weights, float64).  Issue 14's target: <= 0.5.
+6. The child-sum Tree-LSTM classifier (specs/tree_lstm_classifier.yaml) on
+   64 boolean expressions of depth 5-8 (bench_trees.py's data; xent at the
+   roots), forward+backward: graphrnn (tree engine, float64 and float32) /
+   a level-batched PyTorch Tree-LSTM (torch_tree_lstm.py, float64 and
+   float32).
+
+Rows 5 and 6 check the loss and every gradient, entry by entry, against
+graphrnn's (float64 to 1e-9 relative, float32 to 1e-4), with the biases
+drawn at random so that every parameter's place is tested.
 """
 from __future__ import annotations
 
@@ -37,6 +50,7 @@ from lstm_baselines import hand_params, lstm_yaml, torch_lstm  # noqa: E402
 from numpy_lstm import NumpyLSTM  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+NTM_COPY_LENGTH = 16
 LSTM_SIZES = [(8, 32, 16, 50), (32, 128, 32, 100), (64, 256, 64, 100), (8, 8, 1, 200)]
 
 
@@ -57,13 +71,35 @@ def have_torch() -> bool:
         return False
 
 
-def row(label, rounds_, base, names):
-    cells = []
-    for name in names:
-        lo, hi = rounds_.spread(name, base)
-        cells.append(f"{name}/{base} {rounds_.ratio(name, base):6.2f} [{lo:.2f}-{hi:.2f}]")
-    walls = ", ".join(f"{n} {rounds_.wall_median(n) * 1e3:.2f}" for n in [base] + names)
-    print(f"{label}: " + "; ".join(cells) + f"   (wall ms: {walls})")
+def check_grads(label, ours: dict, theirs: dict, tol):
+    """Every gradient of ``ours`` (graphrnn's names) equal to ``theirs``, entry by entry, to ``tol``
+    relative to the gradient's largest entry; the same names and shapes on both sides."""
+    if set(ours) != set(theirs):
+        raise SystemExit(f"{label}: gradient names differ: {sorted(set(ours) ^ set(theirs))}")
+    for name in sorted(ours):
+        a, b = np.asarray(ours[name], dtype=float), np.asarray(theirs[name], dtype=float)
+        if a.shape != b.shape:
+            raise SystemExit(f"{label} gradient {name}: shape {a.shape} != {b.shape}")
+        gap, scale = float(np.abs(a - b).max()), max(float(np.abs(a).max()), 1e-300)
+        if not gap <= tol * scale:
+            raise SystemExit(f"{label} gradient {name}: off by {gap:.3g} (largest entry {scale:.3g}, "
+                             f"tolerance {tol}); not timing contenders that disagree")
+
+
+def perturbed_biases(params, seed=5):
+    """``params`` with every bias drawn from N(0, 0.5^2): init's zero biases would let a bias
+    wired to the wrong place pass the equality checks."""
+    rng = np.random.default_rng(seed)
+    return {k: rng.normal(scale=0.5, size=np.shape(v)) if k.endswith("bias") else v for k, v in params.items()}
+
+
+def cell(rounds_, a, b) -> str:
+    lo, hi = rounds_.spread(a, b)
+    return f"{a}/{b} {rounds_.ratio(a, b):5.2f} [{lo:.2f}-{hi:.2f}]"
+
+
+def walls(rounds_, names) -> str:
+    return "wall ms: " + ", ".join(f"{n} {rounds_.wall_median(n) * 1e3:.2f}" for n in names)
 
 
 def lstm_table(sizes, rounds):
@@ -178,11 +214,78 @@ def adding_row(rounds):
           f"per sequence ({net.num_params} weights, engine {net.engine.name})")
 
 
+def ntm_row(rounds, length=NTM_COPY_LENGTH):
+    print(f"\n5. NTM copy (specs/ntm_copy.yaml), one training sequence at batch 1: copy length {length}, "
+          f"loss+gradient, float64")
+    if not have_torch():
+        print("   skipped (no PyTorch)")
+        return
+    import torch
+    from torch_ntm import TorchNTM
+    from graphrnn.tasks import make_task
+    net = gr.load("ntm_copy")
+    params = perturbed_biases(net.init(0))
+    task = make_task("copy", min_length=length, max_length=length)
+    b = task.sample(np.random.default_rng(0), 1)
+    module = TorchNTM.from_graphrnn(params)
+    xt, tt, mt = torch.tensor(b.x), torch.tensor(b.target), torch.tensor(b.mask)
+
+    def run_torch():
+        module.zero_grad()
+        loss = module.loss(xt, tt, mt)
+        loss.backward()
+        return loss.item()
+    loss, grads = net.value_and_grad(params, b.x, b.target, kind=task.loss, mask=b.mask)
+    check("NTM loss", run_torch(), float(loss), 1e-9)
+    check_grads("NTM", grads, module.graphrnn_grads(), 1e-9)
+    contenders = {"graphrnn64": lambda: net.value_and_grad(params, b.x, b.target, kind=task.loss, mask=b.mask),
+                  "torch64": run_torch}
+    r = paired.paired(contenders, rounds=rounds, target=0.2)
+    print(f"   T={b.x.shape[0]} steps, {net.num_params} weights, graphrnn engine {net.engine.name}: "
+          f"{cell(r, 'graphrnn64', 'torch64')}   (issue target <= 0.5; {walls(r, contenders)})")
+
+
+def trees_row(rounds, trees=64, depths=(5, 8)):
+    print(f"\n6. Tree-LSTM (specs/tree_lstm_classifier.yaml), {trees} boolean expressions of depth "
+          f"{depths[0]}-{depths[1]}, forward+backward, level-batched")
+    if not have_torch():
+        print("   skipped (no PyTorch)")
+        return
+    import torch
+    from torch_tree_lstm import TorchTreeLSTM
+    from graphrnn.tasks.expressions import BooleanExpressions
+    net64, net32 = gr.load("tree_lstm_classifier"), gr.load("tree_lstm_classifier", dtype="float32")
+    params = perturbed_biases(net64.init(0))
+    task = BooleanExpressions()
+    drawn, labels = task.draw(np.random.default_rng(trees), trees, depths)
+    batch = task.batch(drawn)
+    loss, grads = net64.value_and_grad(params, batch, labels, kind="xent")
+    check("graphrnn float32 Tree-LSTM loss", float(net32.loss(params, batch, labels, kind="xent")), float(loss), 1e-5)
+    contenders = {"graphrnn64": lambda: net64.value_and_grad(params, batch, labels, kind="xent"),
+                  "graphrnn32": lambda: net32.value_and_grad(params, batch, labels, kind="xent")}
+    for dtype, name, tol in ((torch.float64, "torch64", 1e-9), (torch.float32, "torch32", 1e-4)):
+        module = TorchTreeLSTM.from_graphrnn(params, batch, dtype)
+        target = torch.tensor(labels)
+
+        def run_torch(module=module, target=target):
+            module.zero_grad()
+            value = module.loss(target)
+            value.backward()
+            return value.item()
+        check(f"{name} Tree-LSTM loss", run_torch(), float(loss), tol)
+        check_grads(f"{name} Tree-LSTM", grads, module.graphrnn_grads(), tol)
+        contenders[name] = run_torch
+    r = paired.paired(contenders, rounds=rounds, target=0.2)
+    print(f"   {batch.size} tree nodes, {len(batch.levels)} levels, graphrnn engine {net64.engine.name}: "
+          f"{cell(r, 'graphrnn64', 'torch64')}; {cell(r, 'graphrnn64', 'torch32')}; "
+          f"{cell(r, 'graphrnn32', 'torch32')}\n   {walls(r, contenders)}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="smallest sizes, 5 rounds")
-    parser.add_argument("--only", default="lstm,gru,unit,adding")
+    parser.add_argument("--only", default="lstm,gru,unit,adding,ntm,trees")
     args = parser.parse_args(argv)
     print(paired.one_thread())
     print(f"numpy {np.__version__}; graphrnn from {Path(gr.__file__).parent}")
@@ -196,6 +299,10 @@ def main(argv=None):
         unit_row(rounds)
     if "adding" in parts:
         adding_row(rounds)
+    if "ntm" in parts:
+        ntm_row(rounds)
+    if "trees" in parts:
+        trees_row(rounds)
 
 
 if __name__ == "__main__":
