@@ -44,6 +44,10 @@ import paired  # noqa: E402  (sets the thread variables before numpy loads)
 import numpy as np  # noqa: E402
 
 import graphrnn as gr  # noqa: E402
+from graphrnn.runtime import generated  # noqa: E402
+from graphrnn.tasks import make_task  # noqa: E402
+from graphrnn.train.optimizers import SGD  # noqa: E402
+from graphrnn.train.step import training_step  # noqa: E402
 from bench_core import fully_recurrent_yaml  # noqa: E402
 from bench_engines import blas_floor, one_node_yaml, unit_to_node  # noqa: E402
 from lstm_baselines import hand_params, lstm_yaml, torch_lstm  # noqa: E402
@@ -104,8 +108,10 @@ def walls(rounds_, names) -> str:
 
 def lstm_table(sizes, rounds):
     print("\n1. LSTM loss+gradient, paired CPU-time ratios (median [25%-75%] over rounds)")
-    print("   columns as in issue 14: fused64/torch64, fused32/torch32, floor/fused64, numpy/fused64")
+    print("   columns as in issue 14: fused64/torch64, fused32/torch32, floor/fused64, numpy/fused64;")
+    print("   and compiled64/torch64 (engine='compiled': numba loops up to its batch limit, numpy passes above)")
     torch_ok = have_torch()
+    compiled_ok = generated.available()
     for I, H, B, T in sizes:
         net64 = gr.loads(lstm_yaml(I, H))
         net32 = gr.loads(lstm_yaml(I, H), dtype="float32")
@@ -126,6 +132,10 @@ def lstm_table(sizes, rounds):
             "floor64": blas_floor(hp, x),
             "numpy64": lambda: numpy_lstm.loss_and_grad(hp, x, target),
         }
+        if compiled_ok:
+            compiled = gr.loads(lstm_yaml(I, H), engine="compiled")
+            check("compiled loss", compiled.value_and_grad(params, x, target)[0], loss64, 1e-9)
+            contenders["compiled64"] = lambda: compiled.value_and_grad(params, x, target)
         if torch_ok:
             import torch
             t64 = torch_lstm(hp, x, target, torch.float64)
@@ -141,6 +151,9 @@ def lstm_table(sizes, rounds):
                       f"fused32/torch32 {r.ratio('fused32', 'torch32'):.2f}"]
         cells += [f"floor/fused64 {r.ratio('floor64', 'fused64'):.2f}",
                   f"numpy/fused64 {r.ratio('numpy64', 'fused64'):.2f}"]
+        if compiled_ok and torch_ok:
+            path = "loops" if B <= compiled.engine.largest_loop_batch(compiled.plan) else "numpy passes"
+            cells.append(f"compiled64/torch64 {r.ratio('compiled64', 'torch64'):.2f} ({path})")
         walls = ", ".join(f"{n} {r.wall_median(n) * 1e3:.2f}" for n in contenders)
         print(f"{label}: " + "; ".join(cells) + f"\n{' ' * len(label)}  wall ms: {walls}")
 
@@ -192,26 +205,34 @@ def unit_row(rounds, units=64, batch=8, steps=50):
 
 
 def adding_row(rounds):
-    print("\n4. The 1997 adding network, one training sequence (T=100, batch 1, truncated gradient, SGD)")
-    net = gr.load(ROOT / "specs" / "lstm1997_adding.yaml")
-    params = net.init(0)
-    rng = np.random.default_rng(0)
-    T = 100
-    x = np.zeros((T, 1, net.input_size))
-    x[:, 0, 0] = rng.uniform(-1, 1, T)
-    x[[3, 40], 0, 1] = 1.0
-    target = np.zeros((T, 1, net.output_size))
-    mask = np.zeros((T, 1))
-    mask[-1] = 1.0
+    print("\n4. The 1997 adding network (specs/lstm1997_adding.yaml), one training sequence: T=100, batch 1, "
+          "forward, its truncated gradient, SGD update")
+    task = make_task("adding", T=100)
+    batch = task.sample(np.random.default_rng(0), 1)
+    engines = ["fused"] + (["compiled"] if generated.available() else [])
+    contenders, losses = {}, {}
+    for engine in engines:
+        net = gr.load(ROOT / "specs" / "lstm1997_adding.yaml", engine=engine)
+        optimizer = SGD(0.5)
+        params = net.init(0)
+        state = optimizer.init(params, names=net.trainable)
 
-    def sequence():
-        loss, grads = net.value_and_grad(params, x, target, mask=mask)
-        for name, g in grads.items():
-            params[name] = params[name] - 0.0 * g   # the update's cost, values kept for repeatability
-        return loss
-    r = paired.paired({"sequence": sequence}, rounds=rounds)
-    print(f"   {r.cpu_median('sequence') * 1e3:.2f} ms CPU, {r.wall_median('sequence') * 1e3:.2f} ms wall "
-          f"per sequence ({net.num_params} weights, engine {net.engine.name})")
+        def sequence(net=net, optimizer=optimizer, params=params, state=state):
+            def gradient(p):
+                loss, grads = net.value_and_grad(p, batch.x, batch.target, task.loss, batch.mask)
+                return loss, grads, None
+            # the update is made and thrown away, so every round times the same sequence
+            return training_step(gradient, params, state, optimizer, 0, seen=0).loss
+        losses[engine] = sequence()
+        contenders[engine] = sequence
+    if "compiled" in losses:
+        check("compiled vs fused loss", losses["compiled"], losses["fused"], 1e-9)
+    r = paired.paired(contenders, rounds=rounds)
+    for engine in engines:
+        print(f"   {engine}: {r.cpu_median(engine) * 1e3:.3f} ms CPU, {r.wall_median(engine) * 1e3:.3f} ms wall "
+              f"per sequence")
+    if "compiled" in losses:
+        print(f"   compiled/fused {r.ratio('compiled', 'fused'):.3f}")
 
 
 def ntm_row(rounds, length=NTM_COPY_LENGTH):

@@ -1,7 +1,14 @@
-"""Sequence losses over time-major outputs (T, B, O), each a mean over positions."""
+"""Sequence losses over time-major outputs (T, B, O), each a mean over positions.
+
+Beside each loss, its gradient with respect to the outputs in plain numpy
+(``LOSS_GRADS``), the same numbers autograd's reverse pass gives: the fused
+and compiled engines differentiate a loss with it and their own backward
+pass, without a tape.
+"""
 from __future__ import annotations
 
 import autograd.numpy as anp
+import numpy as np
 
 EPS = 1e-12
 
@@ -37,3 +44,38 @@ def xent(y, target, mask=None):
 
 
 LOSSES = {"mse": mse, "bce": bce, "xent": xent}
+
+
+def _position_weights(y, mask):
+    """d (masked mean over positions) / d (each position's loss), shaped (..., 1) like y's positions."""
+    if mask is None:
+        return np.full(y.shape[:-1] + (1,), 1.0 / max(int(np.prod(y.shape[:-1])), 1))
+    return (mask / max(float(np.sum(mask)), 1.0))[..., None]
+
+
+def _clip_passes(p, low, high):
+    """Where a clipped value took no bound, so its gradient passes (as autograd's clip rule)."""
+    return np.logical_and(p != low, p != high)
+
+
+def mse_grad(y, target, mask=None):
+    """d mse / d y, shaped like y."""
+    return (2.0 / y.shape[-1]) * (y - target) * _position_weights(y, mask)
+
+
+def bce_grad(y, target, mask=None):
+    """d bce / d y, shaped like y."""
+    p = np.clip(y, EPS, 1.0 - EPS)
+    per_unit = (-(target / p) + (1.0 - target) / (1.0 - p)) / y.shape[-1]
+    return per_unit * _clip_passes(p, EPS, 1.0 - EPS) * _position_weights(y, mask)
+
+
+def xent_grad(y, target, mask=None):
+    """d xent / d y, shaped like y; ``target`` one-hot / a distribution, or integer classes."""
+    p = np.clip(y, EPS, 1.0)
+    if target.ndim == y.ndim - 1:
+        target = (target[..., None] == np.arange(y.shape[-1])).astype(float)
+    return -(target / p) * _clip_passes(p, EPS, 1.0) * _position_weights(y, mask)
+
+
+LOSS_GRADS = {"mse": mse_grad, "bce": bce_grad, "xent": xent_grad}

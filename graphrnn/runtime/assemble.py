@@ -55,6 +55,13 @@ class Assembler:
             self.target.append(np.concatenate(targets) if targets else np.zeros(0, int))
             self.source.append(np.concatenate(sources) if sources else np.zeros(0, int))
             self.scale.append(np.concatenate(scales) if scales else np.zeros(0))
+        # all fused arrays side by side in one flat vector, so assembling is one bincount
+        bounds = np.concatenate([[0], np.cumsum([int(np.prod(f.shape, dtype=int)) for f in fused])]).astype(int)
+        self._slices = [(int(a), int(b), tuple(f.shape)) for a, b, f in zip(bounds[:-1], bounds[1:], fused)]
+        self._base = np.concatenate([b.reshape(-1) for b in self.base]) if fused else np.zeros(0)
+        self._target = np.concatenate([t + a for t, (a, _, _) in zip(self.target, self._slices)] or [np.zeros(0, int)])
+        self._source = np.concatenate(self.source or [np.zeros(0, int)])
+        self._scale = np.concatenate(self.scale or [np.zeros(0)])
 
     def flatten(self, params) -> np.ndarray:
         if not self.names:
@@ -63,20 +70,18 @@ class Assembler:
                                for names, _, _ in self.runs])
 
     def forward(self, theta: np.ndarray) -> list:
-        out = []
-        for base, tgt, src, scale in zip(self.base, self.target, self.source, self.scale):
-            array = base.copy()
-            if tgt.size:
-                array.reshape(-1)[:] += np.bincount(tgt, theta[src] * scale, minlength=array.size)
-            out.append(array)
-        return out
+        """The fused arrays (views of one flat vector) from the flat parameters ``theta``."""
+        flat = self._base.copy()
+        if self._target.size:
+            flat += np.bincount(self._target, theta[self._source] * self._scale, minlength=flat.size)
+        return [flat[a:b].reshape(shape) for a, b, shape in self._slices]
 
     def backward(self, cotangents, size: int) -> np.ndarray:
-        g_theta = np.zeros(size)
-        for g, tgt, src, scale in zip(cotangents, self.target, self.source, self.scale):
-            if tgt.size:
-                g_theta += np.bincount(src, np.reshape(g, -1)[tgt] * scale, minlength=size)
-        return g_theta
+        """The gradient of theta (``size``,) from the gradients of the fused arrays."""
+        if not self._target.size:
+            return np.zeros(size)
+        flat = np.concatenate([np.reshape(g, -1) for g in cotangents])
+        return np.bincount(self._source, flat[self._target] * self._scale, minlength=size)
 
     def split(self, theta: np.ndarray) -> dict:
         out = {}

@@ -84,6 +84,12 @@ class Engine(ABC):
         ``records``: a dict the run fills with per-step records, or None.
         """
 
+    def passes(self, plan: Plan, batch: int):
+        """The engine's numpy forward and backward passes over ``plan`` for a batch of ``batch``
+        (see fused_primitive.run_fused), for callers that differentiate a loss without autograd's
+        tape; None for an engine whose reverse pass is a tape."""
+        return None
+
     def vjp(self, plan: Plan, arrays: list, data, g_values: dict, dtype=np.float64, **options):
         """(gradients of ``arrays``, of the inputs) given ``g_values``: block name -> cotangent
         shaped like that block's values (blocks left out have cotangent zero)."""
@@ -128,6 +134,9 @@ class FusedEngine(Engine):
         super().check(graph, loc)
         check_rules(graph)
 
+    def passes(self, plan, batch):
+        return NumpyPasses(plan)
+
     def run(self, plan, arrays, x, dtype=np.float64, state=None, records=None, **options) -> dict:
         return run_fused(NumpyPasses(plan), arrays, x, dtype, state, records)
 
@@ -165,12 +174,15 @@ class CompiledEngine(Engine):
         """The largest batch that runs on the compiled loops (larger ones run the numpy passes)."""
         return max(self.LOOPS_UP_TO // max(generated.dense_work(plan), 1), 1)
 
-    def run(self, plan, arrays, x, dtype=np.float64, state=None, records=None, **options) -> dict:
-        if np.shape(getval(x))[1] > self.largest_loop_batch(plan):
-            return run_fused(NumpyPasses(plan), arrays, x, dtype, state, records)
+    def passes(self, plan, batch):
+        if batch > self.largest_loop_batch(plan):
+            return NumpyPasses(plan)
         if self._passes is None or self._passes[0] is not plan:
             self._passes = (plan, generated.CompiledPlan(plan))
-        return run_fused(self._passes[1], arrays, x, dtype, state, records)
+        return self._passes[1]
+
+    def run(self, plan, arrays, x, dtype=np.float64, state=None, records=None, **options) -> dict:
+        return run_fused(self.passes(plan, np.shape(getval(x))[1]), arrays, x, dtype, state, records)
 
 
 class TreeEngine(Engine):

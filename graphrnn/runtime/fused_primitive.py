@@ -117,10 +117,10 @@ class NumpyPasses:
     def __init__(self, plan: Plan):
         self.plan = plan
 
-    def forward(self, arrays, x, state=None, records=None):
+    def forward(self, arrays, x, state=None, records=None, scratch=False):
         return forward(self.plan, arrays, x, state, records)
 
-    def backward(self, arrays, x, values, tape, g_values, state=None, want_x=True):
+    def backward(self, arrays, x, values, tape, g_values, state=None, want_x=True, scratch=False):
         return backward(self.plan, arrays, x, values, tape, g_values, state, want_x)
 
 
@@ -130,7 +130,9 @@ def run_fused(passes, arrays, x, dtype=np.float64, state=None, records=None) -> 
     ``passes`` computes them: ``forward(arrays, x, state, records) -> (values,
     tape)`` and ``backward(arrays, x, values, tape, g_values, state, want_x) ->
     (gradients of arrays, of x or None)``; ``want_x`` is false when x is not
-    being differentiated (not an autograd box), and its gradient may be skipped, in numpy (:class:`NumpyPasses`, or the
+    being differentiated (not an autograd box), and its gradient may be skipped.
+    Both take ``scratch``: true when the caller keeps none of the arrays they
+    return, so they may reuse buffers (generated.CompiledPlan does), in numpy (:class:`NumpyPasses`, or the
     compiled engine's generated loops).  They compute in ``dtype``; the
     gradients are returned in the dtypes of ``arrays`` and ``x`` (float64
     parameters stay float64 for the optimizer).

@@ -329,8 +329,38 @@ def load_module(source: str):
         return module
 
 
+class _Buffers:
+    """Every array one forward and backward pass of a plan writes, for one (T, B, dtype).
+
+    The gradients of the fused arrays are views of one flat vector, so they
+    are zeroed with one call.
+    """
+
+    def __init__(self, plan: Plan, fused_shapes, T: int, B: int, dtype):
+        blocks = plan.blocks.items()
+        self.key = (T, B, np.dtype(dtype))
+        self.values = {name: np.empty((T, B, b.width), dtype) for name, b in blocks}
+        self.slots = {name: np.empty((T, B, b.slot_width), dtype) for name, b in blocks}
+        self.G = {name: np.empty((T, B, b.width), dtype) for name, b in blocks}
+        self.GS = {name: np.empty((T, B, b.slot_width), dtype) for name, b in blocks}
+        self.GP = {name: np.empty((B, b.width), dtype) for name, b in blocks}
+        self.GX = np.empty((T, B, plan.input_width), dtype)
+        self.input_before = np.empty((B, plan.input_width), dtype)
+        sizes = [int(np.prod(shape, dtype=int)) for shape in fused_shapes]
+        self.GW_flat = np.empty(sum(sizes), dtype)
+        bounds = np.cumsum([0] + sizes)
+        self.GW = [self.GW_flat[a:b].reshape(shape) for a, b, shape in zip(bounds[:-1], bounds[1:], fused_shapes)]
+
+
 class CompiledPlan:
-    """A plan's forward and backward passes compiled once (numba); call with numpy arrays."""
+    """A plan's forward and backward passes compiled once (numba); call with numpy arrays.
+
+    The passes fit fused_primitive.run_fused.  With ``scratch=True`` (a caller
+    that keeps none of the arrays, as Network.value_and_grad's direct path)
+    they write into buffers kept from the last call of the same shape instead
+    of allocating new ones; the values they return are then overwritten by
+    the next such call.
+    """
 
     def __init__(self, plan: Plan):
         self.plan = plan
@@ -338,26 +368,45 @@ class CompiledPlan:
         decorator = "@numba.njit(cache=True, error_model='numpy')\n"
         module = load_module(decorator + forward_source(plan) + "\n\n" + decorator + backward_source(plan))
         self._forward, self._backward = module.forward, module.backward
+        self._buffers = None
 
     def _before(self, arrays, B, dtype, state):
         """(D, B, width) rows read before the first step of each looked-back block, contiguous."""
-        return [np.ascontiguousarray(start_rows(self.plan, arrays, state, name, B,
-                                                self.plan.input_width if name == INPUT_BLOCK
-                                                else self.plan.blocks[name].width, dtype))
-                for name in self.plan.lookback]
+        rows = []
+        for name, depth in self.plan.lookback.items():
+            width = self.plan.input_width if name == INPUT_BLOCK else self.plan.blocks[name].width
+            if state is not None and name in state:
+                rows.append(np.ascontiguousarray(start_rows(self.plan, arrays, state, name, B, width, dtype)))
+                continue
+            block = np.empty((depth, B, width), dtype)
+            block[...] = 0.0 if name == INPUT_BLOCK else arrays[self.plan.blocks[name].initial]
+            rows.append(block)
+        return rows
 
-    def forward(self, arrays, x, state=None, records=None):
+    def _scratch(self, arrays, T, B, dtype) -> _Buffers:
+        key = (T, B, np.dtype(dtype))
+        if self._buffers is None or self._buffers.key != key:
+            self._buffers = _Buffers(self.plan, [np.shape(a) for a in arrays], T, B, dtype)
+        return self._buffers
+
+    def forward(self, arrays, x, state=None, records=None, scratch=False):
         """(values: block -> (T, B, width), slots: block -> (T, B, slot_width)) for x (T, B, I)."""
         plan = self.plan
         T, B = x.shape[:2]
         dtype = x.dtype
-        values = {name: np.empty((T, B, b.width), dtype) for name, b in plan.blocks.items()}
-        slots = {name: np.zeros((T, B, b.slot_width), dtype) for name, b in plan.blocks.items()}
+        if scratch:
+            buffers = self._scratch(arrays, T, B, dtype)
+            values, slots = dict(buffers.values), buffers.slots
+            for array in slots.values():
+                array.fill(0.0)
+        else:
+            values = {name: np.empty((T, B, b.width), dtype) for name, b in plan.blocks.items()}
+            slots = {name: np.zeros((T, B, b.slot_width), dtype) for name, b in plan.blocks.items()}
         self._forward(x, *self._before(arrays, B, dtype, state), *arrays, *values.values(), *slots.values())
         values[INPUT_BLOCK] = x
         return values, slots
 
-    def backward(self, arrays, x, values, slots, g_values, state=None, want_x=True):
+    def backward(self, arrays, x, values, slots, g_values, state=None, want_x=True, scratch=False):
         """(gradients of the fused arrays, gradient of x) from the cotangents ``g_values`` of blocks.
 
         Reads before the first step reach the blocks' ``initial`` values, unless
@@ -368,16 +417,30 @@ class CompiledPlan:
         plan = self.plan
         T, B = x.shape[:2]
         dtype = x.dtype
-        G = {name: (np.array(g_values[name], dtype) if name in g_values else np.zeros((T, B, b.width), dtype))
-             for name, b in plan.blocks.items()}
-        GS = {name: np.empty((T, B, b.slot_width), dtype) for name, b in plan.blocks.items()}
-        GW = [np.zeros_like(a) for a in arrays]
-        GP = {name: np.zeros((B, b.width), dtype) for name, b in plan.blocks.items()}
-        GX = np.zeros_like(x)
-        scratch = np.zeros((B, plan.input_width), dtype)   # reads of the input before the start: no gradient
+        if scratch:
+            buffers = self._scratch(arrays, T, B, dtype)
+            G, GS, GP, GX, GW = buffers.G, buffers.GS, buffers.GP, buffers.GX, buffers.GW
+            for name, array in G.items():
+                if name in g_values:
+                    array[...] = g_values[name]
+                else:
+                    array.fill(0.0)
+            for array in GP.values():
+                array.fill(0.0)
+            GX.fill(0.0)
+            buffers.GW_flat.fill(0.0)
+            before_input = buffers.input_before
+        else:
+            G = {name: (np.array(g_values[name], dtype) if name in g_values else np.zeros((T, B, b.width), dtype))
+                 for name, b in plan.blocks.items()}
+            GS = {name: np.empty((T, B, b.slot_width), dtype) for name, b in plan.blocks.items()}
+            GW = [np.zeros_like(a) for a in arrays]
+            GP = {name: np.zeros((B, b.width), dtype) for name, b in plan.blocks.items()}
+            GX = np.zeros_like(x)
+            before_input = np.zeros((B, plan.input_width), dtype)   # reads of the input before the start
         self._backward(x, *self._before(arrays, B, dtype, state), *arrays,
                        *(values[name] for name in plan.blocks), *slots.values(), GX,
-                       *G.values(), *GS.values(), *GW, *GP.values(), scratch)
+                       *G.values(), *GS.values(), *GW, *GP.values(), before_input)
         for name, block in plan.blocks.items():
             if state is None or name not in state:
                 GW[block.initial] += GP[name].sum(axis=0)

@@ -6,11 +6,11 @@ import numpy as np
 from autograd.tracer import getval, isbox
 
 from ..errors import RunError
-from ..ops.losses import LOSSES
+from ..ops.losses import LOSS_GRADS, LOSSES
 from ..trees import TreeBatch
 from .network_base import CompiledNetwork, check_loss_kind, computation_dtype
 from .state import final_state
-from .trace import Trace
+from .trace import NodeValues, Trace
 
 
 class Network(CompiledNetwork):
@@ -43,6 +43,12 @@ class Network(CompiledNetwork):
             x = np.asarray(x, dtype=float)
         return x
 
+    def _check_state(self, state) -> None:
+        if state is not None and self.stateful:
+            raise RunError("GR200", f"{self.name} has node kinds with state ({', '.join(self.stateful)}); "
+                           "a run cannot continue an earlier one yet: each run starts from their initial state",
+                           fix="run the whole sequence at once, without `state=`")
+
     def run(self, params, x, dtype=None, state=None) -> Trace:
         """Simulate: x (T, B, I) -> Trace with ``y`` (T, B, O) and every node's values.
 
@@ -56,10 +62,7 @@ class Network(CompiledNetwork):
         dtype = self.dtype if dtype is None else computation_dtype(dtype)
         arrays = self._arrays(params)
         x = self._inputs(x)
-        if state is not None and self.stateful:
-            raise RunError("GR200", f"{self.name} has node kinds with state ({', '.join(self.stateful)}); "
-                           "a run cannot continue an earlier one yet: each run starts from their initial state",
-                           fix="run the whole sequence at once, without `state=`")
+        self._check_state(state)
         records = {}
         values = self.engine.run(self.plan, arrays, x, dtype, state, records)
         return Trace(self.plan, values, final_state(self.plan, arrays, values, state), records)
@@ -69,17 +72,63 @@ class Network(CompiledNetwork):
         ``mask`` (T, B) weighs the positions; see ops/losses.py."""
         check_loss_kind(kind)
         y = self.run(params, x, state=state).y
+        target = self._target(target, kind, y.shape)
+        return LOSSES[kind](y, target, None if mask is None else np.asarray(mask, float))
+
+    def _target(self, target, kind: str, y_shape) -> np.ndarray:
         target = np.asarray(target, dtype=float if kind != "xent" or np.ndim(target) == 3 else int)
-        want = tuple(y.shape) if target.ndim == 3 else tuple(y.shape[:2])
+        want = tuple(y_shape) if target.ndim == 3 else tuple(y_shape[:2])
         if target.shape != want:
             raise RunError("GR200", f"target of shape {target.shape}, expected {want}",
                            fix="targets are time-major like the outputs: (T, B, O)")
-        return LOSSES[kind](y, target, None if mask is None else np.asarray(mask, float))
+        return target
 
     def value_and_grad(self, params, x, target, kind: str = "mse", mask=None, state=None):
         """(loss, grads) by full BPTT through the engine; grads: the trainable parameters' (same
-        names and shapes).  Truncated BPTT and RTRL: graphrnn.train.methods.value_and_grad."""
+        names and shapes).  Truncated BPTT and RTRL: graphrnn.train.methods.value_and_grad.
+
+        An engine with numpy passes (fused, compiled) differentiates the loss
+        with its own backward pass and the loss's rule (ops/losses.py
+        LOSS_GRADS), without autograd's tape, unless ``params`` or ``x`` are
+        themselves being differentiated; the autograd and tree engines go
+        through autograd.
+        """
+        check_loss_kind(kind)
+        if not (isbox(params) or isbox(x) or isinstance(x, dict)):
+            passes = self.engine.passes(self.plan, np.shape(x)[1] if np.ndim(x) == 3 else 0)
+            if passes is not None:
+                return self._direct_value_and_grad(passes, params, x, target, kind, mask, state)
         return self._trainable_value_and_grad(lambda p: self.loss(p, x, target, kind, mask, state), params)
+
+    def _direct_value_and_grad(self, passes, params, x, target, kind, mask, state):
+        """value_and_grad by the engine's passes: forward, the loss's gradient, backward, scatter."""
+        self._check_params(params)
+        x = self._inputs(x)
+        self._check_state(state)
+        dtype = self.dtype
+        theta = self.assembler.flatten(params)
+        arrays = [np.asarray(a, dtype=dtype) for a in self.assembler.forward(theta)]
+        x = np.asarray(x, dtype=dtype)
+        values, tape = passes.forward(arrays, x, state, None, scratch=True)   # nothing of the pass escapes
+        outputs = NodeValues(self.plan, values)
+        parts = [outputs[node] for node in self.plan.outputs.values()]
+        y = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+        target = self._target(target, kind, y.shape)
+        mask = None if mask is None else np.asarray(mask, float)
+        loss = LOSSES[kind](y, target, mask)
+        g_y = LOSS_GRADS[kind](y, target, mask)
+        g_values, column = {}, 0
+        for node in self.plan.outputs.values():
+            block, member = self.plan.node_block[node]
+            if block not in g_values:
+                g_values[block] = np.zeros_like(values[block])
+            width = member.stop - member.start
+            g_values[block][..., member.start:member.stop] += g_y[..., column:column + width]
+            column += width
+        g_arrays, _ = passes.backward(arrays, x, values, tape, g_values, state, False, scratch=True)
+        g_theta = self.assembler.backward([np.asarray(g, dtype=float) for g in g_arrays], theta.size)
+        grads = self.assembler.split(g_theta)
+        return loss, {name: grads[name] for name in self._trainable_order}
 
     def grad(self, params, x, target, kind: str = "mse", mask=None, state=None):
         """Gradients of ``loss`` for the trainable parameters (dict, same names and shapes)."""

@@ -147,20 +147,31 @@ class Optimizer(ABC):
         if self.clip is not None:
             grads = self.clip(grads)
         lr = self.learning_rate(int(step))
-        new_params, new_state = dict(params), dict(state)
-        for name, g in grads.items():
-            w, g = _float_array(params[name]), _float_array(g)
+        names = list(grads)
+        ws = [_float_array(params[name]) for name in names]
+        gs = [_float_array(grads[name]) for name in names]
+        for name, w, g in zip(names, ws, gs):
             if g.shape != w.shape:
                 raise ValueError(f"gradient of `{name}` has shape {g.shape}, the parameter {w.shape}")
-            keys = self._slot_keys(name)
-            for key in keys:
-                if key not in state:
-                    raise ValueError(f"the optimizer state has no `{key}`; build it with "
-                                     f"init(params) over the parameters that get gradients")
-            new_w, new_slots = self._step(w, g, [_float_array(state[k]) for k in keys], lr, int(step) + 1)
-            new_params[name] = new_w
-            if keys:
-                new_state.update(zip(keys, new_slots))
+        keys = [self._slot_keys(name) for name in names]
+        for key in (k for ks in keys for k in ks):
+            if key not in state:
+                raise ValueError(f"the optimizer state has no `{key}`; build it with "
+                                 f"init(params) over the parameters that get gradients")
+        new_params, new_state = dict(params), dict(state)
+        if not names:
+            return new_params, new_state
+        # every rule is elementwise: one step over all parameters side by side
+        slots = [np.concatenate([_float_array(state[ks[k]]) for ks in keys], axis=None)
+                 for k in range(len(self.slots))]
+        new_w, new_slots = self._step(np.concatenate(ws, axis=None), np.concatenate(gs, axis=None), slots,
+                                      lr, int(step) + 1)
+        bounds = np.cumsum([0] + [w.size for w in ws])
+        for i, (name, w) in enumerate(zip(names, ws)):
+            a, b = bounds[i], bounds[i + 1]
+            new_params[name] = new_w[a:b].reshape(w.shape)
+            for key, slot in zip(keys[i], new_slots):
+                new_state[key] = slot[a:b].reshape(w.shape)
         return new_params, new_state
 
     def _slot_keys(self, name: str) -> list[str]:
