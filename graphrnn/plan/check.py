@@ -27,11 +27,10 @@ POOLS = ("sum", "mean")
 
 def broken(subject, what: str):
     """Raise GR117 for ``subject`` (a Block, a Projection with its place, a Stage, or a text)."""
+    if isinstance(subject, Stage):       # a stage prints on several lines: what is wrong comes first
+        raise PlanError("GR117", f"stage {subject.index}: {what}\n{subject}", fix=FIX)
     if isinstance(subject, Block):
         text = f"block `{subject}`"
-    elif isinstance(subject, Stage):
-        text = f"stage {subject.index}: {what}\n{subject}"
-        raise PlanError("GR117", text, fix=FIX)
     elif isinstance(subject, tuple):          # (projection, its stage, role, owner): see projections_of
         projection, stage, role, owner = subject
         text = f"projection `{projection}` (stage {stage.index}, {role}" + (f" after {owner})" if owner else ")")
@@ -54,7 +53,7 @@ def check_plan(plan: Plan) -> None:
     """Raise PlanError GR117 when ``plan`` breaks one of its invariants; return None when it keeps all.
 
     Widths are column counts of the (..., width) values the engines compute;
-    W<i> is ``plan.fused[i]``.  The invariants, in the order they are checked:
+    W<i> is ``plan.fused[i]``.  The invariants:
 
     1. Inputs: ``plan.inputs`` lie side by side over [0, input_width), in order.
     2. Blocks: each is filed under its own name (not ``"input"``); its op and
@@ -91,7 +90,8 @@ def check_plan(plan: Plan) -> None:
     11. Schedule: a hoisted projection's source is the input or a block of
         an earlier stage; a delayed projection (loop stages only) reads a
         block of its own stage; an instant projection is filed under its
-        source, a block of its stage, with a delay of 0 and no tree link;
+        source, a block of its stage (each block files them once), with a
+        delay of 0 and no tree link;
         every projection's targets are blocks of the stage it is in, and an
         instant projection's targets sit at later levels than its source,
         so a block only reads instant projections of blocks at lower levels.
@@ -134,8 +134,10 @@ def fused_shape(plan: Plan, index, subject, role: str) -> tuple:
 def check_block(plan: Plan, name: str, block: Block) -> None:
     if block.name != name or name == INPUT_BLOCK:
         broken(block, f"is filed under the name `{name}`" + (", the input block's" if name == INPUT_BLOCK else ""))
-    if block.op not in OPS or block.activation not in ACTIVATIONS:
-        broken(block, f"its op `{block.op}` or activation `{block.activation}` is not registered")
+    if block.op not in OPS:
+        broken(block, f"its op `{block.op}` is not a registered node kind")
+    if block.activation not in ACTIVATIONS:
+        broken(block, f"its activation `{block.activation}` is not registered")
     if block.width < 1 or block.factors < 1:
         broken(block, f"width {block.width} and factors {block.factors} must both be >= 1")
     if not tiles([(m.start, m.stop) for m in block.members], block.width):
@@ -171,7 +173,7 @@ def check_placements(plan: Plan, index: int, subject) -> None:
     fused = plan.fused[index]
     shape = tuple(fused.shape)
     for p in fused.placements:
-        (c0, c1), ok = p.cols, True
+        c0, c1 = p.cols
         if p.rows:
             r0, r1 = p.rows
             ok = (len(shape) == 2 and 0 <= r0 < r1 <= shape[0] and 0 <= c0 < c1 <= shape[1]
@@ -197,10 +199,15 @@ def check_stages(plan: Plan) -> dict:
             broken(stage, "is computed all at once (no loop), so it must have one level and only hoisted "
                    f"projections (it has {len(stage.levels)} level(s), {len(stage.delayed)} delayed and "
                    f"{sum(len(ps) for _, ps in stage.instant)} instant projection(s))")
+        filed = [name for name, _ in stage.instant]
+        if len(set(filed)) != len(filed):
+            broken(stage, f"files instant projections under {filed}: a block twice")
         for depth, level in enumerate(stage.levels):
             for block in level:
-                if block.name in level_of or plan.blocks.get(block.name) is not block:
-                    broken(stage, f"block `{block}` is not plan.blocks[{block.name!r}], or is scheduled twice")
+                if block.name in level_of:
+                    broken(stage, f"schedules block `{block}` a second time")
+                if plan.blocks.get(block.name) is not block:
+                    broken(stage, f"schedules block `{block}`, which is not plan.blocks[{block.name!r}]")
                 if block.level != depth:
                     broken(block, f"sits at level {depth} of stage {stage.index} but says level {block.level}")
                 level_of[block.name] = (stage.index, depth)
@@ -282,9 +289,11 @@ def check_schedule(stage: Stage, p: Projection, role: str, owner, level_of: dict
         broken(subject, f"is delayed, so its source {p.source} must be a block of stage {stage.index}, "
                f"not of stage {source_stage}")
     if role == "instant":
-        if owner != p.source or source_stage != stage.index or p.delay or p.link is not None:
-            broken(subject, f"is instant: it must be filed under its source {p.source}, a block of this "
-                   "stage, with delay 0 and no tree link")
+        if owner != p.source or source_stage != stage.index:
+            broken(subject, f"is instant, so it must be filed under its source {p.source}, a block of "
+                   f"stage {stage.index}")
+        if p.delay or p.link is not None:
+            broken(subject, f"is instant, so it must read its source as it is, not `{p.link or p.delay}` back")
         late = [t.block for t in p.targets if level_of[t.block][1] <= source_level]
         if late:
             broken(subject, f"is instant from level {source_level}, but targets {late} sit at level(s) "
@@ -327,9 +336,9 @@ def check_names(plan: Plan) -> None:
     for block in plan.blocks.values():
         expected.update((m.node, (block.name, m)) for m in block.members)
     if plan.node_block != expected:
-        wrong = sorted(set(plan.node_block.items()) ^ set(expected.items()), key=str)[0]
-        broken(f"node_block entry {wrong[0]!r}: {wrong[1]}", "does not match the node's block and member "
-               f"({expected.get(wrong[0], 'no such node')})")
+        node = next(n for n in sorted({*plan.node_block, *expected}) if plan.node_block.get(n) != expected.get(n))
+        broken(f"node_block[{node!r}] = {plan.node_block.get(node, 'missing')}",
+               f"expected {expected.get(node, 'no entry')} (the block whose members list the node)")
     for output, node in plan.outputs.items():
         if node not in plan.node_block:
             broken(f"output `{output}`", f"names `{node}`, which is no node of the plan")
