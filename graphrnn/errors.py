@@ -29,6 +29,7 @@ CODES = {
     "GR114": "spec file not found",
     "GR115": "no rule for the chosen engine",
     "GR116": "optional compiler not installed",
+    "GR117": "plan invariant broken",
     "GR120": "edge does not fit the structure",
     "GR121": "tree syntax error",
     "GR122": "unknown token",

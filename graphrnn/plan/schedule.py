@@ -25,6 +25,7 @@ import numpy as np
 
 from ..graph.ir import Graph
 from ..ops import ACTIVATIONS, EDGE_KINDS, OPS, Weighting, input_ports
+from .check import check_plan
 from .ir import INPUT_BLOCK, Block, Fused, Member, Placement, Plan, Projection, Run, Stage, Target, natural_key
 
 
@@ -254,7 +255,8 @@ def elementwise_runs(windows):
 
 
 def build_plan(graph: Graph) -> Plan:
-    """Schedule, group and fuse a checked graph (see the module docstring)."""
+    """Schedule, group and fuse a checked graph (see the module docstring); the plan is checked
+    (:func:`check_plan`) before it is returned."""
     counter = iter(range(1, 1 << 30))
     fused: list[Fused] = []
     inputs, start = [], 0
@@ -294,5 +296,7 @@ def build_plan(graph: Graph) -> Plan:
     for _, p in projections:
         if p.delay:
             lookback[p.source] = max(lookback.get(p.source, 0), p.delay)
-    return Plan(tuple(inputs), start, blocks, tuple(stages), tuple(fused), node_block,
+    plan = Plan(tuple(inputs), start, blocks, tuple(stages), tuple(fused), node_block,
                 dict(graph.outputs), dict(sorted(lookback.items())))
+    check_plan(plan)
+    return plan

@@ -632,6 +632,19 @@ def test_gr116_compiled_engine_without_numba(monkeypatch):
     assert "numba" in str(info.value) and "engine='fused'" in info.value.fix
 
 
+def test_gr117_rewritten_plan_that_breaks_an_invariant():
+    """No spec yields a broken plan (build_plan checks its own); a plan rewritten wrongly is caught.
+    tests/plan/test_check.py breaks each invariant in turn."""
+    from dataclasses import replace
+
+    from graphrnn.plan import check_plan
+    plan = gr.loads(GOOD, FILE).plan
+    with pytest.raises(gr.PlanError) as info:
+        check_plan(replace(plan, lookback={}))
+    assert str(info.value).startswith(f"error GR117 ({CODES['GR117']}): projection `")
+    assert "plan.lookback" in info.value.message and info.value.fix
+
+
 # -- GR120-GR124: trees ------------------------------------------------------------------------
 
 def test_gr120_child_edge_in_a_sequence_network():
