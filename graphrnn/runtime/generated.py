@@ -359,7 +359,8 @@ class CompiledPlan:
     that keeps none of the arrays, as Network.value_and_grad's direct path)
     they write into buffers kept from the last call of the same shape instead
     of allocating new ones; the values they return are then overwritten by
-    the next such call.
+    the next such call (so a network on this engine is not for concurrent
+    calls from several threads; processes, as Dask's workers, are fine).
     """
 
     def __init__(self, plan: Plan):
