@@ -67,7 +67,7 @@ FIELD_HINTS = {
     "graphrnn": "1",
     "experiment": "a name of letters, digits, _, - and . (it names the run directories)",
     "network": "a spec file relative to the experiment file, or a library spec name (`graphrnn show NAME`)",
-    "engine": "fused | compiled | autograd | tree (default: fused where it has rules for every node kind; tree for trees)",
+    "engine": "fused | compiled | autograd | tree (default: compiled where it can run the network, else fused, autograd or tree)",
     "dtype": "float64 | float32",
     "sequences": "a whole number >= 1 (the budget of training sequences)",
     "batch": "a whole number >= 1 (1 = online learning: one sequence per update)",
@@ -124,7 +124,7 @@ class Experiment:
     optimizer: dict
     plan_options: dict
     seed: int
-    engine: str | None      # None: the fused engine where it has rules for every node kind, else autograd
+    engine: str | None      # None: compiled where it can run the network, else the default engine
     dtype: str
     seeds: tuple
     data: MarkedDict = field(repr=False)
@@ -228,7 +228,21 @@ class Experiment:
                                     fix="see the optimizers and their keys in docs/training.md") from None
 
     def load_network(self):
+        """The experiment's network on its ``engine:``.  Without one, on the compiled engine where
+        it can run the network (training calls it thousands of times, so compiling it pays: see
+        runtime/engine.py), else on the default engine."""
+        if self.engine is None:
+            try:
+                return load(self.network_path, engine="compiled", dtype=self.dtype)
+            except GraphRNNError as err:
+                if err.code not in ENGINE_REFUSALS:
+                    raise
         return load(self.network_path, engine=self.engine, dtype=self.dtype)
+
+
+#: the errors of an engine that cannot run a network: no kernel or rule (GR115), numba missing (GR116),
+#: a tree network (GR124)
+ENGINE_REFUSALS = ("GR115", "GR116", "GR124")
 
 
 # -- loading -----------------------------------------------------------------------------------

@@ -183,7 +183,7 @@ def _run_trial(exp, seed, run_dir, resume, sequences, progress, stream, on_row) 
         source = json.loads((run_dir / RUN_META).read_text()).get("experiment_file", source)
     write_atomic(run_dir / EXPERIMENT_COPY, exp.text)
     meta = {"experiment": exp.name, "experiment_file": source, "network": exp.network_path, "seed": seed,
-            "sequences": plan.sequences, "engine": exp.engine, "dtype": exp.dtype}
+            "sequences": plan.sequences, "engine": setup.net.engine.name, "dtype": exp.dtype}
     write_atomic(run_dir / RUN_META, json.dumps(meta, indent=1) + "\n")
 
     label = f"{exp.name} s{seed}"
