@@ -71,7 +71,7 @@ class TreeNetwork(CompiledNetwork):
             raise RunError("GR200", f"the batch's inputs are {batch.x.shape[1]} wide; {self.name} reads "
                            f"{self.input_size} ({' + '.join(f'{k}:{v}' for k, v in self.inputs.items())})",
                            fix="use a vocabulary with as many tokens as the network has inputs")
-        if self.max_arity is not None and batch.children.shape[1] > self.max_arity:
+        if self.max_arity is not None and int(batch.arity.max()) > self.max_arity:
             row = int(np.argmax(batch.arity))
             node, edge = batch.nodes[row], self.arity_edge
             label = f"`{node.label}`" if node.label is not None else "an unlabelled node"
