@@ -53,13 +53,29 @@ def gather(stacked, table, rows: slice):
     return np.einsum("naw,na->nw", stacked[index[rows]], weights[rows])
 
 
-def gather_vjp(g_stacked, table, rows: slice, g_read) -> None:
-    """Scatter-add the gradient ``g_read`` (n, W) of a gather into ``g_stacked`` (1 + N, W), in place."""
+def gather_vjp(g_stacked, link, table, rows: slice, g_read) -> None:
+    """Scatter-add the gradient ``g_read`` (n, W) of a ``link`` gather into ``g_stacked`` (1 + N, W).
+
+    A node is one parent's k-th child, so a ``child``/``children`` table
+    names every row but row 0 (the initial value) at most once: those reads
+    scatter by plain fancy indexing, and row 0 takes its sum apart.  Many
+    children share a parent, so ``parent`` reads scatter with ``np.add.at``.
+    """
     index, weights = table
+    picked = index[rows]
+    if link.kind == "parent":
+        np.add.at(g_stacked, picked, g_read)
+        return
+    initial = g_stacked[0].copy()
     if weights is None:
-        np.add.at(g_stacked, index[rows], g_read)
+        g_stacked[picked] += g_read
+        initial += g_read[picked == 0].sum(axis=0)
     else:
-        np.add.at(g_stacked, index[rows], g_read[:, None, :] * weights[rows][:, :, None])
+        weights = weights[rows]
+        for k in range(picked.shape[1]):
+            g_stacked[picked[:, k]] += g_read * weights[:, k, None]
+        initial += np.where(picked == 0, weights, 0.0).sum(axis=1) @ g_read
+    g_stacked[0] = initial
 
 
 def stacked_below(initial_row, values):
@@ -182,7 +198,7 @@ def tree_backward(plan: Plan, arrays, x, values, tape: TreeTape, g_values: dict,
             if p.link is None:
                 G[p.source] += g_src
             else:
-                gather_vjp(g_stacked[p.source], batch.link_table(p.link), everything, g_src)
+                gather_vjp(g_stacked[p.source], p.link, batch.link_table(p.link), everything, g_src)
     for name, block in plan.blocks.items():
         g_arrays[block.initial] += g_stacked[name][0]
     return g_arrays, G[INPUT_BLOCK]
@@ -214,7 +230,7 @@ def _loop_backward(stage, arrays, values, tape, G, g_stacked, g_arrays, batch, g
                 continue
             g_read = np.zeros((stop - start, read.shape[1]), read.dtype)
             contribute_vjp(p, read[rows], here, arrays, g_arrays, g_read, weights=False)
-            gather_vjp(g_stacked[p.source], table, rows, g_read)
+            gather_vjp(g_stacked[p.source], p.link, table, rows, g_read)
     # the weights' gradients: one product over all rows per projection, not one per group
     for _, projections in stage.instant:
         for p in projections:

@@ -44,7 +44,8 @@ class TreeTrace(NodeValues):
 
 
 class TreeNetwork(CompiledNetwork):
-    """A compiled ``over: tree`` network; runs on the tree engine (runtime/tree.py).
+    """A compiled ``over: tree`` network; runs on an engine over trees (fused_tree by default,
+    runtime/fused_tree.py; autograd_tree, runtime/tree.py, the reference).
 
     ``net.run(params, batch)`` with a TreeBatch (``net.batch(trees, vocab)``
     builds one and checks it against the network).
@@ -83,7 +84,7 @@ class TreeNetwork(CompiledNetwork):
                                 "them with `children: sum`")
 
     def run(self, params, batch, dtype=None, batching: str = "level") -> TreeTrace:
-        """Simulate over a TreeBatch (N tree nodes) -> TreeTrace; ``batching`` (the tree engine's
+        """Simulate over a TreeBatch (N tree nodes) -> TreeTrace; ``batching`` (the tree engines'
         option): ``"level"`` (default, one step per tree height) or ``"node"`` (one per node)."""
         self.check_batch(batch)
         dtype = self.dtype if dtype is None else computation_dtype(dtype)
