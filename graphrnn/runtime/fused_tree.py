@@ -28,9 +28,8 @@ import numpy as np
 
 from ..plan.ir import INPUT_BLOCK, Plan
 from .fused import contribute, contribute_vjp, factors_of, finish, finish_vjp, keeps_slots
-from .tree import BATCHING
 
-__all__ = ["BATCHING", "TreePasses", "tree_forward", "tree_backward", "groups_of"]
+__all__ = ["TreePasses", "tree_forward", "tree_backward", "groups_of"]
 
 
 def groups_of(batch, batching: str) -> list:
