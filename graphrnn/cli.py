@@ -186,7 +186,7 @@ def cmd_check(args) -> int:
         raise
     notes = []
     net = load(args.spec)
-    if net.engine.name == "autograd":
+    if net.engine.name in ("autograd", "autograd_tree"):
         notes.append("the fused engine has no backward rule for a node kind or activation of this spec: "
                      "checking it on the autograd engine")
     if net.ir.over == "tree":

@@ -78,8 +78,10 @@ def compile_spec(spec: Spec, engine: str | None = None, dtype="float64") -> Netw
     plan in numpy as one autograd primitive; ``"autograd"`` unrolls with
     autograd.numpy (the simple reference the fused engine is tested
     against, and the default for networks with a node kind or activation
-    the fused engine has no backward rule for); ``"tree"`` (the default, and
-    the only engine, for ``over: tree``) runs level by level over a TreeBatch.
+    the fused engine has no backward rule for).  Over trees (``over: tree``),
+    ``"fused_tree"`` (the default where it has the same rules) runs level by
+    level over a TreeBatch in numpy, one autograd primitive, and
+    ``"autograd_tree"`` does it with autograd.numpy (the reference).
     ``dtype``: ``"float64"`` (default) or ``"float32"`` for the computation;
     parameters and gradients stay float64.
     """

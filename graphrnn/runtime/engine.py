@@ -5,7 +5,7 @@ with the plan's assembled parameter arrays (runtime/assemble.py).  What an
 engine provides, and all a network asks of it:
 
 - ``check(graph)``: whether it can run the graph; a located error when not
-  (GR124 when the graph's ``over`` is not the engine's, GR115 when the fused
+  (GR124 when the graph's ``over`` is not the engine's, GR115 when a fused
   engine has no backward rule for a node kind or activation);
 - ``run(plan, arrays, data, ...)``: the forward pass, every block's values,
   differentiable by autograd with respect to ``arrays`` and the inputs;
@@ -14,9 +14,10 @@ engine provides, and all a network asks of it:
   run of other inputs is ``with_inputs(data, x)``) given cotangents of block
   values.  Every engine is an autograd citizen, so this is autograd's
   reverse pass through ``run``; what computes it differs (``backward``
-  says it in words): the autograd and tree engines' tape of autograd.numpy
-  operations, the fused engine's single primitive whose VJP is
-  fused.backward (numpy BPTT from the kinds' hand-written rules);
+  says it in words): the autograd and autograd_tree engines' tape of
+  autograd.numpy operations, the fused (fused_tree) engine's single
+  primitive whose VJP is fused.backward (fused_tree.tree_backward): numpy
+  BPTT (through structure) from the kinds' hand-written rules;
 - the records: ``run`` fills ``records`` (block -> one dict per step of
   (B, k) arrays) with what a node kind with state records at each step (an
   NTM memory's weightings); a Trace stacks them (``trace.records``).
@@ -42,6 +43,7 @@ from ..spec import did_you_mean
 from .fused import check_rules, fused_rules_hold
 from . import generated
 from .fused_primitive import NumpyPasses, run_fused
+from .fused_tree import TreePasses
 from .tree import BATCHING, unroll_tree
 from .unroll import unroll
 
@@ -66,8 +68,9 @@ class Engine(ABC):
         if graph.over == "tree":
             raise PlanError("GR124", f"the `{self.name}` engine runs sequences only; {graph.name} is "
                             "`over: tree`", loc=loc,
-                            fix="load it with engine='tree' (the level-batched tree engine, the default "
-                                "for trees), or leave `engine` out")
+                            fix="leave `engine` out (fused_tree where it has backward rules for every "
+                                "node kind, else autograd_tree), or load it with engine='fused_tree' or "
+                                "engine='autograd_tree'")
         raise PlanError("GR124", f"the `{self.name}` engine runs `over: tree` networks; {graph.name} runs "
                         "over sequences", loc=loc,
                         fix="leave `engine` out (fused where it has backward rules for every node kind, "
@@ -186,25 +189,20 @@ class CompiledEngine(Engine):
 
 
 class TreeEngine(Engine):
-    """runtime/tree.py: the plan over a TreeBatch with autograd.numpy, one step per level of the
-    batch (``batching="level"``, the default) or per tree node (``batching="node"``, the oracle).
-    It keeps no records: node kinds with state run over sequences only (graph/checks.py)."""
+    """What the engines over trees share: a TreeBatch as data (its x (N, I) the inputs, block
+    values (N, width)), ``batching`` as their option (``"level"``, the default: one step per
+    height of the batch; ``"node"``: one per tree node), and no state carried between runs.
+    They keep no records: node kinds with state run over sequences only (graph/checks.py)."""
 
-    name, over = "tree", "tree"
-    backward = "autograd's tape of the level- (or node-) batched autograd.numpy operations"
+    over = "tree"
 
-    def run(self, plan, arrays, batch, dtype=np.float64, state=None, records=None,
-            batching: str = "level") -> dict:
+    def options(self, state, batching: str) -> None:
+        """GR200 for a run that continues an earlier one or an unknown ``batching``."""
         if batching not in BATCHING:
             raise RunError("GR200", f"unknown batching `{batching}`{did_you_mean(batching, BATCHING)}",
                            fix="use batching='level' (one step per tree height) or 'node' (one per node)")
         if state is not None:
             raise RunError("GR200", "a tree run does not continue an earlier one", fix="drop `state=`")
-        if dtype != np.float64:
-            arrays = [a.astype(dtype) for a in arrays]
-        if batch.x.dtype != dtype:
-            batch = replace(batch, x=batch.x.astype(dtype))
-        return unroll_tree(plan, arrays, batch, batching)
 
     def inputs(self, batch):
         """The batch's inputs, (N, I)."""
@@ -214,8 +212,43 @@ class TreeEngine(Engine):
         return replace(batch, x=x)
 
 
+class AutogradTreeEngine(TreeEngine):
+    """runtime/tree.py: the plan over a TreeBatch with autograd.numpy, level by level (or node by
+    node, the oracle); the reference for the fused tree engine."""
+
+    name = "autograd_tree"
+    backward = "autograd's tape of the level- (or node-) batched autograd.numpy operations"
+
+    def run(self, plan, arrays, batch, dtype=np.float64, state=None, records=None,
+            batching: str = "level") -> dict:
+        self.options(state, batching)
+        if dtype != np.float64:
+            arrays = [a.astype(dtype) for a in arrays]
+        if batch.x.dtype != dtype:
+            batch = replace(batch, x=batch.x.astype(dtype))
+        return unroll_tree(plan, arrays, batch, batching)
+
+
+class FusedTreeEngine(TreeEngine):
+    """runtime/fused_tree.py: the plan over a TreeBatch in numpy, level by level, with its own
+    backward pass (the fused engine's rules), one autograd primitive; needs a backward rule for
+    every node kind and activation."""
+
+    name = "fused_tree"
+    backward = "fused_tree.tree_backward (numpy, from the kinds' rules), the VJP of its one autograd primitive"
+
+    def check(self, graph: Graph, loc: Location | None = None) -> None:
+        super().check(graph, loc)
+        check_rules(graph)
+
+    def run(self, plan, arrays, batch, dtype=np.float64, state=None, records=None,
+            batching: str = "level") -> dict:
+        self.options(state, batching)
+        return run_fused(TreePasses(plan, batch, batching), arrays, batch.x, dtype)
+
+
 ENGINES: dict[str, type[Engine]] = {engine.name: engine for engine in (FusedEngine, CompiledEngine, AutogradEngine,
-                                                                  TreeEngine)}
+                                                                  FusedTreeEngine, AutogradTreeEngine)}
 
 
 def engine_choices(graph: Graph) -> dict[str, str | None]:
@@ -233,19 +266,19 @@ def engine_choices(graph: Graph) -> dict[str, str | None]:
 def engine_for(graph: Graph, name: str | None = None, loc: Location | None = None) -> Engine:
     """The engine a network of ``graph`` runs on, checked against it.
 
-    ``name`` None picks the default: ``tree`` for ``over: tree``; for
-    sequences ``fused`` when it has a backward rule for every node kind and
-    activation, else ``autograd``.  ``loc`` locates the graph's ``over``
+    ``name`` None picks the default: ``fused`` (``fused_tree`` over
+    trees) when it has a backward rule for every node kind and activation,
+    else ``autograd`` (``autograd_tree``).  ``loc`` locates the graph's ``over``
     in errors.  An unknown name is GR200; an engine that cannot run the
     graph raises its check's error (GR124, GR115).
     """
     if name is None:
-        name = "tree" if graph.over == "tree" else "fused" if fused_rules_hold(graph) else "autograd"
+        name = ("fused" if fused_rules_hold(graph) else "autograd") + ("_tree" if graph.over == "tree" else "")
     if name not in ENGINES:
         raise RunError("GR200", f"unknown engine `{name}`{did_you_mean(name, ENGINES)}",
                        fix="use engine='fused' (numpy BPTT, the default for sequences), 'compiled' (its "
-                           "loops compiled by numba), 'autograd' (the reference) or 'tree' (the default "
-                           "for `over: tree`)")
+                           "loops compiled by numba), 'autograd' (the reference); over trees "
+                           "'fused_tree' (the default) or 'autograd_tree' (the reference)")
     engine = ENGINES[name]()
     engine.check(graph, loc)
     return engine

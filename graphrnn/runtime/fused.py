@@ -33,18 +33,19 @@ def fused_rules_hold(graph) -> bool:
 
 
 def check_rules(graph) -> None:
-    """Raise PlanError when a node's kind or activation has no backward rule."""
+    """Raise PlanError when a node's kind or activation has no backward rule (fused and fused_tree)."""
+    reference = "autograd_tree" if graph.over == "tree" else "autograd"
     for node in graph.nodes.values():
         if node.is_input:
             continue
         if not OPS[node.op].has_fused_rule:
             raise PlanError("GR115", f"node kind `{node.op}` (node `{node.name}`) has no backward rule "
                             "for the fused engine", loc=node.loc,
-                            fix="register the kind with `combine_vjp=...`, or load with engine='autograd'")
+                            fix=f"register the kind with `combine_vjp=...`, or load with engine='{reference}'")
         if ACTIVATIONS[node.activation].grad_from_output is None:
             raise PlanError("GR115", f"activation `{node.activation}` (node `{node.name}`) has no "
                             "backward rule for the fused engine", loc=node.loc,
-                            fix="register it with `grad_from_output=...`, or load with engine='autograd'")
+                            fix=f"register it with `grad_from_output=...`, or load with engine='{reference}'")
 
 
 # -- the operations, forward and backward side by side ----------------------------

@@ -35,7 +35,7 @@ class CompiledNetwork:
 
     ``ir`` the primitive Graph; ``graph`` its networkx MultiDiGraph;
     ``plan`` the vectorised schedule; ``engine`` the Engine it runs on
-    (``engine.name``: fused, autograd or tree; built with None, the
+    (``engine.name``: fused, compiled, autograd, fused_tree or autograd_tree; built with None, the
     default of runtime/engine.py's ``engine_for``); ``params`` the parameter
     table (name -> ParamSpec); ``spec`` the Spec it was compiled from (None
     when built from a Graph directly); ``dtype`` the precision of its

@@ -44,7 +44,8 @@ class TreeTrace(NodeValues):
 
 
 class TreeNetwork(CompiledNetwork):
-    """A compiled ``over: tree`` network; runs on the tree engine (runtime/tree.py).
+    """A compiled ``over: tree`` network; runs on an engine over trees (fused_tree by default,
+    runtime/fused_tree.py; autograd_tree, runtime/tree.py, the reference).
 
     ``net.run(params, batch)`` with a TreeBatch (``net.batch(trees, vocab)``
     builds one and checks it against the network).
@@ -71,7 +72,7 @@ class TreeNetwork(CompiledNetwork):
             raise RunError("GR200", f"the batch's inputs are {batch.x.shape[1]} wide; {self.name} reads "
                            f"{self.input_size} ({' + '.join(f'{k}:{v}' for k, v in self.inputs.items())})",
                            fix="use a vocabulary with as many tokens as the network has inputs")
-        if self.max_arity is not None and batch.children.shape[1] > self.max_arity:
+        if self.max_arity is not None and int(batch.arity.max()) > self.max_arity:
             row = int(np.argmax(batch.arity))
             node, edge = batch.nodes[row], self.arity_edge
             label = f"`{node.label}`" if node.label is not None else "an unlabelled node"
@@ -83,7 +84,7 @@ class TreeNetwork(CompiledNetwork):
                                 "them with `children: sum`")
 
     def run(self, params, batch, dtype=None, batching: str = "level") -> TreeTrace:
-        """Simulate over a TreeBatch (N tree nodes) -> TreeTrace; ``batching`` (the tree engine's
+        """Simulate over a TreeBatch (N tree nodes) -> TreeTrace; ``batching`` (the tree engines'
         option): ``"level"`` (default, one step per tree height) or ``"node"`` (one per node)."""
         self.check_batch(batch)
         dtype = self.dtype if dtype is None else computation_dtype(dtype)

@@ -67,7 +67,7 @@ FIELD_HINTS = {
     "graphrnn": "1",
     "experiment": "a name of letters, digits, _, - and . (it names the run directories)",
     "network": "a spec file relative to the experiment file, or a library spec name (`graphrnn show NAME`)",
-    "engine": "fused | compiled | autograd | tree (default: compiled where it can run the network, else fused, autograd or tree)",
+    "engine": "fused | compiled | autograd | fused_tree | autograd_tree (default: compiled where it can run the network, else fused, autograd or, for trees, fused_tree)",
     "dtype": "float64 | float32",
     "sequences": "a whole number >= 1 (the budget of training sequences)",
     "batch": "a whole number >= 1 (1 = online learning: one sequence per update)",

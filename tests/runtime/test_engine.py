@@ -73,8 +73,9 @@ def test_fused_and_autograd_engines_agree_through_the_interface():
     np.testing.assert_allclose(gxa, gxb, rtol=1e-10, atol=1e-12)
 
 
-def test_the_tree_engine_takes_its_batching_as_an_option():
-    net = network("tree", "tree")
+@pytest.mark.parametrize("engine", ["fused_tree", "autograd_tree"])
+def test_the_tree_engines_take_their_batching_as_an_option(engine):
+    net = network("tree", engine)
     batch, _ = data_for(net, None)
     arrays = assemble(net.init(0), net.assembler)
     rng = np.random.default_rng(0)
@@ -91,7 +92,7 @@ def test_the_tree_engine_takes_its_batching_as_an_option():
 
 def test_the_default_engine_is_chosen_in_one_place_and_reported_truthfully():
     assert gr.load("elman").engine.name == "fused"
-    assert gr.load("recursive").engine.name == "tree"
+    assert gr.load("recursive").engine.name == "fused_tree"
     assert gr.load("ntm_copy").engine.name == "fused"
     net = gr.load("elman")
     assert engine_for(net.ir).name == "fused" and engine_for(net.ir, "autograd").name == "autograd"
@@ -103,7 +104,8 @@ def test_the_default_engine_is_chosen_in_one_place_and_reported_truthfully():
     assert "did you mean `fused`?" in info.value.message
 
 
-@pytest.mark.parametrize("spec, engine", [("recursive", "fused"), ("recursive", "autograd"), ("elman", "tree")])
+@pytest.mark.parametrize("spec, engine", [("recursive", "fused"), ("recursive", "autograd"), ("elman", "fused_tree"),
+                                          ("elman", "autograd_tree")])
 def test_an_engine_for_the_other_structure_is_gr124(spec, engine):
     with pytest.raises(gr.PlanError) as info:
         gr.load(spec, engine=engine)
@@ -120,7 +122,7 @@ def test_networks_are_siblings_and_refuse_the_other_structure():
         TreeNetwork(seq.ir, seq.plan)
     assert info.value.code == "GR124"
     with pytest.raises(gr.PlanError) as info:
-        Network(seq.ir, seq.plan, ENGINES["tree"]())
+        Network(seq.ir, seq.plan, ENGINES["fused_tree"]())
     assert info.value.code == "GR124"
 
 

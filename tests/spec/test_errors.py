@@ -715,7 +715,7 @@ def test_gr124_the_fused_engine_refuses_a_tree_network():
     with pytest.raises(gr.PlanError) as info:
         gr.loads(TREE, FILE, engine="fused")
     located(info.value, "GR124", FILE, *at(TREE, "tree"))
-    assert "engine='tree'" in info.value.fix
+    assert "engine='fused_tree'" in info.value.fix
 
 
 # -- GR300-GR302: training -----------------------------------------------------------------
