@@ -133,7 +133,7 @@ def test_show_plan_only(capsys):
     assert code == 0
     assert out.startswith(str(gr.load("elman").plan) + "\nengine: fused: ")
     assert "  also: autograd\n" in out
-    assert "also: tree (cannot: the `tree` engine runs `over: tree` networks" in out
+    assert "also: fused_tree (cannot: the `fused_tree` engine runs `over: tree` networks" in out
 
 
 def test_show_plan_says_which_engine_runs_and_why_others_cannot(capsys):

@@ -251,8 +251,9 @@ class TreePasses:
     def __init__(self, plan: Plan, batch, batching: str = "level"):
         self.plan, self.batch, self.groups = plan, batch, groups_of(batch, batching)
 
-    def forward(self, arrays, x, state=None, records=None):
+    def forward(self, arrays, x, state=None, records=None, scratch=False):
         return tree_forward(self.plan, arrays, x, self.batch, self.groups)
 
-    def backward(self, arrays, x, values, tape, g_values, state=None):
-        return tree_backward(self.plan, arrays, x, values, tape, g_values, self.batch, self.groups)
+    def backward(self, arrays, x, values, tape, g_values, state=None, want_x=True, scratch=False):
+        g_arrays, g_x = tree_backward(self.plan, arrays, x, values, tape, g_values, self.batch, self.groups)
+        return g_arrays, (g_x if want_x else None)
