@@ -1,0 +1,232 @@
+"""The Python source of a sequence plan's forward and backward passes, for the compiled engine.
+
+Straight-line code over the plan's stages, steps, blocks and projections that calls the
+kernels of generated_kernels.py; runtime/generated.py compiles it with numba.
+
+The generated functions take every array as an argument, named by role:
+``X`` the input (T, B, I); ``W<i>`` the fused arrays; ``V<b>`` block b's
+values (T, B, width); ``S<b>`` its slot space (T, B, slot_width); ``P<b>``
+the rows before the start (D, B, width); on the way back ``G<b>`` (T, B,
+width) and ``GS<b>`` (T, B, slot_width) their gradients, ``GW<i>`` the fused
+arrays' gradients and ``GP<b>`` (B, width) the gradient of the rows before
+the start.
+"""
+from __future__ import annotations
+
+from ..ops import OPS
+from ..plan.ir import INPUT_BLOCK, Plan
+
+#: activation name -> the code generated_kernels.activate and activate_grad switch on
+ACTIVATION_CODES = {"identity": 0, "tanh": 1, "sigmoid": 2, "relu": 3, "softplus": 4, "g1997": 5, "h1997": 6,
+                    "softmax": 7}
+
+
+class _Source:
+    """Lines of Python source with indentation."""
+
+    def __init__(self):
+        self.lines, self.depth = [], 0
+
+    def __call__(self, line: str) -> None:
+        self.lines.append("    " * self.depth + line)
+
+    def indent(self):
+        source = self
+
+        class _Indent:
+            def __enter__(self):
+                source.depth += 1
+
+            def __exit__(self, *exc):
+                source.depth -= 1
+        return _Indent()
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+class _Names:
+    """Variable names of the plan's blocks and arrays in the generated source."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.index = {name: i for i, name in enumerate(plan.blocks)}
+
+    def V(self, block):
+        return "X" if block == INPUT_BLOCK else f"V{self.index[block]}"
+
+    def G(self, block):
+        return "GX" if block == INPUT_BLOCK else f"G{self.index[block]}"
+
+    def P(self, block):
+        return "PX" if block == INPUT_BLOCK else f"P{self.index[block]}"
+
+    def S(self, block):
+        return f"S{self.index[block]}"
+
+    def GS(self, block):
+        return f"GS{self.index[block]}"
+
+    def GP(self, block):
+        return "GPX" if block == INPUT_BLOCK else f"GP{self.index[block]}"
+
+    def width(self, block):
+        return self.plan.input_width if block == INPUT_BLOCK else self.plan.blocks[block].width
+
+    def depth(self, block):
+        return self.plan.lookback.get(block, 0)
+
+
+def _read_row(n: _Names, src: str, delay: int, t: str = "t") -> str:
+    """Expression for source ``src``'s (B, width) row read ``delay`` steps back at step ``t``."""
+    if not delay:
+        return f"{n.V(src)}[{t}]"
+    return f"({n.V(src)}[{t} - {delay}] if {t} >= {delay} else {n.P(src)}[{n.depth(src)} + {t} - {delay}])"
+
+
+def _contribute(out: _Source, n: _Names, p, row: str, t: str) -> None:
+    """Add projection ``p`` of the (B, S) row ``row`` into its targets' slot rows at step ``t``."""
+    out(f"r = {row}")
+    W = f"W{p.weight}"
+    if p.runs is None:
+        for target in p.targets:
+            out(f"dense_add(r, {W}, {target.start}, {n.S(target.block)}[{t}])")
+        return
+    for run in p.runs:
+        scale = -1 if run.scale is None else run.scale
+        out(f"run_add(r, {run.src}, {run.dst}, {run.n}, {W}, {scale}, {run.broadcast}, {n.S(run.block)}[{t}])")
+
+
+def _segments(block) -> str:
+    """The column ranges an activation works over: each member node for softmax, else the whole block."""
+    if block.activation == "softmax":
+        return "np.array([" + ", ".join(f"[{m.start}, {m.stop}]" for m in block.members) + "], np.int64)"
+    return f"np.array([[0, {block.width}]], np.int64)"
+
+
+def _finish(out: _Source, n: _Names, block, t: str) -> None:
+    """V[t] = act(combine(S[t]) + bias) for one block at step ``t``."""
+    bias = f"W{block.bias}" if block.bias is not None else "empty"
+    multiply = OPS[block.op].kernel == "multiply"
+    out(f"finish({n.S(block.name)}[{t}], {block.factors}, {multiply}, {bias}, "
+        f"{block.bias is not None}, {ACTIVATION_CODES[block.activation]}, seg{n.index[block.name]}, "
+        f"{n.V(block.name)}[{t}])")
+
+
+def forward_source(plan: Plan) -> str:
+    """Python source of ``forward(X, P..., W..., V..., S...)``: fills V and S in place."""
+    n = _Names(plan)
+    out = _Source()
+    args = ["X"] + [n.P(b) for b in plan.lookback] + [f"W{i}" for i in range(len(plan.fused))] + \
+        [n.V(b) for b in plan.blocks] + [n.S(b) for b in plan.blocks]
+    out(f"def forward({', '.join(args)}):")
+    with out.indent():
+        out("T = X.shape[0]")
+        out("Bn = X.shape[1]")
+        out("empty = np.zeros(1, X.dtype)")
+        for name, block in plan.blocks.items():
+            out(f"seg{n.index[name]} = {_segments(block)}")
+        for stage in plan.stages:
+            after = dict(stage.instant)
+            for p in stage.hoisted:
+                out("for t in range(T):")
+                with out.indent():
+                    _contribute(out, n, p, _read_row(n, p.source, p.delay), "t")
+            out("for t in range(T):")
+            with out.indent():
+                for p in stage.delayed:
+                    _contribute(out, n, p, _read_row(n, p.source, p.delay), "t")
+                for level in stage.levels:
+                    for block in level:
+                        _finish(out, n, block, "t")
+                        for p in after.get(block.name, ()):
+                            _contribute(out, n, p, f"{n.V(block.name)}[t]", "t")
+        out("return 0")
+    return out.text()
+
+
+def _finish_vjp(out: _Source, n: _Names, block, t: str) -> None:
+    """GS[t] from G[t] through the activation, the bias and the combiner."""
+    bias = f"GW{block.bias}" if block.bias is not None else "empty"
+    i = n.index[block.name]
+    multiply = OPS[block.op].kernel == "multiply"
+    out(f"finish_grad(S{i}[{t}], V{i}[{t}], G{i}[{t}], {block.factors}, {multiply}, {bias}, "
+        f"{block.bias is not None}, {ACTIVATION_CODES[block.activation]}, seg{i}, GS{i}[{t}])")
+
+
+def _contribute_vjp(out: _Source, n: _Names, p, g_row: str | None, t: str, src_row: str | None) -> None:
+    """Gradients of projection ``p`` at step ``t``: into the source row ``g_row`` (when not
+    None) and, when ``src_row`` is given, into the weights."""
+    W = f"W{p.weight}"
+    out(f"r = {src_row if src_row is not None else 'dummy'}")
+    out(f"gr = {g_row if g_row is not None else 'dummy'}")
+    if p.runs is None:
+        for target in p.targets:
+            g = f"{n.GS(target.block)}[{t}]"
+            if src_row is not None:
+                out(f"dense_grad_weight(r, {g}, GW{p.weight}, {target.start})")
+            if g_row is not None:
+                out(f"dense_grad_source({g}, {W}, {target.start}, gr)")
+        return
+    for run in p.runs:
+        scale = -1 if run.scale is None else run.scale
+        out(f"run_grad(r, {n.GS(run.block)}[{t}], {run.src}, {run.dst}, {run.n}, {W}, {scale}, {run.broadcast}, "
+            f"GW{p.weight}, gr, {src_row is not None}, {g_row is not None})")
+
+
+def backward_source(plan: Plan) -> str:
+    """Python source of ``backward(X, P..., W..., V..., S..., G..., GS..., GW..., GP...)``.
+
+    G holds the cotangents of the block values on entry (GX zeros) and every
+    gradient is accumulated in place; GP<b> (B, width) collects the gradient
+    of the rows read before the start (summed into ``initial`` by the caller).
+    """
+    n = _Names(plan)
+    out = _Source()
+    args = ["X"] + [n.P(b) for b in plan.lookback] + [f"W{i}" for i in range(len(plan.fused))] + \
+        [n.V(b) for b in plan.blocks] + [n.S(b) for b in plan.blocks] + ["GX"] + \
+        [n.G(b) for b in plan.blocks] + [n.GS(b) for b in plan.blocks] + \
+        [f"GW{i}" for i in range(len(plan.fused))] + [n.GP(b) for b in plan.blocks] + ["GPX"]
+    out(f"def backward({', '.join(args)}):")
+    with out.indent():
+        out("T = X.shape[0]")
+        out("Bn = X.shape[1]")
+        out("dummy = np.zeros((Bn, 1), X.dtype)")
+        out("empty = np.zeros(1, X.dtype)")
+        for name, block in plan.blocks.items():
+            out(f"seg{n.index[name]} = {_segments(block)}")
+        for stage in reversed(plan.stages):
+            after = dict(stage.instant)
+            order = [b for level in reversed(stage.levels) for b in reversed(level)]
+            out("for t in range(T - 1, -1, -1):")
+            with out.indent():
+                for block in order:
+                    for p in after.get(block.name, ()):
+                        if not p.truncate:
+                            _contribute_vjp(out, n, p, f"{n.G(block.name)}[t]", "t", None)
+                    _finish_vjp(out, n, block, "t")
+                for p in stage.delayed:
+                    if not p.truncate:
+                        row = f"({n.G(p.source)}[t - {p.delay}] if t >= {p.delay} else {n.GP(p.source)})"
+                        _contribute_vjp(out, n, p, row, "t", None)
+            for _, projections in stage.instant:
+                for p in projections:
+                    out("for t in range(T):")
+                    with out.indent():
+                        _contribute_vjp(out, n, p, None, "t", f"{n.V(p.source)}[t]")
+            for p in stage.delayed:
+                out("for t in range(T):")
+                with out.indent():
+                    _contribute_vjp(out, n, p, None, "t", _read_row(n, p.source, p.delay))
+            for p in stage.hoisted:
+                out("for t in range(T):")
+                with out.indent():
+                    if p.truncate:
+                        g_row = None
+                    elif not p.delay:
+                        g_row = f"{n.G(p.source)}[t]"
+                    else:
+                        g_row = f"({n.G(p.source)}[t - {p.delay}] if t >= {p.delay} else {n.GP(p.source)})"
+                    _contribute_vjp(out, n, p, g_row, "t", _read_row(n, p.source, p.delay))
+        out("return 0")
+    return out.text()
