@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from functools import lru_cache
+
 import numpy as np
 from autograd.extend import defvjp_argnums, primitive
 
@@ -46,6 +48,14 @@ def _layout(options: tuple):
     return M, S, R, W, starts
 
 
+@lru_cache(maxsize=64)
+def _rolls(N: int, S: int, back: bool = False) -> np.ndarray:
+    """(S, N) indices: row j gathers np.roll(w, k) for k = j - S // 2 (or np.roll(w, -k) when
+    ``back``), so a shift weighting's S rolls are one gather instead of S copies."""
+    shifts = np.arange(S) - S // 2
+    return (np.arange(N)[None, :] + (shifts[:, None] if back else -shifts[:, None])) % N
+
+
 def _address(memory, prev, raw, M, S):
     """A head's weighting (B, N) and what its backward pass needs (see ntm.address)."""
     key = raw[:, :M]
@@ -57,22 +67,21 @@ def _address(memory, prev, raw, M, S):
     cos = dots / (n_mem * n_key)
     wc = _softmax(beta * cos)
     wg = g * wc + (1.0 - g) * prev
-    half = S // 2
-    ws = sum(np.roll(wg, k, axis=-1) * s[:, k + half:k + half + 1] for k in range(-half, half + 1))
+    rolled = wg[:, _rolls(wg.shape[1], S)]              # (B, S, N): rolled[:, j] = roll(wg, j - S // 2)
+    ws = np.sum(rolled * s[:, :, None], axis=1)
     log_ws = np.log(ws + EPS)
     w = _softmax(gamma * log_ws)
-    return w, (key, beta, g, s, gamma, dots, n_mem, n_key, cos, wc, wg, ws, log_ws)
+    return w, (key, beta, g, s, gamma, dots, n_mem, n_key, cos, wc, wg, rolled, ws, log_ws)
 
 
 def _address_back(dw, w, memory, prev, raw, cache, M, S):
     """(d raw of the addressing parameters (B, M+3+S), d memory (B, N, M), d prev (B, N))."""
-    key, beta, g, s, gamma, dots, n_mem, n_key, cos, wc, wg, ws, log_ws = cache
+    key, beta, g, s, gamma, dots, n_mem, n_key, cos, wc, wg, rolled, ws, log_ws = cache
     du = _softmax_back(w, dw)                           # u = gamma * log(ws + eps)
     dgamma = np.sum(du * log_ws, axis=-1, keepdims=True)
     dws = du * gamma / (ws + EPS)
-    half = S // 2
-    dwg = sum(np.roll(dws, -k, axis=-1) * s[:, k + half:k + half + 1] for k in range(-half, half + 1))
-    ds = np.stack([np.sum(dws * np.roll(wg, k, axis=-1), axis=-1) for k in range(-half, half + 1)], axis=-1)
+    dwg = np.sum(dws[:, _rolls(dws.shape[1], S, back=True)] * s[:, :, None], axis=1)
+    ds = np.sum(dws[:, None, :] * rolled, axis=-1)
     dg = np.sum(dwg * (wc - prev), axis=-1, keepdims=True)
     dprev = (1.0 - g) * dwg
     dz = _softmax_back(wc, g * dwg)                     # z = beta * cos
