@@ -63,6 +63,26 @@ class Assembler:
         self._source = np.concatenate(self.source or [np.zeros(0, int)])
         self._scale = np.concatenate(self.scale or [np.zeros(0)])
 
+    def flatten_checked(self, params) -> np.ndarray | None:
+        """theta from ``params`` when every value has its table shape, else None.
+
+        Flattening converts every value anyway, and a run of equal-shaped
+        parameters converts to one array of the expected shape only when each
+        of them has that shape: the shape check comes free.
+        """
+        if not self.names:
+            return np.zeros(0)
+        parts = []
+        for names, shape, _ in self.runs:
+            try:
+                part = np.asarray([params[n] for n in names], dtype=float)
+            except (ValueError, TypeError, KeyError):
+                return None
+            if part.shape != (len(names),) + shape:
+                return None
+            parts.append(part.reshape(-1))
+        return np.concatenate(parts)
+
     def flatten(self, params) -> np.ndarray:
         if not self.names:
             return np.zeros(0)

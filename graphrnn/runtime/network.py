@@ -102,11 +102,13 @@ class Network(CompiledNetwork):
 
     def _direct_value_and_grad(self, passes, params, x, target, kind, mask, state):
         """value_and_grad by the engine's passes: forward, the loss's gradient, backward, scatter."""
-        self._check_params(params)
+        theta = self.assembler.flatten_checked(params) if params.keys() == self.params.keys() else None
+        if theta is None:
+            self._check_params(params)   # raises the located error
+            theta = self.assembler.flatten(params)
         x = self._inputs(x)
         self._check_state(state)
         dtype = self.dtype
-        theta = self.assembler.flatten(params)
         arrays = [np.asarray(a, dtype=dtype) for a in self.assembler.forward(theta)]
         x = np.asarray(x, dtype=dtype)
         values, tape = passes.forward(arrays, x, state, None, scratch=True)   # nothing of the pass escapes
