@@ -69,3 +69,21 @@ def test_untrainable_parameters_get_no_gradient():
     grads = net.grad(net.init(0), np.ones((2, 1, 3)), np.zeros((2, 1, 5)))
     assert "h->p" in net.params and "h->p" not in net.trainable
     assert set(grads) == set(net.trainable) and "h->p" not in grads
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_bad_parameters_are_the_located_errors_of_run(engine):
+    net = gr.loads(TWO_OUTPUTS, engine=engine)
+    x, target = np.ones((2, 1, 3)), np.zeros((2, 1, 5))
+    wrong_shape = {**net.init(0), "h->h@1": np.zeros((4, 3))}
+    with pytest.raises(gr.GraphRNNError) as err:
+        net.value_and_grad(wrong_shape, x, target)
+    assert err.value.code == "GR200" and "h->h@1" in str(err.value) and err.value.loc is not None
+    missing = net.init(0)
+    missing.pop("p.bias")
+    with pytest.raises(gr.GraphRNNError) as err:
+        net.value_and_grad(missing, x, target)
+    assert err.value.code == "GR201" and "p.bias" in str(err.value)
+    with pytest.raises(gr.GraphRNNError) as err:
+        net.value_and_grad(net.init(0), x, np.zeros((2, 1, 4)))
+    assert err.value.code == "GR200" and "target" in str(err.value)
