@@ -55,15 +55,26 @@ def factors_of(block: Block, slots):
     return [slots] if block.factors == 1 else [slots[..., k * w:(k + 1) * w] for k in range(block.factors)]
 
 
-def finish(block: Block, slots, arrays, lead):
-    """(value, factors kept for backward or None)."""
+def finish(block: Block, slots, arrays, lead, out=None):
+    """(value, factors kept for backward or None).  With ``out`` (lead + (width,)) the value is
+    written there and returned, and ``slots`` (the caller's scratch) may be overwritten."""
     if slots is None:
         slots = np.zeros(lead + (block.slot_width,), dtype=arrays[block.initial].dtype)
     factors = factors_of(block, slots)
     pre = OPS[block.op].combine(factors)
+    kept = factors if keeps_slots(block) else None
+    activation = ACTIVATIONS[block.activation]
+    if out is None:
+        if block.bias is not None:
+            pre = pre + arrays[block.bias]
+        return activation.fn(pre), kept
     if block.bias is not None:
-        pre = pre + arrays[block.bias]
-    return ACTIVATIONS[block.activation].fn(pre), (factors if keeps_slots(block) else None)
+        if pre is slots and kept is not None:
+            pre = pre + arrays[block.bias]
+        else:
+            np.add(pre, arrays[block.bias], out=pre)
+    activation.apply_into(pre, out)
+    return out, kept
 
 
 def keeps_slots(block: Block) -> bool:
@@ -71,14 +82,21 @@ def keeps_slots(block: Block) -> bool:
     return OPS[block.op].keeps_slots(block.factors)
 
 
-def finish_vjp(block: Block, value, factors, g_value, g_arrays):
-    """Gradient of a block's slot space (..., slot_width) from the gradient of its value."""
-    g_pre = ACTIVATIONS[block.activation].grad_from_output(value, g_value)
+def finish_vjp(block: Block, value, factors, g_value, g_arrays, out=None):
+    """Gradient of a block's slot space (..., slot_width) from the gradient of its value;
+    written into ``out`` (that shape) and returned when given."""
+    activation = ACTIVATIONS[block.activation]
+    product = keeps_slots(block)
+    if out is None or product:
+        g_pre = activation.grad_from_output(value, g_value)
+    else:
+        activation.grad_from_output_into(value, g_value, out)
+        g_pre = out
     if block.bias is not None:
         g_arrays[block.bias] += g_pre.reshape(-1, block.width).sum(axis=0)
-    if not keeps_slots(block):
+    if not product:
         return g_pre
-    return np.concatenate(OPS[block.op].combine_vjp(factors, g_pre), axis=-1)
+    return np.concatenate(OPS[block.op].combine_vjp(factors, g_pre), axis=-1, out=out)
 
 
 def contribute(slots: dict, p: Projection, src, arrays) -> None:
@@ -154,7 +172,8 @@ def forward(plan: Plan, arrays, x, state=None, records=None):
             contribute(hoisted, p, shift(src, p.delay, before[p.source]) if p.delay else src, arrays)
         if not stage.loop:
             for block in stage.blocks():
-                values[block.name], tape[block.name] = finish(block, hoisted.get(block.name), arrays, (T, B))
+                values[block.name], tape[block.name] = finish(block, hoisted.get(block.name), arrays, (T, B),
+                                                              np.empty((T, B, block.width), dtype))
             continue
         blocks = stage.blocks()
         out = {b.name: np.empty((T, B, b.width), dtype) for b in blocks}
@@ -177,8 +196,7 @@ def forward(plan: Plan, arrays, x, state=None, records=None):
                             records.setdefault(block.name, []).append(record)
                         out[block.name][t] = value
                     else:
-                        value, factors = finish(block, slots[block.name], arrays, (B,))
-                        out[block.name][t] = value
+                        value, factors = finish(block, slots[block.name], arrays, (B,), out[block.name][t])
                         if factors is not None:
                             kept[block.name].append(factors)
                     for p in after.get(block.name, ()):
@@ -248,7 +266,7 @@ def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initi
                 g_slots[name][t] = here[name]
                 continue
             factors = tape[name][t] if keeps_slots(block) else None
-            here[name] = g_slots[name][t] = finish_vjp(block, value, factors, G[name][t], g_arrays)
+            here[name] = finish_vjp(block, value, factors, G[name][t], g_arrays, g_slots[name][t])
         for p in stage.delayed:
             if p.truncate:
                 continue
