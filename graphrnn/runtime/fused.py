@@ -99,13 +99,45 @@ def finish_vjp(block: Block, value, factors, g_value, g_arrays, out=None):
     return np.concatenate(OPS[block.op].combine_vjp(factors, g_pre), axis=-1, out=out)
 
 
-def contribute(slots: dict, p: Projection, src, arrays) -> None:
-    """Add projection ``p`` of ``src`` (..., S) into the slot buffers, in place."""
+def side_by_side(parts):
+    """``parts`` (each (..., w_k), same leading shape) as one view (..., sum w_k) when they lie
+    side by side in one buffer (views of a stage's joint slot buffer do), else None."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    end = first.__array_interface__["data"][0]
+    for part in parts:
+        if (part.base is None or part.base is not first.base or part.strides != first.strides
+                or part.__array_interface__["data"][0] != end):
+            return None
+        end += part.shape[-1] * part.itemsize
+    return np.lib.stride_tricks.as_strided(first, first.shape[:-1] + (sum(q.shape[-1] for q in parts),),
+                                           first.strides, writeable=True)
+
+
+def product_into(scratch, a, b):
+    """a @ b, into a buffer of ``scratch`` (a dict the caller keeps for one pass) when given."""
+    if scratch is None:
+        return a @ b
+    key = (a.shape[:-1] + b.shape[-1:], a.dtype)
+    buffer = scratch.get(key)
+    if buffer is None:
+        buffer = scratch[key] = np.empty(key[0], np.result_type(a, b))
+    return np.matmul(a, b, out=buffer)
+
+
+def contribute(slots: dict, p: Projection, src, arrays, scratch=None) -> None:
+    """Add projection ``p`` of ``src`` (..., S) into the slot buffers, in place (the product of a
+    matmul projection into a buffer of ``scratch``, see product_into)."""
     weight = arrays[p.weight]
     if p.runs is None:
-        out = src @ weight
+        out = product_into(scratch, src, weight)
+        joined = side_by_side([slots[t.block] for t in p.targets])
+        if joined is not None:
+            joined += out
+            return
         for t in p.targets:
-            slots[t.block] += out if len(p.targets) == 1 else out[..., t.start:t.stop]
+            slots[t.block] += out[..., t.start:t.stop]
         return
     for run in p.runs:
         piece = src[..., run.src:run.src + 1] if run.broadcast else src[..., run.src:run.src + run.n]
@@ -114,17 +146,21 @@ def contribute(slots: dict, p: Projection, src, arrays) -> None:
         slots[run.block][..., run.dst:run.dst + run.n] += piece
 
 
-def contribute_vjp(p: Projection, src, g_slots: dict, arrays, g_arrays, g_src, weights: bool = True) -> None:
+def contribute_vjp(p: Projection, src, g_slots: dict, arrays, g_arrays, g_src, weights: bool = True,
+                   scratch=None) -> None:
     """Accumulate the gradients of ``p``'s weights (unless ``weights`` is false) and, unless
-    ``g_src`` is None, of its source."""
+    ``g_src`` is None, of its source (products into buffers of ``scratch``, see product_into)."""
     weight = arrays[p.weight]
     if p.runs is None:
         parts = [g_slots[t.block] for t in p.targets]
-        g_out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+        g_out = side_by_side(parts)
+        if g_out is None:
+            g_out = np.concatenate(parts, axis=-1)
         if weights:
-            g_arrays[p.weight] += src.reshape(-1, src.shape[-1]).T @ g_out.reshape(-1, g_out.shape[-1])
+            g_arrays[p.weight] += product_into(scratch, src.reshape(-1, src.shape[-1]).T,
+                                               g_out.reshape(-1, g_out.shape[-1]))
         if g_src is not None:
-            g_src += g_out @ weight.T
+            g_src += product_into(scratch, g_out, weight.T)
         return
     for run in p.runs:
         g_piece = g_slots[run.block][..., run.dst:run.dst + run.n]
@@ -139,6 +175,17 @@ def contribute_vjp(p: Projection, src, g_slots: dict, arrays, g_arrays, g_src, w
             g_src[..., run.src:run.src + 1] += g_piece.sum(axis=-1, keepdims=True)
         else:
             g_src[..., run.src:run.src + run.n] += g_piece
+
+
+def joint_buffers(blocks, lead, dtype, make):
+    """block name -> its slot space lead + (slot_width,): views, in ``blocks``' order, of one
+    buffer from ``make`` (np.zeros, np.empty), so that neighbours' slots read as one array."""
+    joint = make(lead + (sum(b.slot_width for b in blocks),), dtype)
+    views, start = {}, 0
+    for b in blocks:
+        views[b.name] = joint[..., start:start + b.slot_width]
+        start += b.slot_width
+    return views
 
 
 def shift(seq, delay, before):
@@ -162,14 +209,20 @@ def forward(plan: Plan, arrays, x, state=None, records=None):
                                x.shape[2] if name == INPUT_BLOCK else plan.blocks[name].width, dtype)
               for name in plan.lookback}
 
+    scratch = {}
     for stage in plan.stages:
         hoisted = {}
         for p in stage.hoisted:
+            src = values[p.source]
+            src = shift(src, p.delay, before[p.source]) if p.delay else src
+            if p.runs is None and not any(t.block in hoisted for t in p.targets):
+                product = src @ arrays[p.weight]   # the blocks' first contribution: their slots
+                hoisted.update((t.block, product[..., t.start:t.stop]) for t in p.targets)
+                continue
             for t in p.targets:
                 if t.block not in hoisted:
                     hoisted[t.block] = np.zeros((T, B, plan.blocks[t.block].slot_width), dtype)
-            src = values[p.source]
-            contribute(hoisted, p, shift(src, p.delay, before[p.source]) if p.delay else src, arrays)
+            contribute(hoisted, p, src, arrays, scratch)
         if not stage.loop:
             for block in stage.blocks():
                 values[block.name], tape[block.name] = finish(block, hoisted.get(block.name), arrays, (T, B),
@@ -180,12 +233,13 @@ def forward(plan: Plan, arrays, x, state=None, records=None):
         kept = {b.name: [] for b in blocks if keeps_slots(b)}
         after = dict(stage.instant)
         carried = {b.name: initial_state(b, arrays, B, dtype) for b in blocks if OPS[b.op].stateful}
+        unhoisted = [b for b in blocks if b.name not in hoisted]
         for t in range(T):
-            slots = {b.name: (hoisted[b.name][t] if b.name in hoisted else np.zeros((B, b.slot_width), dtype))
-                     for b in blocks}   # hoisted[...][t] is ours to add into: it is not read again
+            slots = joint_buffers(unhoisted, (B,), dtype, np.zeros)   # fresh: the tape keeps factors
+            slots.update((name, rows[t]) for name, rows in hoisted.items())   # ours: not read again
             for p in stage.delayed:
                 src = out[p.source][t - p.delay] if t >= p.delay else before[p.source][t - p.delay]
-                contribute(slots, p, src, arrays)
+                contribute(slots, p, src, arrays, scratch)
             for level in stage.levels:
                 for block in level:
                     if block.name in carried:
@@ -200,7 +254,7 @@ def forward(plan: Plan, arrays, x, state=None, records=None):
                         if factors is not None:
                             kept[block.name].append(factors)
                     for p in after.get(block.name, ()):
-                        contribute(slots, p, out[block.name][t], arrays)
+                        contribute(slots, p, out[block.name][t], arrays, scratch)
         values.update(out)
         tape.update(kept)
     return values, tape
@@ -214,6 +268,7 @@ def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None, wa
     ``want_x`` false: nobody differentiates x, so its gradient is not computed.
     """
     T, B = x.shape[:2]
+    scratch = {}
     g_arrays = [np.zeros_like(a) for a in arrays]
     G = {name: (np.array(g_values[name], dtype=v.dtype) if name in g_values else np.zeros_like(v))
          for name, v in values.items() if name != INPUT_BLOCK or want_x}
@@ -226,7 +281,7 @@ def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None, wa
 
     for stage in reversed(plan.stages):
         if stage.loop:
-            g_slots = _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initial)
+            g_slots = _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initial, scratch)
         else:
             g_slots = {b.name: finish_vjp(b, values[b.name], tape[b.name], G[b.name], g_arrays)
                        for b in stage.blocks()}
@@ -234,7 +289,7 @@ def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None, wa
             src = values[p.source]
             src_in = shift(src, p.delay, before[p.source]) if p.delay else src
             g_src = None if p.truncate or p.source not in G else np.zeros_like(src_in)
-            contribute_vjp(p, src_in, g_slots, arrays, g_arrays, g_src)
+            contribute_vjp(p, src_in, g_slots, arrays, g_arrays, g_src, scratch=scratch)
             if g_src is None:
                 continue
             d = min(p.delay, T)
@@ -244,10 +299,10 @@ def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None, wa
     return g_arrays, G.get(INPUT_BLOCK)
 
 
-def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initial):
+def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initial, scratch):
     blocks = stage.blocks()
     T = len(values[blocks[0].name])
-    g_slots = {b.name: np.empty((T, B, b.slot_width), dtype=values[b.name].dtype) for b in blocks}
+    g_slots = joint_buffers(blocks, (T, B), values[blocks[0].name].dtype, np.empty)
     g_start = {b.name: np.zeros((B, b.width), dtype=values[b.name].dtype) for b in blocks}
     after = dict(stage.instant)
     order = [b for level in reversed(stage.levels) for b in reversed(level)]
@@ -259,7 +314,7 @@ def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initi
             value = values[name][t]
             for p in after.get(name, ()):
                 if not p.truncate:
-                    contribute_vjp(p, value, here, arrays, g_arrays, G[name][t], weights=False)
+                    contribute_vjp(p, value, here, arrays, g_arrays, G[name][t], False, scratch)
             if name in g_carried:
                 here[name], g_carried[name] = stateful_step_vjp(block, value, tape[name][t], G[name][t],
                                                                  g_carried[name], g_arrays)
@@ -274,13 +329,14 @@ def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initi
                 src, g_src = values[p.source][t - p.delay], G[p.source][t - p.delay]
             else:
                 src, g_src = before[p.source][t - p.delay], g_start[p.source]
-            contribute_vjp(p, src, here, arrays, g_arrays, g_src, weights=False)
+            contribute_vjp(p, src, here, arrays, g_arrays, g_src, False, scratch)
     # the weights' gradients: one product over all steps per projection, not one per step
     for _, projections in stage.instant:
         for p in projections:
-            contribute_vjp(p, values[p.source], g_slots, arrays, g_arrays, None)
+            contribute_vjp(p, values[p.source], g_slots, arrays, g_arrays, None, scratch=scratch)
     for p in stage.delayed:
-        contribute_vjp(p, shift(values[p.source], p.delay, before[p.source]), g_slots, arrays, g_arrays, None)
+        contribute_vjp(p, shift(values[p.source], p.delay, before[p.source]), g_slots, arrays, g_arrays, None,
+                       scratch=scratch)
     for block in blocks:
         if to_initial(block.name):
             g_arrays[block.initial] += g_start[block.name].sum(axis=0)
