@@ -99,20 +99,20 @@ def finish_vjp(block: Block, value, factors, g_value, g_arrays, out=None):
     return np.concatenate(OPS[block.op].combine_vjp(factors, g_pre), axis=-1, out=out)
 
 
-def side_by_side(parts):
-    """``parts`` (each (..., w_k), same leading shape) as one view (..., sum w_k) when they lie
-    side by side in one buffer (views of a stage's joint slot buffer do), else None."""
-    first = parts[0]
-    if len(parts) == 1:
-        return first
-    end = first.__array_interface__["data"][0]
-    for part in parts:
-        if (part.base is None or part.base is not first.base or part.strides != first.strides
-                or part.__array_interface__["data"][0] != end):
-            return None
-        end += part.shape[-1] * part.itemsize
-    return np.lib.stride_tricks.as_strided(first, first.shape[:-1] + (sum(q.shape[-1] for q in parts),),
-                                           first.strides, writeable=True)
+def joint_key(p: Projection):
+    """The key under which a slot dict may hold ``p``'s targets side by side as one array
+    (..., their widths summed, in ``p``'s column order), or None for a single target."""
+    return tuple(t.block for t in p.targets) if len(p.targets) > 1 else None
+
+
+def side_by_side(p: Projection) -> bool:
+    """Whether ``p``'s targets take its columns in order, so that they can share one buffer."""
+    stop = 0
+    for t in p.targets:
+        if t.start != stop:
+            return False
+        stop = t.stop
+    return p.runs is None and len(p.targets) > 1
 
 
 def product_into(scratch, a, b):
@@ -128,16 +128,18 @@ def product_into(scratch, a, b):
 
 def contribute(slots: dict, p: Projection, src, arrays, scratch=None) -> None:
     """Add projection ``p`` of ``src`` (..., S) into the slot buffers, in place (the product of a
-    matmul projection into a buffer of ``scratch``, see product_into)."""
+    matmul projection into a buffer of ``scratch``, see product_into).  ``slots``: block name ->
+    (..., slot_width), and optionally joint_key(p) -> the targets' slots side by side."""
     weight = arrays[p.weight]
     if p.runs is None:
         out = product_into(scratch, src, weight)
-        joined = side_by_side([slots[t.block] for t in p.targets])
-        if joined is not None:
-            joined += out
-            return
-        for t in p.targets:
-            slots[t.block] += out[..., t.start:t.stop]
+        if len(p.targets) == 1:
+            slots[p.targets[0].block] += out
+        elif side_by_side(p) and joint_key(p) in slots:
+            slots[joint_key(p)] += out
+        else:
+            for t in p.targets:
+                slots[t.block] += out[..., t.start:t.stop]
         return
     for run in p.runs:
         piece = src[..., run.src:run.src + 1] if run.broadcast else src[..., run.src:run.src + run.n]
@@ -149,13 +151,17 @@ def contribute(slots: dict, p: Projection, src, arrays, scratch=None) -> None:
 def contribute_vjp(p: Projection, src, g_slots: dict, arrays, g_arrays, g_src, weights: bool = True,
                    scratch=None) -> None:
     """Accumulate the gradients of ``p``'s weights (unless ``weights`` is false) and, unless
-    ``g_src`` is None, of its source (products into buffers of ``scratch``, see product_into)."""
+    ``g_src`` is None, of its source (products into buffers of ``scratch``, see product_into).
+    ``g_slots`` as contribute's ``slots``: a joint_key(p) entry spares the concatenation."""
     weight = arrays[p.weight]
     if p.runs is None:
-        parts = [g_slots[t.block] for t in p.targets]
-        g_out = side_by_side(parts)
-        if g_out is None:
-            g_out = np.concatenate(parts, axis=-1)
+        key = joint_key(p)
+        if key is None:
+            g_out = g_slots[p.targets[0].block]
+        elif side_by_side(p) and key in g_slots:
+            g_out = g_slots[key]
+        else:
+            g_out = np.concatenate([g_slots[t.block] for t in p.targets], axis=-1)
         if weights:
             g_arrays[p.weight] += product_into(scratch, src.reshape(-1, src.shape[-1]).T,
                                                g_out.reshape(-1, g_out.shape[-1]))
@@ -177,14 +183,38 @@ def contribute_vjp(p: Projection, src, g_slots: dict, arrays, g_arrays, g_src, w
             g_src[..., run.src:run.src + run.n] += g_piece
 
 
-def joint_buffers(blocks, lead, dtype, make):
-    """block name -> its slot space lead + (slot_width,): views, in ``blocks``' order, of one
-    buffer from ``make`` (np.zeros, np.empty), so that neighbours' slots read as one array."""
-    joint = make(lead + (sum(b.slot_width for b in blocks),), dtype)
-    views, start = {}, 0
-    for b in blocks:
-        views[b.name] = joint[..., start:start + b.slot_width]
-        start += b.slot_width
+def slot_layout(stage, blocks) -> list:
+    """``blocks`` in groups that share one slot buffer (see slot_buffers): the targets of a
+    matmul projection of ``stage`` that takes its columns in order; the others alone."""
+    wanted = {b.name: b for b in blocks}
+    groups, placed = [], set()
+    for p in stage.hoisted + stage.delayed + tuple(q for _, ps in stage.instant for q in ps):
+        names = [t.block for t in p.targets]
+        if side_by_side(p) and all(n in wanted and n not in placed for n in names):
+            groups.append([wanted[n] for n in names])
+            placed.update(names)
+    return groups + [[b] for b in blocks if b.name not in placed]
+
+
+def slot_buffers(layout, lead, dtype, make) -> dict:
+    """block name -> its slot space lead + (slot_width,), from ``make`` (np.zeros, np.empty).
+
+    A group of ``layout`` shares one buffer, its blocks side by side, held
+    also under the group's joint_key, so that a projection's targets read as
+    one array with no concatenation; the other blocks get buffers of their
+    own, since numpy runs elementwise operations on contiguous arrays several
+    times faster than on strided views.
+    """
+    views = {}
+    for group in layout:
+        if len(group) == 1:
+            views[group[0].name] = make(lead + (group[0].slot_width,), dtype)
+            continue
+        joint, start = make(lead + (sum(b.slot_width for b in group),), dtype), 0
+        views[tuple(b.name for b in group)] = joint
+        for b in group:
+            views[b.name] = joint[..., start:start + b.slot_width]
+            start += b.slot_width
     return views
 
 
@@ -218,6 +248,8 @@ def forward(plan: Plan, arrays, x, state=None, records=None):
             if p.runs is None and not any(t.block in hoisted for t in p.targets):
                 product = src @ arrays[p.weight]   # the blocks' first contribution: their slots
                 hoisted.update((t.block, product[..., t.start:t.stop]) for t in p.targets)
+                if side_by_side(p):
+                    hoisted[joint_key(p)] = product
                 continue
             for t in p.targets:
                 if t.block not in hoisted:
@@ -233,9 +265,9 @@ def forward(plan: Plan, arrays, x, state=None, records=None):
         kept = {b.name: [] for b in blocks if keeps_slots(b)}
         after = dict(stage.instant)
         carried = {b.name: initial_state(b, arrays, B, dtype) for b in blocks if OPS[b.op].stateful}
-        unhoisted = [b for b in blocks if b.name not in hoisted]
+        layout = slot_layout(stage, [b for b in blocks if b.name not in hoisted])   # + hoisted's joint keys
         for t in range(T):
-            slots = joint_buffers(unhoisted, (B,), dtype, np.zeros)   # fresh: the tape keeps factors
+            slots = slot_buffers(layout, (B,), dtype, np.zeros)   # fresh: the tape keeps factors
             slots.update((name, rows[t]) for name, rows in hoisted.items())   # ours: not read again
             for p in stage.delayed:
                 src = out[p.source][t - p.delay] if t >= p.delay else before[p.source][t - p.delay]
@@ -302,13 +334,14 @@ def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None, wa
 def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initial, scratch):
     blocks = stage.blocks()
     T = len(values[blocks[0].name])
-    g_slots = joint_buffers(blocks, (T, B), values[blocks[0].name].dtype, np.empty)
+    g_slots = slot_buffers(slot_layout(stage, blocks), (T, B), values[blocks[0].name].dtype, np.empty)
+    joint = [key for key in g_slots if isinstance(key, tuple)]
     g_start = {b.name: np.zeros((B, b.width), dtype=values[b.name].dtype) for b in blocks}
     after = dict(stage.instant)
     order = [b for level in reversed(stage.levels) for b in reversed(level)]
     g_carried = {b.name: (None, None) for b in blocks if OPS[b.op].stateful}
     for t in reversed(range(T)):
-        here = {}
+        here = {key: g_slots[key][t] for key in joint}   # filled by the blocks' finish_vjp below
         for block in order:
             name = block.name
             value = values[name][t]
