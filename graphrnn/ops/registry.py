@@ -212,7 +212,11 @@ class Activation:
 
     ``grad_from_output(y, g)`` is the vector-Jacobian product written in
     terms of the output y = fn(a) (numpy, for the fused engine), so the
-    forward pass keeps only the values it already has.
+    forward pass keeps only the values it already has.  ``fn_into(a, out)``
+    and ``grad_into(y, g, out)``, where registered, are the same functions
+    writing into ``out`` (shape of a; not aliasing a, y or g) with the same
+    operations in the same order, so they agree bit for bit; the fused
+    engine falls back to the plain forms (see :meth:`apply_into`).
     """
 
     name: str
@@ -220,6 +224,22 @@ class Activation:
     fn: Callable
     per_node: bool = False   # true when units of one node interact (softmax)
     grad_from_output: Callable | None = None
+    fn_into: Callable | None = None
+    grad_into: Callable | None = None
+
+    def apply_into(self, a, out) -> None:
+        """out[...] = fn(a), in place where the activation has an in-place form; a, out (..., W)."""
+        if self.fn_into is None:
+            out[...] = self.fn(a)
+        else:
+            self.fn_into(a, out)
+
+    def grad_from_output_into(self, y, g, out) -> None:
+        """out[...] = grad_from_output(y, g), in place where it has an in-place form; all (..., W)."""
+        if self.grad_into is None:
+            out[...] = self.grad_from_output(y, g)
+        else:
+            self.grad_into(y, g, out)
 
 
 def input_ports(node) -> dict[str, int]:
@@ -240,12 +260,14 @@ def register_op(kind: NodeKind) -> NodeKind:
 
 
 def register_activation(name: str, fn: Callable, doc: str, per_node: bool = False,
-                        grad_from_output: Callable | None = None) -> Activation:
+                        grad_from_output: Callable | None = None, fn_into: Callable | None = None,
+                        grad_into: Callable | None = None) -> Activation:
     """Make ``fn`` (autograd-differentiable, shape-preserving) available as ``activation: name``.
 
-    ``grad_from_output(y, g)`` lets the fused engine run it (see Activation).
+    ``grad_from_output(y, g)`` lets the fused engine run it; ``fn_into`` and
+    ``grad_into`` are its optional in-place forms (see Activation).
     """
     if name in ACTIVATIONS:
         raise ValueError(f"activation {name!r} is already registered")
-    ACTIVATIONS[name] = Activation(name, doc, fn, per_node, grad_from_output)
+    ACTIVATIONS[name] = Activation(name, doc, fn, per_node, grad_from_output, fn_into, grad_into)
     return ACTIVATIONS[name]

@@ -55,15 +55,26 @@ def factors_of(block: Block, slots):
     return [slots] if block.factors == 1 else [slots[..., k * w:(k + 1) * w] for k in range(block.factors)]
 
 
-def finish(block: Block, slots, arrays, lead):
-    """(value, factors kept for backward or None)."""
+def finish(block: Block, slots, arrays, lead, out=None):
+    """(value, factors kept for backward or None).  With ``out`` (lead + (width,)) the value is
+    written there and returned, and ``slots`` (the caller's scratch) may be overwritten."""
     if slots is None:
         slots = np.zeros(lead + (block.slot_width,), dtype=arrays[block.initial].dtype)
     factors = factors_of(block, slots)
     pre = OPS[block.op].combine(factors)
+    kept = factors if keeps_slots(block) else None
+    activation = ACTIVATIONS[block.activation]
+    if out is None:
+        if block.bias is not None:
+            pre = pre + arrays[block.bias]
+        return activation.fn(pre), kept
     if block.bias is not None:
-        pre = pre + arrays[block.bias]
-    return ACTIVATIONS[block.activation].fn(pre), (factors if keeps_slots(block) else None)
+        if pre is slots and kept is not None:
+            pre = pre + arrays[block.bias]
+        else:
+            np.add(pre, arrays[block.bias], out=pre)
+    activation.apply_into(pre, out)
+    return out, kept
 
 
 def keeps_slots(block: Block) -> bool:
@@ -71,23 +82,64 @@ def keeps_slots(block: Block) -> bool:
     return OPS[block.op].keeps_slots(block.factors)
 
 
-def finish_vjp(block: Block, value, factors, g_value, g_arrays):
-    """Gradient of a block's slot space (..., slot_width) from the gradient of its value."""
-    g_pre = ACTIVATIONS[block.activation].grad_from_output(value, g_value)
+def finish_vjp(block: Block, value, factors, g_value, g_arrays, out=None):
+    """Gradient of a block's slot space (..., slot_width) from the gradient of its value;
+    written into ``out`` (that shape) and returned when given."""
+    activation = ACTIVATIONS[block.activation]
+    product = keeps_slots(block)
+    if out is None or product:
+        g_pre = activation.grad_from_output(value, g_value)
+    else:
+        activation.grad_from_output_into(value, g_value, out)
+        g_pre = out
     if block.bias is not None:
         g_arrays[block.bias] += g_pre.reshape(-1, block.width).sum(axis=0)
-    if not keeps_slots(block):
+    if not product:
         return g_pre
-    return np.concatenate(OPS[block.op].combine_vjp(factors, g_pre), axis=-1)
+    return np.concatenate(OPS[block.op].combine_vjp(factors, g_pre), axis=-1, out=out)
 
 
-def contribute(slots: dict, p: Projection, src, arrays) -> None:
-    """Add projection ``p`` of ``src`` (..., S) into the slot buffers, in place."""
+def joint_key(p: Projection):
+    """The key under which a slot dict may hold ``p``'s targets side by side as one array
+    (..., their widths summed, in ``p``'s column order), or None for a single target."""
+    return tuple(t.block for t in p.targets) if len(p.targets) > 1 else None
+
+
+def side_by_side(p: Projection) -> bool:
+    """Whether ``p``'s targets take its columns in order, so that they can share one buffer."""
+    stop = 0
+    for t in p.targets:
+        if t.start != stop:
+            return False
+        stop = t.stop
+    return p.runs is None and len(p.targets) > 1
+
+
+def product_into(scratch, a, b):
+    """a @ b, into a buffer of ``scratch`` (a dict the caller keeps for one pass) when given."""
+    if scratch is None:
+        return a @ b
+    key = (a.shape[:-1] + b.shape[-1:], a.dtype)
+    buffer = scratch.get(key)
+    if buffer is None:
+        buffer = scratch[key] = np.empty(key[0], np.result_type(a, b))
+    return np.matmul(a, b, out=buffer)
+
+
+def contribute(slots: dict, p: Projection, src, arrays, scratch=None) -> None:
+    """Add projection ``p`` of ``src`` (..., S) into the slot buffers, in place (the product of a
+    matmul projection into a buffer of ``scratch``, see product_into).  ``slots``: block name ->
+    (..., slot_width), and optionally joint_key(p) -> the targets' slots side by side."""
     weight = arrays[p.weight]
     if p.runs is None:
-        out = src @ weight
-        for t in p.targets:
-            slots[t.block] += out if len(p.targets) == 1 else out[..., t.start:t.stop]
+        out = product_into(scratch, src, weight)
+        if len(p.targets) == 1:
+            slots[p.targets[0].block] += out
+        elif side_by_side(p) and joint_key(p) in slots:
+            slots[joint_key(p)] += out
+        else:
+            for t in p.targets:
+                slots[t.block] += out[..., t.start:t.stop]
         return
     for run in p.runs:
         piece = src[..., run.src:run.src + 1] if run.broadcast else src[..., run.src:run.src + run.n]
@@ -96,17 +148,25 @@ def contribute(slots: dict, p: Projection, src, arrays) -> None:
         slots[run.block][..., run.dst:run.dst + run.n] += piece
 
 
-def contribute_vjp(p: Projection, src, g_slots: dict, arrays, g_arrays, g_src, weights: bool = True) -> None:
+def contribute_vjp(p: Projection, src, g_slots: dict, arrays, g_arrays, g_src, weights: bool = True,
+                   scratch=None) -> None:
     """Accumulate the gradients of ``p``'s weights (unless ``weights`` is false) and, unless
-    ``g_src`` is None, of its source."""
+    ``g_src`` is None, of its source (products into buffers of ``scratch``, see product_into).
+    ``g_slots`` as contribute's ``slots``: a joint_key(p) entry spares the concatenation."""
     weight = arrays[p.weight]
     if p.runs is None:
-        parts = [g_slots[t.block] for t in p.targets]
-        g_out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+        key = joint_key(p)
+        if key is None:
+            g_out = g_slots[p.targets[0].block]
+        elif side_by_side(p) and key in g_slots:
+            g_out = g_slots[key]
+        else:
+            g_out = np.concatenate([g_slots[t.block] for t in p.targets], axis=-1)
         if weights:
-            g_arrays[p.weight] += src.reshape(-1, src.shape[-1]).T @ g_out.reshape(-1, g_out.shape[-1])
+            g_arrays[p.weight] += product_into(scratch, src.reshape(-1, src.shape[-1]).T,
+                                               g_out.reshape(-1, g_out.shape[-1]))
         if g_src is not None:
-            g_src += g_out @ weight.T
+            g_src += product_into(scratch, g_out, weight.T)
         return
     for run in p.runs:
         g_piece = g_slots[run.block][..., run.dst:run.dst + run.n]
@@ -121,6 +181,41 @@ def contribute_vjp(p: Projection, src, g_slots: dict, arrays, g_arrays, g_src, w
             g_src[..., run.src:run.src + 1] += g_piece.sum(axis=-1, keepdims=True)
         else:
             g_src[..., run.src:run.src + run.n] += g_piece
+
+
+def slot_layout(stage, blocks) -> list:
+    """``blocks`` in groups that share one slot buffer (see slot_buffers): the targets of a
+    matmul projection of ``stage`` that takes its columns in order; the others alone."""
+    wanted = {b.name: b for b in blocks}
+    groups, placed = [], set()
+    for p in stage.hoisted + stage.delayed + tuple(q for _, ps in stage.instant for q in ps):
+        names = [t.block for t in p.targets]
+        if side_by_side(p) and all(n in wanted and n not in placed for n in names):
+            groups.append([wanted[n] for n in names])
+            placed.update(names)
+    return groups + [[b] for b in blocks if b.name not in placed]
+
+
+def slot_buffers(layout, lead, dtype, make) -> dict:
+    """block name -> its slot space lead + (slot_width,), from ``make`` (np.zeros, np.empty).
+
+    A group of ``layout`` shares one buffer, its blocks side by side, held
+    also under the group's joint_key, so that a projection's targets read as
+    one array with no concatenation; the other blocks get buffers of their
+    own, since numpy runs elementwise operations on contiguous arrays several
+    times faster than on strided views.
+    """
+    views = {}
+    for group in layout:
+        if len(group) == 1:
+            views[group[0].name] = make(lead + (group[0].slot_width,), dtype)
+            continue
+        joint, start = make(lead + (sum(b.slot_width for b in group),), dtype), 0
+        views[tuple(b.name for b in group)] = joint
+        for b in group:
+            views[b.name] = joint[..., start:start + b.slot_width]
+            start += b.slot_width
+    return views
 
 
 def shift(seq, delay, before):
@@ -144,29 +239,39 @@ def forward(plan: Plan, arrays, x, state=None, records=None):
                                x.shape[2] if name == INPUT_BLOCK else plan.blocks[name].width, dtype)
               for name in plan.lookback}
 
+    scratch = {}
     for stage in plan.stages:
         hoisted = {}
         for p in stage.hoisted:
+            src = values[p.source]
+            src = shift(src, p.delay, before[p.source]) if p.delay else src
+            if p.runs is None and not any(t.block in hoisted for t in p.targets):
+                product = src @ arrays[p.weight]   # the blocks' first contribution: their slots
+                hoisted.update((t.block, product[..., t.start:t.stop]) for t in p.targets)
+                if side_by_side(p):
+                    hoisted[joint_key(p)] = product
+                continue
             for t in p.targets:
                 if t.block not in hoisted:
                     hoisted[t.block] = np.zeros((T, B, plan.blocks[t.block].slot_width), dtype)
-            src = values[p.source]
-            contribute(hoisted, p, shift(src, p.delay, before[p.source]) if p.delay else src, arrays)
+            contribute(hoisted, p, src, arrays, scratch)
         if not stage.loop:
             for block in stage.blocks():
-                values[block.name], tape[block.name] = finish(block, hoisted.get(block.name), arrays, (T, B))
+                values[block.name], tape[block.name] = finish(block, hoisted.get(block.name), arrays, (T, B),
+                                                              np.empty((T, B, block.width), dtype))
             continue
         blocks = stage.blocks()
         out = {b.name: np.empty((T, B, b.width), dtype) for b in blocks}
         kept = {b.name: [] for b in blocks if keeps_slots(b)}
         after = dict(stage.instant)
         carried = {b.name: initial_state(b, arrays, B, dtype) for b in blocks if OPS[b.op].stateful}
+        layout = slot_layout(stage, [b for b in blocks if b.name not in hoisted])   # + hoisted's joint keys
         for t in range(T):
-            slots = {b.name: (hoisted[b.name][t] if b.name in hoisted else np.zeros((B, b.slot_width), dtype))
-                     for b in blocks}   # hoisted[...][t] is ours to add into: it is not read again
+            slots = slot_buffers(layout, (B,), dtype, np.zeros)   # fresh: the tape keeps factors
+            slots.update((name, rows[t]) for name, rows in hoisted.items())   # ours: not read again
             for p in stage.delayed:
                 src = out[p.source][t - p.delay] if t >= p.delay else before[p.source][t - p.delay]
-                contribute(slots, p, src, arrays)
+                contribute(slots, p, src, arrays, scratch)
             for level in stage.levels:
                 for block in level:
                     if block.name in carried:
@@ -177,12 +282,11 @@ def forward(plan: Plan, arrays, x, state=None, records=None):
                             records.setdefault(block.name, []).append(record)
                         out[block.name][t] = value
                     else:
-                        value, factors = finish(block, slots[block.name], arrays, (B,))
-                        out[block.name][t] = value
+                        value, factors = finish(block, slots[block.name], arrays, (B,), out[block.name][t])
                         if factors is not None:
                             kept[block.name].append(factors)
                     for p in after.get(block.name, ()):
-                        contribute(slots, p, out[block.name][t], arrays)
+                        contribute(slots, p, out[block.name][t], arrays, scratch)
         values.update(out)
         tape.update(kept)
     return values, tape
@@ -196,6 +300,7 @@ def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None, wa
     ``want_x`` false: nobody differentiates x, so its gradient is not computed.
     """
     T, B = x.shape[:2]
+    scratch = {}
     g_arrays = [np.zeros_like(a) for a in arrays]
     G = {name: (np.array(g_values[name], dtype=v.dtype) if name in g_values else np.zeros_like(v))
          for name, v in values.items() if name != INPUT_BLOCK or want_x}
@@ -208,7 +313,7 @@ def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None, wa
 
     for stage in reversed(plan.stages):
         if stage.loop:
-            g_slots = _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initial)
+            g_slots = _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initial, scratch)
         else:
             g_slots = {b.name: finish_vjp(b, values[b.name], tape[b.name], G[b.name], g_arrays)
                        for b in stage.blocks()}
@@ -216,7 +321,7 @@ def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None, wa
             src = values[p.source]
             src_in = shift(src, p.delay, before[p.source]) if p.delay else src
             g_src = None if p.truncate or p.source not in G else np.zeros_like(src_in)
-            contribute_vjp(p, src_in, g_slots, arrays, g_arrays, g_src)
+            contribute_vjp(p, src_in, g_slots, arrays, g_arrays, g_src, scratch=scratch)
             if g_src is None:
                 continue
             d = min(p.delay, T)
@@ -226,29 +331,30 @@ def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None, wa
     return g_arrays, G.get(INPUT_BLOCK)
 
 
-def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initial):
+def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initial, scratch):
     blocks = stage.blocks()
     T = len(values[blocks[0].name])
-    g_slots = {b.name: np.empty((T, B, b.slot_width), dtype=values[b.name].dtype) for b in blocks}
+    g_slots = slot_buffers(slot_layout(stage, blocks), (T, B), values[blocks[0].name].dtype, np.empty)
+    joint = [key for key in g_slots if isinstance(key, tuple)]
     g_start = {b.name: np.zeros((B, b.width), dtype=values[b.name].dtype) for b in blocks}
     after = dict(stage.instant)
     order = [b for level in reversed(stage.levels) for b in reversed(level)]
     g_carried = {b.name: (None, None) for b in blocks if OPS[b.op].stateful}
     for t in reversed(range(T)):
-        here = {}
+        here = {key: g_slots[key][t] for key in joint}   # filled by the blocks' finish_vjp below
         for block in order:
             name = block.name
             value = values[name][t]
             for p in after.get(name, ()):
                 if not p.truncate:
-                    contribute_vjp(p, value, here, arrays, g_arrays, G[name][t], weights=False)
+                    contribute_vjp(p, value, here, arrays, g_arrays, G[name][t], False, scratch)
             if name in g_carried:
                 here[name], g_carried[name] = stateful_step_vjp(block, value, tape[name][t], G[name][t],
                                                                  g_carried[name], g_arrays)
                 g_slots[name][t] = here[name]
                 continue
             factors = tape[name][t] if keeps_slots(block) else None
-            here[name] = g_slots[name][t] = finish_vjp(block, value, factors, G[name][t], g_arrays)
+            here[name] = finish_vjp(block, value, factors, G[name][t], g_arrays, g_slots[name][t])
         for p in stage.delayed:
             if p.truncate:
                 continue
@@ -256,13 +362,14 @@ def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initi
                 src, g_src = values[p.source][t - p.delay], G[p.source][t - p.delay]
             else:
                 src, g_src = before[p.source][t - p.delay], g_start[p.source]
-            contribute_vjp(p, src, here, arrays, g_arrays, g_src, weights=False)
+            contribute_vjp(p, src, here, arrays, g_arrays, g_src, False, scratch)
     # the weights' gradients: one product over all steps per projection, not one per step
     for _, projections in stage.instant:
         for p in projections:
-            contribute_vjp(p, values[p.source], g_slots, arrays, g_arrays, None)
+            contribute_vjp(p, values[p.source], g_slots, arrays, g_arrays, None, scratch=scratch)
     for p in stage.delayed:
-        contribute_vjp(p, shift(values[p.source], p.delay, before[p.source]), g_slots, arrays, g_arrays, None)
+        contribute_vjp(p, shift(values[p.source], p.delay, before[p.source]), g_slots, arrays, g_arrays, None,
+                       scratch=scratch)
     for block in blocks:
         if to_initial(block.name):
             g_arrays[block.initial] += g_start[block.name].sum(axis=0)
