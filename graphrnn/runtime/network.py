@@ -130,6 +130,8 @@ class Network(CompiledNetwork):
         g_arrays, _ = passes.backward(arrays, x, values, tape, g_values, state, False, scratch=True)
         g_theta = self.assembler.backward([np.asarray(g, dtype=float) for g in g_arrays], theta.size)
         grads = self.assembler.split(g_theta)
+        if self._trainable_order == self.assembler.names:
+            return loss, grads   # every parameter learns, and split lists them in table order
         return loss, {name: grads[name] for name in self._trainable_order}
 
     def grad(self, params, x, target, kind: str = "mse", mask=None, state=None):
