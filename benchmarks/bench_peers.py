@@ -45,6 +45,7 @@ import numpy as np  # noqa: E402
 
 import graphrnn as gr  # noqa: E402
 from graphrnn.runtime import generated  # noqa: E402
+from graphrnn.runtime.engine import engine_for  # noqa: E402
 from graphrnn.tasks import make_task  # noqa: E402
 from graphrnn.train.optimizers import SGD  # noqa: E402
 from graphrnn.train.step import training_step  # noqa: E402
@@ -164,7 +165,7 @@ def gru_row(rounds):
         return
     import torch
     from graphrnn.interop.torch import from_torch
-    print("\n2. GRU loss+gradient, float64, fused / nn.GRU (same weights)")
+    print("\n2. GRU loss+gradient, float64, graphrnn / nn.GRU (same weights)")
     for I, H, B, T in [(8, 32, 16, 50), (32, 128, 32, 100)]:
         torch.manual_seed(0)
         module = torch.nn.GRU(I, H).double()
@@ -182,10 +183,18 @@ def gru_row(rounds):
             return loss.item()
         loss = net.value_and_grad(params, x, target)[0]
         check("GRU loss", run_torch(), loss, 1e-9)
-        r = paired.paired({"fused64": lambda: net.value_and_grad(params, x, target), "torch64": run_torch},
-                          rounds=rounds)
-        print(f"   ({I},{H},{B},{T}): fused64/torch64 {r.ratio('fused64', 'torch64'):.2f}"
-              f"   (wall ms: fused {r.wall_median('fused64') * 1e3:.2f}, torch {r.wall_median('torch64') * 1e3:.2f})")
+        contenders = {"fused64": lambda: net.value_and_grad(params, x, target), "torch64": run_torch}
+        compiled = None
+        if generated.available():
+            compiled = gr.Network(net.ir, net.plan, engine_for(net.ir, "compiled"))
+            check("GRU compiled loss", compiled.value_and_grad(params, x, target)[0], loss, 1e-9)
+            contenders["compiled64"] = lambda: compiled.value_and_grad(params, x, target)
+        r = paired.paired(contenders, rounds=rounds)
+        line = f"   ({I},{H},{B},{T}): fused64/torch64 {r.ratio('fused64', 'torch64'):.2f}"
+        if compiled is not None:
+            path = "loops" if B <= compiled.engine.largest_loop_batch(compiled.plan) else "numpy passes"
+            line += f"; compiled64/torch64 {r.ratio('compiled64', 'torch64'):.2f} ({path})"
+        print(line + f"   ({walls(r, contenders)})")
 
 
 def unit_row(rounds, units=64, batch=8, steps=50):
