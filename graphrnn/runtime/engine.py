@@ -156,7 +156,8 @@ class CompiledEngine(Engine):
 
     name, over = "compiled", "sequence"
     backward = "generated, numba-compiled BPTT loops, the VJP of the fused engine's autograd primitive"
-    LOOPS_UP_TO = 65_536   # batch x multiply-adds per step: near the LSTM crossover measured here
+    LOOPS_UP_TO = 98_304   # batch x multiply-adds per step: the LSTM crossover measured here (0.84 at
+                           # 82k, 0.98-1.46 at 164k: benchmarks/README.md)
 
     def __init__(self):
         self._passes = None   # (plan, CompiledPlan): compiled on the first run that takes the loops
