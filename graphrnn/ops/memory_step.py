@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from functools import lru_cache
-
 import numpy as np
 from autograd.extend import defvjp_argnums, primitive
 

@@ -6,7 +6,6 @@ import pytest
 from autograd import grad
 
 from graphrnn.ops import memory as mem
-from graphrnn.ops import ntm
 
 
 def case(reads, writes, seed, B=2, N=6, M=3, S=3):
