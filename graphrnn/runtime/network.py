@@ -102,7 +102,8 @@ class Network(CompiledNetwork):
 
     def _direct_value_and_grad(self, passes, params, x, target, kind, mask, state):
         """value_and_grad by the engine's passes: forward, the loss's gradient, backward, scatter."""
-        theta = self.assembler.flatten_checked(params) if params.keys() == self.params.keys() else None
+        theta = self.assembler.flatten_checked(params) \
+            if isinstance(params, dict) and params.keys() == self.params.keys() else None
         if theta is None:
             self._check_params(params)   # raises the located error
             theta = self.assembler.flatten(params)

@@ -8,6 +8,7 @@ subclasses; each adds the run, loss and gradient that fit its data.
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
@@ -93,6 +94,9 @@ class CompiledNetwork:
     def _check_params(self, params) -> None:
         """GR201 when ``params`` lacks or adds names, GR200 when a shape differs from the table's."""
         params = getval(params)   # look at the values without recording tape nodes
+        if not isinstance(params, Mapping):
+            raise RunError("GR200", f"parameters must be a dict of parameter name -> array, got "
+                           f"{type(params).__name__}", fix="start from `net.init(seed)`")
         if len(params) == len(self.params):
             try:
                 if tuple(map(_shape_of, self._in_table_order(params))) == self._table_shapes:

@@ -87,3 +87,13 @@ def test_bad_parameters_are_the_located_errors_of_run(engine):
     with pytest.raises(gr.GraphRNNError) as err:
         net.value_and_grad(net.init(0), x, np.zeros((2, 1, 4)))
     assert err.value.code == "GR200" and "target" in str(err.value)
+
+
+@pytest.mark.parametrize("params", [[1.0, 2.0], None, "w"])
+def test_parameters_that_are_no_dict_are_gr200(params):
+    net = gr.loads(TWO_OUTPUTS)
+    for call in (lambda: net.run(params, np.ones((2, 1, 3))),
+                 lambda: net.value_and_grad(params, np.ones((2, 1, 3)), np.zeros((2, 1, 5)))):
+        with pytest.raises(gr.GraphRNNError) as err:
+            call()
+        assert err.value.code == "GR200" and "net.init(seed)" in err.value.fix
