@@ -45,7 +45,6 @@ import numpy as np  # noqa: E402
 
 import graphrnn as gr  # noqa: E402
 from graphrnn.runtime import generated  # noqa: E402
-from graphrnn.runtime.engine import engine_for  # noqa: E402
 from graphrnn.tasks import make_task  # noqa: E402
 from graphrnn.train.optimizers import SGD  # noqa: E402
 from graphrnn.train.step import training_step  # noqa: E402
@@ -186,7 +185,7 @@ def gru_row(rounds):
         contenders = {"fused64": lambda: net.value_and_grad(params, x, target), "torch64": run_torch}
         compiled = None
         if generated.available():
-            compiled = gr.Network(net.ir, net.plan, engine_for(net.ir, "compiled"))
+            compiled = net.with_engine("compiled")
             check("GRU compiled loss", compiled.value_and_grad(params, x, target)[0], loss, 1e-9)
             contenders["compiled64"] = lambda: compiled.value_and_grad(params, x, target)
         r = paired.paired(contenders, rounds=rounds)

@@ -141,10 +141,10 @@ class FusedEngine(Engine):
         return NumpyPasses(plan)
 
     def run(self, plan, arrays, x, dtype=np.float64, state=None, records=None, **options) -> dict:
-        return run_fused(NumpyPasses(plan), arrays, x, dtype, state, records)
+        return run_fused(self.passes(plan, np.shape(getval(x))[1]), arrays, x, dtype, state, records)
 
 
-class CompiledEngine(Engine):
+class CompiledEngine(FusedEngine):
     """runtime/generated.py: the fused engine's passes as generated loops compiled by numba (an
     optional dependency: ``pip install graphrnn[fast]``), for node kinds and activations it has
     kernels for.  Made for small networks and long sequences, where the fused engine's cost is
@@ -160,11 +160,12 @@ class CompiledEngine(Engine):
                            # 82k, 0.98-1.46 at 164k: benchmarks/README.md)
 
     def __init__(self):
-        self._passes = None   # (plan, CompiledPlan): compiled on the first run that takes the loops
+        self._plan = None     # the plan of the cached limit and loops below
+        self._largest = None  # its largest_loop_batch
+        self._passes = None   # its CompiledPlan: compiled on the first run that takes the loops
 
     def check(self, graph: Graph, loc: Location | None = None) -> None:
         super().check(graph, loc)
-        check_rules(graph)
         if not generated.available():
             raise RunError("GR116", "the `compiled` engine needs numba, which is not installed",
                            loc=loc, fix="pip install 'graphrnn[fast]' (or numba), or use engine='fused'")
@@ -174,19 +175,22 @@ class CompiledEngine(Engine):
                 raise PlanError("GR115", f"node `{node.name}`: {why}", loc=node.loc,
                                 fix="load it with engine='fused' (numpy; every kind with backward rules)")
 
+    def _for(self, plan: Plan) -> None:
+        if self._plan is not plan:   # a network runs one plan: this is worked out once
+            self._plan, self._passes = plan, None
+            self._largest = max(self.LOOPS_UP_TO // max(generated.dense_work(plan), 1), 1)
+
     def largest_loop_batch(self, plan: Plan) -> int:
         """The largest batch that runs on the compiled loops (larger ones run the numpy passes)."""
-        return max(self.LOOPS_UP_TO // max(generated.dense_work(plan), 1), 1)
+        self._for(plan)
+        return self._largest
 
     def passes(self, plan, batch):
         if batch > self.largest_loop_batch(plan):
             return NumpyPasses(plan)
-        if self._passes is None or self._passes[0] is not plan:
-            self._passes = (plan, generated.CompiledPlan(plan))
-        return self._passes[1]
-
-    def run(self, plan, arrays, x, dtype=np.float64, state=None, records=None, **options) -> dict:
-        return run_fused(self.passes(plan, np.shape(getval(x))[1]), arrays, x, dtype, state, records)
+        if self._passes is None:
+            self._passes = generated.CompiledPlan(plan)
+        return self._passes
 
 
 class TreeEngine(Engine):

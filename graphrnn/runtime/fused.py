@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import PlanError
 from ..ops import ACTIVATIONS, OPS
 from ..plan.ir import INPUT_BLOCK, Block, Plan, Projection
+from .fused_buffers import joint_key, product_into, slot_buffers, slot_layout
 from .state import start_rows
 
 
@@ -99,33 +100,6 @@ def finish_vjp(block: Block, value, factors, g_value, g_arrays, out=None):
     return np.concatenate(OPS[block.op].combine_vjp(factors, g_pre), axis=-1, out=out)
 
 
-def joint_key(p: Projection):
-    """The key under which a slot dict may hold ``p``'s targets side by side as one array
-    (..., their widths summed, in ``p``'s column order), or None for a single target."""
-    return tuple(t.block for t in p.targets) if len(p.targets) > 1 else None
-
-
-def side_by_side(p: Projection) -> bool:
-    """Whether ``p``'s targets take its columns in order, so that they can share one buffer."""
-    stop = 0
-    for t in p.targets:
-        if t.start != stop:
-            return False
-        stop = t.stop
-    return p.runs is None and len(p.targets) > 1
-
-
-def product_into(scratch, a, b):
-    """a @ b, into a buffer of ``scratch`` (a dict the caller keeps for one pass) when given."""
-    if scratch is None:
-        return a @ b
-    key = (a.shape[:-1] + b.shape[-1:], a.dtype)
-    buffer = scratch.get(key)
-    if buffer is None:
-        buffer = scratch[key] = np.empty(key[0], np.result_type(a, b))
-    return np.matmul(a, b, out=buffer)
-
-
 def contribute(slots: dict, p: Projection, src, arrays, scratch=None) -> None:
     """Add projection ``p`` of ``src`` (..., S) into the slot buffers, in place (the product of a
     matmul projection into a buffer of ``scratch``, see product_into).  ``slots``: block name ->
@@ -135,7 +109,7 @@ def contribute(slots: dict, p: Projection, src, arrays, scratch=None) -> None:
         out = product_into(scratch, src, weight)
         if len(p.targets) == 1:
             slots[p.targets[0].block] += out
-        elif side_by_side(p) and joint_key(p) in slots:
+        elif joint_key(p) in slots:
             slots[joint_key(p)] += out
         else:
             for t in p.targets:
@@ -158,7 +132,7 @@ def contribute_vjp(p: Projection, src, g_slots: dict, arrays, g_arrays, g_src, w
         key = joint_key(p)
         if key is None:
             g_out = g_slots[p.targets[0].block]
-        elif side_by_side(p) and key in g_slots:
+        elif key in g_slots:
             g_out = g_slots[key]
         else:
             g_out = np.concatenate([g_slots[t.block] for t in p.targets], axis=-1)
@@ -181,41 +155,6 @@ def contribute_vjp(p: Projection, src, g_slots: dict, arrays, g_arrays, g_src, w
             g_src[..., run.src:run.src + 1] += g_piece.sum(axis=-1, keepdims=True)
         else:
             g_src[..., run.src:run.src + run.n] += g_piece
-
-
-def slot_layout(stage, blocks) -> list:
-    """``blocks`` in groups that share one slot buffer (see slot_buffers): the targets of a
-    matmul projection of ``stage`` that takes its columns in order; the others alone."""
-    wanted = {b.name: b for b in blocks}
-    groups, placed = [], set()
-    for p in stage.hoisted + stage.delayed + tuple(q for _, ps in stage.instant for q in ps):
-        names = [t.block for t in p.targets]
-        if side_by_side(p) and all(n in wanted and n not in placed for n in names):
-            groups.append([wanted[n] for n in names])
-            placed.update(names)
-    return groups + [[b] for b in blocks if b.name not in placed]
-
-
-def slot_buffers(layout, lead, dtype, make) -> dict:
-    """block name -> its slot space lead + (slot_width,), from ``make`` (np.zeros, np.empty).
-
-    A group of ``layout`` shares one buffer, its blocks side by side, held
-    also under the group's joint_key, so that a projection's targets read as
-    one array with no concatenation; the other blocks get buffers of their
-    own, since numpy runs elementwise operations on contiguous arrays several
-    times faster than on strided views.
-    """
-    views = {}
-    for group in layout:
-        if len(group) == 1:
-            views[group[0].name] = make(lead + (group[0].slot_width,), dtype)
-            continue
-        joint, start = make(lead + (sum(b.slot_width for b in group),), dtype), 0
-        views[tuple(b.name for b in group)] = joint
-        for b in group:
-            views[b.name] = joint[..., start:start + b.slot_width]
-            start += b.slot_width
-    return views
 
 
 def shift(seq, delay, before):
@@ -248,7 +187,7 @@ def forward(plan: Plan, arrays, x, state=None, records=None):
             if p.runs is None and not any(t.block in hoisted for t in p.targets):
                 product = src @ arrays[p.weight]   # the blocks' first contribution: their slots
                 hoisted.update((t.block, product[..., t.start:t.stop]) for t in p.targets)
-                if side_by_side(p):
+                if joint_key(p) is not None:
                     hoisted[joint_key(p)] = product
                 continue
             for t in p.targets:

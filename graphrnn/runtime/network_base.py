@@ -87,6 +87,13 @@ class CompiledNetwork:
         return (f"{type(self).__name__}({self.name!r}, inputs={self.inputs}, outputs="
                 f"{ {k: self.ir.nodes[v].size for k, v in self.outputs.items()} }, params={self.num_params})")
 
+    def with_engine(self, name: str) -> "CompiledNetwork":
+        """The same network (graph, plan, dtype) on the engine named ``name``; its check's error
+        (GR115, GR116, GR124) when that engine cannot run it."""
+        other = type(self)(self.ir, self.plan, engine_for(self.ir, name), self.dtype)
+        other.spec = self.spec
+        return other
+
     def init(self, seed: int = 0) -> dict[str, np.ndarray]:
         """Fresh parameters, float64; the same seed gives the same values."""
         return init_params(self.params, seed)

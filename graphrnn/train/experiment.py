@@ -231,13 +231,14 @@ class Experiment:
         """The experiment's network on its ``engine:``.  Without one, on the compiled engine where
         it can run the network (training calls it thousands of times, so compiling it pays: see
         runtime/engine.py), else on the default engine."""
+        net = load(self.network_path, engine=self.engine, dtype=self.dtype)
         if self.engine is None:
             try:
-                return load(self.network_path, engine="compiled", dtype=self.dtype)
+                return net.with_engine("compiled")
             except GraphRNNError as err:
                 if err.code not in ENGINE_REFUSALS:
                     raise
-        return load(self.network_path, engine=self.engine, dtype=self.dtype)
+        return net
 
 
 #: the errors of an engine that cannot run a network: no kernel or rule (GR115), numba missing (GR116),
