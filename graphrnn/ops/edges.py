@@ -17,6 +17,8 @@ from typing import Callable
 
 import numpy as np
 
+from .registry import register
+
 Refusal = tuple   # (why, fix): the message of a GR104 about a spec key, and how to fix it
 
 
@@ -127,7 +129,4 @@ EDGE_KINDS: dict[str, EdgeKind] = {}
 
 def register_edge_kind(kind: EdgeKind) -> EdgeKind:
     """Make ``kind`` available to specs as ``kind: <kind.name>``."""
-    if kind.name in EDGE_KINDS:
-        raise ValueError(f"edge kind {kind.name!r} is already registered")
-    EDGE_KINDS[kind.name] = kind
-    return kind
+    return register(EDGE_KINDS, kind.name, kind, "edge kind")

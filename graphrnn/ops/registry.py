@@ -251,12 +251,17 @@ OPS: dict[str, NodeKind] = {}
 ACTIVATIONS: dict[str, Activation] = {}
 
 
+def register(table: dict, name: str, entry, what: str):
+    """``table[name] = entry`` (a registry of ``what``s), refusing a name already taken."""
+    if name in table:
+        raise ValueError(f"{what} {name!r} is already registered")
+    table[name] = entry
+    return entry
+
+
 def register_op(kind: NodeKind) -> NodeKind:
     """Make ``kind`` (a CombinerKind or a StatefulKind) available to specs as ``op: <kind.name>``."""
-    if kind.name in OPS:
-        raise ValueError(f"node kind {kind.name!r} is already registered")
-    OPS[kind.name] = kind
-    return kind
+    return register(OPS, kind.name, kind, "node kind")
 
 
 def register_activation(name: str, fn: Callable, doc: str, per_node: bool = False,
@@ -267,7 +272,5 @@ def register_activation(name: str, fn: Callable, doc: str, per_node: bool = Fals
     ``grad_from_output(y, g)`` lets the fused engine run it; ``fn_into`` and
     ``grad_into`` are its optional in-place forms (see Activation).
     """
-    if name in ACTIVATIONS:
-        raise ValueError(f"activation {name!r} is already registered")
-    ACTIVATIONS[name] = Activation(name, doc, fn, per_node, grad_from_output, fn_into, grad_into)
-    return ACTIVATIONS[name]
+    return register(ACTIVATIONS, name, Activation(name, doc, fn, per_node, grad_from_output, fn_into, grad_into),
+                    "activation")
