@@ -175,6 +175,14 @@ class CompiledEngine(FusedEngine):
                 raise PlanError("GR115", f"node `{node.name}`: {why}", loc=node.loc,
                                 fix="load it with engine='fused' (numpy; every kind with backward rules)")
 
+    def __getstate__(self) -> dict:
+        # everything held is a cache of the plan (the limit, the loops, their buffers, whose gradient
+        # arrays are views that pickling would copy apart): made anew wherever the engine lands
+        return {}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__()
+
     def _for(self, plan: Plan) -> None:
         if self._plan is not plan:   # a network runs one plan: this is worked out once
             self._plan, self._passes = plan, None

@@ -70,10 +70,13 @@ class Network(CompiledNetwork):
     def loss(self, params, x, target, kind: str = "mse", mask=None, state=None):
         """Scalar loss of the outputs against ``target`` (T, B, O), or classes (T, B) for xent;
         ``mask`` (T, B) weighs the positions; see ops/losses.py."""
+        return self._loss_and_outputs(params, x, target, kind, mask, state)[0]
+
+    def _loss_and_outputs(self, params, x, target, kind, mask, state):
         check_loss_kind(kind)
         y = self.run(params, x, state=state).y
         target = self._target(target, kind, y.shape)
-        return LOSSES[kind](y, target, None if mask is None else np.asarray(mask, float))
+        return LOSSES[kind](y, target, None if mask is None else np.asarray(mask, float)), y
 
     def _target(self, target, kind: str, y_shape) -> np.ndarray:
         target = np.asarray(target, dtype=float if kind != "xent" or np.ndim(target) == 3 else int)
@@ -93,14 +96,18 @@ class Network(CompiledNetwork):
         themselves being differentiated; the autograd and tree engines go
         through autograd.
         """
+        return self.value_grad_and_outputs(params, x, target, kind, mask, state)[:2]
+
+    def value_grad_and_outputs(self, params, x, target, kind: str = "mse", mask=None, state=None):
+        """(loss, grads, y): value_and_grad and the outputs y (T, B, O) it computed on the way."""
         check_loss_kind(kind)
         if not (isbox(params) or isbox(x) or isinstance(x, dict)):
             passes = self.engine.passes(self.plan, np.shape(x)[1] if np.ndim(x) == 3 else 0)
             if passes is not None:
-                return self._direct_value_and_grad(passes, params, x, target, kind, mask, state)
-        return self._trainable_value_and_grad(lambda p: self.loss(p, x, target, kind, mask, state), params)
+                return self._direct(passes, params, x, target, kind, mask, state)
+        return self._taped(lambda p: self._loss_and_outputs(p, x, target, kind, mask, state), params)
 
-    def _direct_value_and_grad(self, passes, params, x, target, kind, mask, state):
+    def _direct(self, passes, params, x, target, kind, mask, state):
         """value_and_grad by the engine's passes: forward, the loss's gradient, backward, scatter."""
         theta = self.assembler.flatten_checked(params) \
             if isinstance(params, dict) and params.keys() == self.params.keys() else None
@@ -131,9 +138,9 @@ class Network(CompiledNetwork):
         g_arrays, _ = passes.backward(arrays, x, values, tape, g_values, state, False, scratch=True)
         g_theta = self.assembler.backward([np.asarray(g, dtype=float) for g in g_arrays], theta.size)
         grads = self.assembler.split(g_theta)
-        if self._trainable_order == self.assembler.names:
-            return loss, grads   # every parameter learns, and split lists them in table order
-        return loss, {name: grads[name] for name in self._trainable_order}
+        if self._trainable_order != self.assembler.names:   # else every parameter learns, in table order
+            grads = {name: grads[name] for name in self._trainable_order}
+        return loss, grads, y.copy()   # y is a view of buffers the next call reuses
 
     def grad(self, params, x, target, kind: str = "mse", mask=None, state=None):
         """Gradients of ``loss`` for the trainable parameters (dict, same names and shapes)."""

@@ -135,11 +135,16 @@ class CompiledNetwork:
             params = ag_dict(params)   # one boxed dict, so assemble is one tape node
         return assemble(params, self.assembler)
 
-    def _trainable_value_and_grad(self, loss, params) -> tuple:
-        """(loss(params), gradients of the trainable parameters): autograd's reverse pass, which
-        reaches the engine's VJP through ``run``."""
+    def _taped(self, loss_and_outputs, params) -> tuple:
+        """(loss, gradients of the trainable parameters, outputs) by autograd's reverse pass, which
+        reaches the engine's VJP through ``run``; ``loss_and_outputs(params) -> (loss, y)``."""
+        kept = {}
+
+        def loss(p):
+            value, kept["y"] = loss_and_outputs(p)
+            return value
         value, grads = value_and_grad(loss)(dict(params))
-        return value, {name: grads[name] for name in self._trainable_order}
+        return value, {name: grads[name] for name in self._trainable_order}, getval(kept["y"])
 
 
 _shape_of = operator.attrgetter("shape")

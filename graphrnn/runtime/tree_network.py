@@ -95,6 +95,9 @@ class TreeNetwork(CompiledNetwork):
              batching: str = "level"):
         """Scalar loss of the outputs at the roots (target (B, O), or (B,) classes for xent) or,
         with ``at="nodes"``, at every tree node (target (N, O) or (N,), rows in batch order)."""
+        return self._loss_and_outputs(params, batch, target, kind, mask, at, batching)[0]
+
+    def _loss_and_outputs(self, params, batch, target, kind, mask, at, batching):
         check_loss_kind(kind)
         if at not in ("root", "nodes"):
             raise RunError("GR200", f"`at` must be 'root' or 'nodes', got {at!r}",
@@ -107,14 +110,19 @@ class TreeNetwork(CompiledNetwork):
             raise RunError("GR200", f"target of shape {target.shape}, expected {want} (at={at!r})",
                            fix="one target row per tree (at='root') or per tree node (at='nodes')")
         mask = None if mask is None else np.asarray(mask, float)[None]
-        return LOSSES[kind](y[None], target[None], mask)   # the losses average over (T=1, rows)
+        return LOSSES[kind](y[None], target[None], mask), y   # the losses average over (T=1, rows)
 
     def value_and_grad(self, params, batch, target, kind: str = "mse", mask=None, at: str = "root",
                        batching: str = "level"):
         """(loss, grads of the trainable parameters): backpropagation through structure, through
         the engine; the arguments are ``loss``'s."""
-        return self._trainable_value_and_grad(
-            lambda p: self.loss(p, batch, target, kind, mask, at, batching), params)
+        return self.value_grad_and_outputs(params, batch, target, kind, mask, at, batching)[:2]
+
+    def value_grad_and_outputs(self, params, batch, target, kind: str = "mse", mask=None, at: str = "root",
+                               batching: str = "level"):
+        """(loss, grads, y): value_and_grad and the outputs it computed on the way, (B, O) at the
+        roots (``at="root"``) or (N, O) at every tree node."""
+        return self._taped(lambda p: self._loss_and_outputs(p, batch, target, kind, mask, at, batching), params)
 
     def grad(self, params, batch, target, kind: str = "mse", mask=None, at: str = "root",
              batching: str = "level"):

@@ -17,12 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from autograd import value_and_grad
-from autograd.tracer import getval
 
 from ..atomic import write_atomic
 from ..errors import TrainError
-from ..ops.losses import LOSSES
 from . import methods
 from .step import LOSS_MODES, sse_scale, training_step
 
@@ -91,16 +88,8 @@ def _loss_grads_outputs(net, params, batch, task, plan):
         loss, grads = methods.value_and_grad(net, params, batch.x, batch.target, task.loss, batch.mask,
                                              method=plan.method, **options)
         return loss, grads, None
-    kept = {}
-    target = batch.target if task.loss != "xent" or batch.target.ndim == 3 else batch.target.astype(int)
-
-    def objective(p):
-        y = net.run(p, batch.x).y
-        kept["y"] = getval(y)
-        return LOSSES[task.loss](y, target, batch.mask)
-    loss, grads = value_and_grad(objective)(dict(params))
-    # in parameter order (net.trainable is a set): clipping's sums over the gradients repeat exactly
-    return loss, {n: grads[n] for n in net.params if n in net.trainable}, kept["y"]
+    # the gradients come in parameter order (net.trainable is a set): clipping's sums repeat exactly
+    return net.value_grad_and_outputs(params, batch.x, batch.target, task.loss, batch.mask)
 
 
 def train(net, task, optimizer, plan: TrainingPlan, params=None, run_dir=None, resume: bool = False,

@@ -157,3 +157,18 @@ def test_a_batch_past_the_loops_limit_runs_the_numpy_passes_and_agrees(monkeypat
     np.testing.assert_allclose(loss_c, loss_a, **TOL)
     for name in grads_a:
         np.testing.assert_allclose(grads_c[name], grads_a[name], **TOL, err_msg=name)
+
+
+@needs_numba
+def test_a_pickled_network_keeps_no_buffers_and_gives_the_same_gradients_call_after_call():
+    import pickle
+    net = gr.loads((SPECS / "elman.yaml").read_text(), engine="compiled")
+    params = net.init(0)
+    rng = np.random.default_rng(0)
+    x, target = rng.normal(size=(4, 2, net.input_size)), rng.normal(size=(4, 2, net.output_size))
+    want = net.value_and_grad(params, x, target)[1]   # compiles the loops and fills their buffers
+    copy = pickle.loads(pickle.dumps(net))
+    for _ in range(2):   # reused buffers must be zeroed the second time too
+        got = copy.value_and_grad(params, x, target)[1]
+        for name in want:
+            np.testing.assert_allclose(got[name], want[name], **TOL, err_msg=name)
