@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ..ops import OPS
 from ..plan.ir import INPUT_BLOCK, Plan
+from ..plan.walk import PlanOps, walk_backward, walk_forward
 
 #: activation name -> the code generated_kernels.activate and activate_grad switch on
 ACTIVATION_CODES = {"identity": 0, "tanh": 1, "sigmoid": 2, "relu": 3, "softplus": 4, "g1997": 5, "h1997": 6,
@@ -126,23 +127,49 @@ def forward_source(plan: Plan) -> str:
         out("empty = np.zeros(1, X.dtype)")
         for name, block in plan.blocks.items():
             out(f"seg{n.index[name]} = {_segments(block)}")
-        for stage in plan.stages:
-            after = dict(stage.instant)
-            for p in stage.hoisted:
-                out("for t in range(T):")
-                with out.indent():
-                    _contribute(out, n, p, _read_row(n, p.source, p.delay), "t")
-            out("for t in range(T):")
-            with out.indent():
-                for p in stage.delayed:
-                    _contribute(out, n, p, _read_row(n, p.source, p.delay), "t")
-                for level in stage.levels:
-                    for block in level:
-                        _finish(out, n, block, "t")
-                        for p in after.get(block.name, ()):
-                            _contribute(out, n, p, f"{n.V(block.name)}[t]", "t")
+        walk_forward(plan, _ForwardSource(out, n))
         out("return 0")
     return out.text()
+
+
+class _Loops(PlanOps):
+    """Source emitters share this: a loop stage's position is the loop variable ``t``."""
+
+    def __init__(self, out: _Source, names: _Names):
+        self.out, self.n = out, names
+
+    def positions(self, stage):
+        return ("t",)
+
+    def end_step(self, stage, t):
+        self.out.depth -= 1
+
+
+class _ForwardSource(_Loops):
+    """Emits the forward pass in the order of plan/walk.py."""
+
+    def hoist(self, stage, p):
+        self.out("for t in range(T):")
+        with self.out.indent():
+            _contribute(self.out, self.n, p, _read_row(self.n, p.source, p.delay), "t")
+
+    def finish_all(self, stage, block):
+        self.out("for t in range(T):")
+        with self.out.indent():
+            _finish(self.out, self.n, block, "t")
+
+    def begin_step(self, stage, t):
+        self.out("for t in range(T):")
+        self.out.depth += 1
+
+    def read(self, p, t):
+        _contribute(self.out, self.n, p, _read_row(self.n, p.source, p.delay), t)
+
+    def finish(self, block, t):
+        _finish(self.out, self.n, block, t)
+
+    def then(self, p, t):
+        _contribute(self.out, self.n, p, f"{self.n.V(p.source)}[{t}]", t)
 
 
 def _finish_vjp(out: _Source, n: _Names, block, t: str) -> None:
@@ -195,38 +222,48 @@ def backward_source(plan: Plan) -> str:
         out("empty = np.zeros(1, X.dtype)")
         for name, block in plan.blocks.items():
             out(f"seg{n.index[name]} = {_segments(block)}")
-        for stage in reversed(plan.stages):
-            after = dict(stage.instant)
-            order = [b for level in reversed(stage.levels) for b in reversed(level)]
-            out("for t in range(T - 1, -1, -1):")
-            with out.indent():
-                for block in order:
-                    for p in after.get(block.name, ()):
-                        if not p.truncate:
-                            _contribute_vjp(out, n, p, f"{n.G(block.name)}[t]", "t", None)
-                    _finish_vjp(out, n, block, "t")
-                for p in stage.delayed:
-                    if not p.truncate:
-                        row = f"({n.G(p.source)}[t - {p.delay}] if t >= {p.delay} else {n.GP(p.source)})"
-                        _contribute_vjp(out, n, p, row, "t", None)
-            for _, projections in stage.instant:
-                for p in projections:
-                    out("for t in range(T):")
-                    with out.indent():
-                        _contribute_vjp(out, n, p, None, "t", f"{n.V(p.source)}[t]")
-            for p in stage.delayed:
-                out("for t in range(T):")
-                with out.indent():
-                    _contribute_vjp(out, n, p, None, "t", _read_row(n, p.source, p.delay))
-            for p in stage.hoisted:
-                out("for t in range(T):")
-                with out.indent():
-                    if p.truncate:
-                        g_row = None
-                    elif not p.delay:
-                        g_row = f"{n.G(p.source)}[t]"
-                    else:
-                        g_row = f"({n.G(p.source)}[t - {p.delay}] if t >= {p.delay} else {n.GP(p.source)})"
-                    _contribute_vjp(out, n, p, g_row, "t", _read_row(n, p.source, p.delay))
+        walk_backward(plan, _BackwardSource(out, n))
         out("return 0")
     return out.text()
+
+
+def _g_row(n: _Names, src: str, delay: int, t: str = "t") -> str:
+    """Expression for the gradient row of ``src`` read ``delay`` steps back at step ``t``."""
+    if not delay:
+        return f"{n.G(src)}[{t}]"
+    return f"({n.G(src)}[{t} - {delay}] if {t} >= {delay} else {n.GP(src)})"
+
+
+class _BackwardSource(_Loops):
+    """Emits the backward pass in the order of plan/walk.py."""
+
+    def finish_all_back(self, stage, block):
+        self.out("for t in range(T - 1, -1, -1):")
+        with self.out.indent():
+            _finish_vjp(self.out, self.n, block, "t")
+
+    def begin_step(self, stage, t):
+        self.out("for t in range(T - 1, -1, -1):")
+        self.out.depth += 1
+
+    def then_back(self, p, t):
+        _contribute_vjp(self.out, self.n, p, f"{self.n.G(p.source)}[{t}]", t, None)
+
+    def finish_back(self, block, t):
+        _finish_vjp(self.out, self.n, block, t)
+
+    def read_back(self, p, t):
+        _contribute_vjp(self.out, self.n, p, _g_row(self.n, p.source, p.delay, t), t, None)
+
+    def end_loop_back(self, stage):
+        # the weights' gradients, after the step loop, from the forward pass's values
+        for p in [p for _, projections in stage.instant for p in projections] + list(stage.delayed):
+            self.out("for t in range(T):")
+            with self.out.indent():
+                _contribute_vjp(self.out, self.n, p, None, "t", _read_row(self.n, p.source, p.delay))
+
+    def hoist_back(self, stage, p):
+        self.out("for t in range(T):")
+        with self.out.indent():
+            g_row = None if p.truncate else _g_row(self.n, p.source, p.delay)
+            _contribute_vjp(self.out, self.n, p, g_row, "t", _read_row(self.n, p.source, p.delay))
