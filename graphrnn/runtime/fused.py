@@ -179,6 +179,7 @@ def forward(plan: Plan, arrays, x, state=None, records=None):
 
 class _Forward(PlanOps):
     def __init__(self, plan, arrays, x, state, records):
+        arrays = plan.named(arrays)
         self.plan, self.arrays, self.records = plan, arrays, records
         self.T, self.B = x.shape[:2]
         self.dtype = x.dtype
@@ -261,15 +262,16 @@ def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None, wa
     """
     ops = _Backward(plan, arrays, x, values, tape, g_values, state, want_x)
     walk_backward(plan, ops)
-    return ops.g_arrays, ops.G.get(INPUT_BLOCK)
+    return plan.in_order(ops.g_arrays), ops.G.get(INPUT_BLOCK)
 
 
 class _Backward(PlanOps):
     def __init__(self, plan, arrays, x, values, tape, g_values, state, want_x):
+        arrays = plan.named(arrays)
         self.plan, self.arrays, self.values, self.tape, self.state = plan, arrays, values, tape, state
         self.T, self.B = x.shape[:2]
         self.scratch = {}
-        self.g_arrays = [np.zeros_like(a) for a in arrays]
+        self.g_arrays = {name: np.zeros_like(a) for name, a in arrays.items()}
         self.G = {name: (np.array(g_values[name], dtype=v.dtype) if name in g_values else np.zeros_like(v))
                   for name, v in values.items() if name != INPUT_BLOCK or want_x}
         self.before = {name: start_rows(plan, arrays, state, name, self.B, values[name].shape[2], x.dtype)
@@ -350,14 +352,14 @@ class _Backward(PlanOps):
                 g_arrays[block.initial] += self.g_start[block.name].sum(axis=0)
             if block.name in self.g_carried and self.g_carried[block.name][0] is not None:
                 learned = OPS[block.op].initial_state_vjp(dict(block.options), self.g_carried[block.name])
-                for suffix, index in block.state_arrays:
-                    g_arrays[index] += learned[suffix]
+                for suffix, name in block.state_arrays:
+                    g_arrays[name] += learned[suffix]
 
 
 # -- node kinds with state (the NTM memory): their own numpy step and its backward pass --------
 
 def initial_state(block: Block, arrays, B: int, dtype) -> tuple:
-    learned = {suffix: arrays[index] for suffix, index in block.state_arrays}
+    learned = {suffix: arrays[name] for suffix, name in block.state_arrays}
     return tuple(np.asarray(a, dtype=dtype) for a in
                  OPS[block.op].initial_state(dict(block.options), learned, B, dtype))
 

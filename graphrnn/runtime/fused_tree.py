@@ -122,7 +122,7 @@ class _TreeForward(PlanOps):
     """The fused tree forward pass in the order of plan/walk.py; positions are row groups."""
 
     def __init__(self, plan, arrays, x, batch, groups):
-        self.plan, self.arrays, self.batch, self.groups = plan, arrays, batch, groups
+        self.plan, self.arrays, self.batch, self.groups = plan, plan.named(arrays), batch, groups
         self.N, self.dtype = x.shape[0], x.dtype
         self.values, self.tape = {INPUT_BLOCK: x}, TreeTape()
 
@@ -201,7 +201,7 @@ def tree_backward(plan: Plan, arrays, x, values, tape: TreeTape, g_values: dict,
     walk_backward(plan, ops)
     for name, block in plan.blocks.items():
         ops.g_arrays[block.initial] += ops.g_stacked[name][0]
-    return ops.g_arrays, ops.G[INPUT_BLOCK]
+    return plan.in_order(ops.g_arrays), ops.G[INPUT_BLOCK]
 
 
 class _TreeBackward(PlanOps):
@@ -210,9 +210,9 @@ class _TreeBackward(PlanOps):
 
     def __init__(self, plan, arrays, x, values, tape, g_values, batch, groups):
         self.plan, self.arrays, self.values, self.tape, self.batch, self.groups = \
-            plan, arrays, values, tape, batch, groups
+            plan, plan.named(arrays), values, tape, batch, groups
         self.N = x.shape[0]
-        self.g_arrays = [np.zeros_like(a) for a in arrays]
+        self.g_arrays = {name: np.zeros_like(a) for name, a in self.arrays.items()}
         self.g_stacked = {name: np.zeros((1 + self.N, v.shape[1]), v.dtype) for name, v in values.items()}
         self.G = {name: g[1:] for name, g in self.g_stacked.items()}
         for name, g in g_values.items():

@@ -57,7 +57,7 @@ def dense_work(plan: Plan) -> int:
         projections = list(stage.hoisted) + list(stage.delayed) + [p for _, ps in stage.instant for p in ps]
         for p in projections:
             if p.runs is None:
-                total += int(np.prod(plan.fused[p.weight].shape))
+                total += int(np.prod(plan.fused_by_name[p.weight].shape))
     return total
 
 
@@ -158,7 +158,7 @@ class CompiledPlan:
                 rows.append(np.ascontiguousarray(start_rows(self.plan, arrays, state, name, B, width, dtype)))
                 continue
             block = np.empty((depth, B, width), dtype)
-            block[...] = 0.0 if name == INPUT_BLOCK else arrays[self.plan.blocks[name].initial]
+            block[...] = 0.0 if name == INPUT_BLOCK else self.plan.named(arrays)[self.plan.blocks[name].initial]
             rows.append(block)
         return rows
 
@@ -220,7 +220,8 @@ class CompiledPlan:
         self._backward(x, *self._before(arrays, B, dtype, state), *arrays,
                        *(values[name] for name in plan.blocks), *slots.values(), GX,
                        *G.values(), *GS.values(), *GW, *GP.values(), before_input)
+        at = {name: i for i, name in enumerate(plan.array_names)}
         for name, block in plan.blocks.items():
             if state is None or name not in state:
-                GW[block.initial] += GP[name].sum(axis=0)
+                GW[at[block.initial]] += GP[name].sum(axis=0)
         return GW, (GX if want_x else None)

@@ -52,6 +52,11 @@ class _Names:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.index = {name: i for i, name in enumerate(plan.blocks)}
+        self.array = {name: i for i, name in enumerate(plan.array_names)}
+
+    def W(self, array: str) -> str:
+        """The variable of the fused array named ``array`` (its gradient: ``"G" + W``)."""
+        return f"W{self.array[array]}"
 
     def V(self, block):
         return "X" if block == INPUT_BLOCK else f"V{self.index[block]}"
@@ -88,7 +93,7 @@ def _read_row(n: _Names, src: str, delay: int, t: str = "t") -> str:
 def _contribute(out: _Source, n: _Names, p, row: str, t: str) -> None:
     """Add projection ``p`` of the (B, S) row ``row`` into its targets' slot rows at step ``t``."""
     out(f"r = {row}")
-    W = f"W{p.weight}"
+    W = n.W(p.weight)
     if p.runs is None:
         for target in p.targets:
             out(f"dense_add(r, {W}, {target.start}, {n.S(target.block)}[{t}])")
@@ -107,7 +112,7 @@ def _segments(block) -> str:
 
 def _finish(out: _Source, n: _Names, block, t: str) -> None:
     """V[t] = act(combine(S[t]) + bias) for one block at step ``t``."""
-    bias = f"W{block.bias}" if block.bias is not None else "empty"
+    bias = n.W(block.bias) if block.bias is not None else "empty"
     multiply = OPS[block.op].kernel == "multiply"
     out(f"finish({n.S(block.name)}[{t}], {block.factors}, {multiply}, {bias}, "
         f"{block.bias is not None}, {ACTIVATION_CODES[block.activation]}, seg{n.index[block.name]}, "
@@ -174,7 +179,7 @@ class _ForwardSource(_Loops):
 
 def _finish_vjp(out: _Source, n: _Names, block, t: str) -> None:
     """GS[t] from G[t] through the activation, the bias and the combiner."""
-    bias = f"GW{block.bias}" if block.bias is not None else "empty"
+    bias = "G" + n.W(block.bias) if block.bias is not None else "empty"
     i = n.index[block.name]
     multiply = OPS[block.op].kernel == "multiply"
     out(f"finish_grad(S{i}[{t}], V{i}[{t}], G{i}[{t}], {block.factors}, {multiply}, {bias}, "
@@ -184,21 +189,21 @@ def _finish_vjp(out: _Source, n: _Names, block, t: str) -> None:
 def _contribute_vjp(out: _Source, n: _Names, p, g_row: str | None, t: str, src_row: str | None) -> None:
     """Gradients of projection ``p`` at step ``t``: into the source row ``g_row`` (when not
     None) and, when ``src_row`` is given, into the weights."""
-    W = f"W{p.weight}"
+    W = n.W(p.weight)
     out(f"r = {src_row if src_row is not None else 'dummy'}")
     out(f"gr = {g_row if g_row is not None else 'dummy'}")
     if p.runs is None:
         for target in p.targets:
             g = f"{n.GS(target.block)}[{t}]"
             if src_row is not None:
-                out(f"dense_grad_weight(r, {g}, GW{p.weight}, {target.start})")
+                out(f"dense_grad_weight(r, {g}, G{W}, {target.start})")
             if g_row is not None:
                 out(f"dense_grad_source({g}, {W}, {target.start}, gr)")
         return
     for run in p.runs:
         scale = -1 if run.scale is None else run.scale
         out(f"run_grad(r, {n.GS(run.block)}[{t}], {run.src}, {run.dst}, {run.n}, {W}, {scale}, {run.broadcast}, "
-            f"GW{p.weight}, gr, {src_row is not None}, {g_row is not None})")
+            f"G{W}, gr, {src_row is not None}, {g_row is not None})")
 
 
 def backward_source(plan: Plan) -> str:

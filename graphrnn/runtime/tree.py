@@ -125,7 +125,7 @@ class _TreeUnroll(PlanOps):
     a loop stage's positions are the schedule's groups of rows (start, stop)."""
 
     def __init__(self, plan, arrays, batch, batching):
-        self.plan, self.arrays, self.batch, self.batching = plan, arrays, batch, batching
+        self.plan, self.arrays, self.batch, self.batching = plan, plan.named(arrays), batch, batching
         self.N, self.dtype = batch.x.shape[0], getval(batch.x).dtype
         self.values = {INPUT_BLOCK: batch.x}
         if batching == "level":

@@ -99,7 +99,7 @@ class _Unroll(PlanOps):
     """The plan's operations in autograd.numpy, in the order of plan/walk.py."""
 
     def __init__(self, plan, arrays, x, state, records):
-        self.plan, self.arrays, self.x, self.state, self.records = plan, arrays, x, state, records
+        self.plan, self.arrays, self.x, self.state, self.records = plan, plan.named(arrays), x, state, records
         self.T, self.B = x.shape[0], x.shape[1]
         self.dtype = getval(x).dtype
         self.values = {INPUT_BLOCK: x}
@@ -165,7 +165,7 @@ class _Unroll(PlanOps):
 
 def initial_state(block: Block, arrays, B: int, dtype) -> tuple:
     """The state a stateful kind's block starts a sequence with."""
-    learned = {suffix: arrays[index] for suffix, index in block.state_arrays}
+    learned = {suffix: arrays[name] for suffix, name in block.state_arrays}
     return OPS[block.op].initial_state(dict(block.options), learned, B, dtype)
 
 
