@@ -27,6 +27,7 @@ import numpy as np
 from ..atomic import write_atomic
 from ..ops import OPS
 from ..plan.ir import INPUT_BLOCK, Plan
+from . import generated_numpy
 from .generated_source import ACTIVATION_CODES, backward_source, forward_source
 from .state import start_rows
 
@@ -132,7 +133,11 @@ class _Buffers:
 
 
 class CompiledPlan:
-    """A plan's forward and backward passes compiled once (numba); call with numpy arrays.
+    """A plan's forward and backward passes generated once; call with numpy arrays.
+
+    ``kernels``: ``"numba"``, the loops of generated_source.py compiled by
+    numba, or ``"numpy"``, the straight-line numpy of generated_numpy.py
+    (same arguments, same results to rounding).
 
     The passes fit fused_primitive.run_fused.  With ``scratch=True`` (a caller
     that keeps none of the arrays, as Network.value_and_grad's direct path)
@@ -142,11 +147,14 @@ class CompiledPlan:
     calls from several threads; processes, as Dask's workers, are fine).
     """
 
-    def __init__(self, plan: Plan):
-        self.plan = plan
-        decorator = "@numba.njit(cache=True, error_model='numpy')\n"
-        module = load_module(decorator + forward_source(plan) + "\n\n" + decorator + backward_source(plan))
-        self._forward, self._backward = module.forward, module.backward
+    def __init__(self, plan: Plan, kernels: str = "numba"):
+        self.plan, self.kernels = plan, kernels
+        if kernels == "numpy":
+            self._forward, self._backward = generated_numpy.load(plan)
+        else:
+            decorator = "@numba.njit(cache=True, error_model='numpy')\n"
+            module = load_module(decorator + forward_source(plan) + "\n\n" + decorator + backward_source(plan))
+            self._forward, self._backward = module.forward, module.backward
         self._buffers = None
 
     def _before(self, arrays, B, dtype, state):
