@@ -77,12 +77,59 @@ def _cols(at: str, a: int, b: int) -> str:
     return f"[..., {a}:{b}]" if at == "..." else f"[{at}, :, {a}:{b}]"
 
 
+def factor_views(plan: Plan) -> dict:
+    """(block, factor k) -> [(projection, run), ...] where factor k of a loop-stage block is the sum of
+    plain runs' source columns (each covering the whole factor, no scale, no broadcast, nothing else
+    writing those slots; one run for a product): such a factor is read where it lies instead of
+    being copied into the block's slots (an identity edge that only passes values between blocks
+    costs nothing, and a sum of them is one add)."""
+    writers: dict = {}    # (block, k) -> [(projection, run)], None when a matmul or a hoisted run writes
+    for stage in plan.stages:
+        inside = list(stage.delayed) + [p for _, ps in stage.instant for p in ps]
+        for p, hoisted in [(p, True) for p in stage.hoisted] + [(p, False) for p in inside]:
+            for target in p.targets:
+                block = plan.blocks[target.block]
+                ks = range(block.factors)
+                if p.runs is None or hoisted or not stage.loop:
+                    writers.update(((block.name, k), None) for k in ks)
+            for run in p.runs or ():
+                w = plan.blocks[run.block].width
+                for k in range(run.dst // w, (run.dst + run.n - 1) // w + 1):
+                    if writers.get((run.block, k), []) is not None:
+                        writers.setdefault((run.block, k), []).append((p, run))
+    views = {}
+    for (name, k), found in writers.items():
+        block = plan.blocks[name]
+        w = block.width
+        if found is None or (len(found) > 1 and OPS[block.op].kernel == "multiply"):
+            continue
+        if all(run.scale is None and not run.broadcast and run.dst == k * w and run.n == w for _, run in found):
+            views[name, k] = found
+    return views
+
+
 class _Emit(PlanOps):
-    """What forward and backward emitters share: variable names, buffers declared up front."""
+    """What forward and backward emitters share: variable names, buffers declared up front, and
+    the factors read where they lie (factor_views)."""
 
     def __init__(self, out: _Source, names: _Names, plan: Plan):
         self.out, self.n, self.plan = out, names, plan
         self.buffers = []   # lines declaring row buffers, placed before the loops
+        self.views = factor_views(plan)
+        self.viewed = {id(run) for found in self.views.values() for _, run in found}
+
+    def terms(self, block, k: int, at: str) -> list:
+        """Expressions (..., width) whose sum is factor k of ``block`` at step ``at`` (or ``...``)."""
+        w = block.width
+        if (block.name, k) in self.views:
+            return [f"{_row(self.n, p.source, p.delay, at)}[..., {run.src}:{run.src + w}]"
+                    for p, run in self.views[block.name, k]]
+        s = f"{self.n.S(block.name)}[{at}]"
+        return [s if block.factors == 1 else f"{s}[..., {k * w}:{(k + 1) * w}]"]
+
+    def factor(self, block, k: int, at: str) -> str:
+        """Expression of factor k of a product ``block`` (one term) at step ``at``."""
+        return self.terms(block, k, at)[0]
 
     def positions(self, stage):
         return ("t",)
@@ -111,6 +158,8 @@ class _Forward(_Emit):
 
     def _runs(self, p, src: str, at: str) -> None:
         for run in p.runs:
+            if id(run) in self.viewed:
+                continue
             piece = f"{src}[..., {run.src}:{run.src + 1}]" if run.broadcast else f"{src}[..., {run.src}:{run.src + run.n}]"
             if run.scale is not None:
                 piece += f" * {self.W(p.weight)}[{run.scale}:{run.scale + run.n}]"
@@ -124,6 +173,8 @@ class _Forward(_Emit):
             for target in p.targets:
                 whole = len(p.targets) == 1
                 out(f"{n.S(target.block)}[{t}] += {tmp}" + ("" if whole else f"[:, {target.start}:{target.stop}]"))
+            return
+        if all(id(run) in self.viewed for run in p.runs):
             return
         out(f"r = {row}")
         self._runs(p, "r", t)
@@ -146,18 +197,29 @@ class _Forward(_Emit):
 
     def _finish(self, block, at: str) -> None:
         """V = act(combine(factors of S) + bias) at ``at`` (a step, or ``...`` for all positions)."""
-        out, n, w = self.out, self.n, block.width
-        s, v = f"{n.S(block.name)}[{at}]", f"{n.V(block.name)}[{at}]"
+        out, n = self.out, self.n
+        v = f"{n.V(block.name)}[{at}]"
         combine = "np.multiply" if OPS[block.op].kernel == "multiply" else "np.add"
-        if block.factors == 1:
+        first = self.factor(block, 0, at)
+        terms = [term for k in range(block.factors) for term in self.terms(block, k, at)]
+        if combine == "np.add" and len(terms) > 1:
+            out(f"np.add({terms[0]}, {terms[1]}, out={v})")
+            for term in terms[2:]:
+                out(f"{v} += {term}")
             if block.bias is not None:
-                out(f"np.add({s}, {self.W(block.bias)}, out={v})")
+                out(f"{v} += {self.W(block.bias)}")
+        elif block.factors == 1:
+            if block.bias is not None:
+                out(f"np.add({first}, {self.W(block.bias)}, out={v})")
+            elif block.activation != "identity":   # the activation reads the factor where it lies
+                out(f"act_{_act_name(block.activation)}({first}, {v})")
+                return
             else:
-                out(f"np.copyto({v}, {s})")
+                out(f"np.copyto({v}, {first})")
         else:
-            out(f"{combine}({s}[..., 0:{w}], {s}[..., {w}:{2 * w}], out={v})")
+            out(f"{combine}({first}, {self.factor(block, 1, at)}, out={v})")
             for k in range(2, block.factors):
-                out(f"{combine}({v}, {s}[..., {k * w}:{(k + 1) * w}], out={v})")
+                out(f"{combine}({v}, {self.factor(block, k, at)}, out={v})")
             if block.bias is not None:
                 out(f"np.add({v}, {self.W(block.bias)}, out={v})")
         if block.activation != "identity":
@@ -165,6 +227,16 @@ class _Forward(_Emit):
 
 
 class _Backward(_Emit):
+    """The backward pass.  A block that only sums its slots (identity activation, one factor, no
+    product) has its slots' gradient equal to its value's: its G array serves as both."""
+
+    def passes_gradient(self, block) -> bool:
+        return block.activation == "identity" and block.factors == 1 and OPS[block.op].kernel == "add"
+
+    def GS(self, name: str) -> str:
+        block = self.plan.blocks[name]
+        return self.n.G(name) if self.passes_gradient(block) else self.n.GS(name)
+
     def begin_step(self, stage, t):
         self.out("for t in range(T - 1, -1, -1):")
         self.out.depth += 1
@@ -178,12 +250,12 @@ class _Backward(_Emit):
             out(f"gr = {g_row}")
             for target in p.targets:
                 weight = self.W(p.weight) + ("" if len(p.targets) == 1 else f"[:, {target.start}:{target.stop}]")
-                out(f"np.matmul({n.GS(target.block)}[{g_slots_at}], {weight}.T, out={tmp})")
+                out(f"np.matmul({self.GS(target.block)}[{g_slots_at}], {weight}.T, out={tmp})")
                 out(f"gr += {tmp}")
             return
         out(f"gr = {g_row}")
         for run in p.runs:
-            piece = f"{n.GS(run.block)}{_cols(g_slots_at, run.dst, run.dst + run.n)}"
+            piece = f"{self.GS(run.block)}{_cols(g_slots_at, run.dst, run.dst + run.n)}"
             if run.scale is not None:
                 piece += f" * {self.W(p.weight)}[{run.scale}:{run.scale + run.n}]"
             if run.broadcast:
@@ -207,6 +279,8 @@ class _Backward(_Emit):
     def _finish_back(self, block, at: str) -> None:
         """GS at ``at`` from G through the activation and the combiner (the bias: see _bias)."""
         out, n, w = self.out, self.n, block.width
+        if self.passes_gradient(block):
+            return
         v, g, gs = f"{n.V(block.name)}[{at}]", f"{n.G(block.name)}[{at}]", f"{n.GS(block.name)}[{at}]"
         grad = f"grad_{_act_name(block.activation)}"
         if OPS[block.op].kernel != "multiply" or block.factors == 1:
@@ -215,19 +289,21 @@ class _Backward(_Emit):
             for k in range(1, block.factors):
                 out(f"{gs}[..., {k * w}:{(k + 1) * w}] = {first}")
             return
-        gp = f"{n.GS(block.name)}_pre" + ("" if at == "t" else "_all")
-        if at == "t":
-            self.buffers.append(f"{gp} = np.empty((Bn, {w}), X.dtype)")
+        if block.activation == "identity":
+            gp = g   # the product's gradient is its value's
         else:
-            out(f"{gp} = np.empty_like({v})")
-        out(f"{grad}({v}, {g}, {gp})")
-        s = f"{n.S(block.name)}[{at}]"
+            gp = f"{n.GS(block.name)}_pre" + ("" if at == "t" else "_all")
+            if at == "t":
+                self.buffers.append(f"{gp} = np.empty((Bn, {w}), X.dtype)")
+            else:
+                out(f"{gp} = np.empty_like({v})")
+            out(f"{grad}({v}, {g}, {gp})")
         for k in range(block.factors):
             others = [m for m in range(block.factors) if m != k]
             target = f"{gs}[..., {k * w}:{(k + 1) * w}]"
-            out(f"np.multiply({gp}, {s}[..., {others[0] * w}:{(others[0] + 1) * w}], out={target})")
+            out(f"np.multiply({gp}, {self.factor(block, others[0], at)}, out={target})")
             for m in others[1:]:
-                out(f"{target} *= {s}[..., {m * w}:{(m + 1) * w}]")
+                out(f"{target} *= {self.factor(block, m, at)}")
         if block.bias is not None:   # a product's pre-activation is not in its slots: sum it here
             out(f"G{self.W(block.bias)} += {gp}.reshape(-1, {w}).sum(axis=0)")
 
@@ -237,18 +313,21 @@ class _Backward(_Emit):
         if block.bias is None or OPS[block.op].kernel == "multiply" and block.factors > 1:
             return
         w = block.width
-        self.out(f"G{self.W(block.bias)} += {self.n.GS(block.name)}[..., 0:{w}].reshape(-1, {w}).sum(axis=0)")
+        self.out(f"G{self.W(block.bias)} += {self.GS(block.name)}[..., 0:{w}].reshape(-1, {w}).sum(axis=0)")
 
-    def _weights(self, p) -> None:
-        """The gradient of ``p``'s weights over all positions (and, for a hoisted ``p`` that does not
-        truncate, of its source)."""
+    def _weights(self, p, need_source: bool = False) -> None:
+        """The gradient of ``p``'s weights over all positions; ``need_source``: leave its source's
+        values over all positions in ``src`` (hoist_back takes the source's gradient next)."""
         out, n = self.out, self.n
+        if p.runs is not None and all(run.scale is None for run in p.runs) and not need_source:
+            return   # no weights to learn
         out(f"src = {_sequence(n, p.source, p.delay)}")
-        out("src2 = src.reshape(-1, src.shape[-1])")
+        if p.runs is None:
+            out("src2 = src.reshape(-1, src.shape[-1])")
         GW = "G" + self.W(p.weight)
         if p.runs is None:
             for target in p.targets:
-                gs = f"{n.GS(target.block)}.reshape(-1, {self.plan.blocks[target.block].slot_width})"
+                gs = f"{self.GS(target.block)}.reshape(-1, {self.plan.blocks[target.block].slot_width})"
                 cols = "" if len(p.targets) == 1 else f"[:, {target.start}:{target.stop}]"
                 out(f"{GW}{cols} += src2.T @ {gs}")
             return
@@ -257,7 +336,7 @@ class _Backward(_Emit):
                 continue
             piece = f"src[..., {run.src}:{run.src + 1}]" if run.broadcast else f"src[..., {run.src}:{run.src + run.n}]"
             out(f"{GW}[{run.scale}:{run.scale + run.n}] += ({piece} * "
-                f"{n.GS(run.block)}[..., {run.dst}:{run.dst + run.n}]).reshape(-1, {run.n}).sum(axis=0)")
+                f"{self.GS(run.block)}[..., {run.dst}:{run.dst + run.n}]).reshape(-1, {run.n}).sum(axis=0)")
 
     def end_loop_back(self, stage):
         for _, projections in stage.instant:
@@ -269,19 +348,19 @@ class _Backward(_Emit):
             self._bias(block)
 
     def hoist_back(self, stage, p):
-        self._weights(p)
+        self._weights(p, need_source=not p.truncate)
         if p.truncate:
             return
         out, n = self.out, self.n
         out("gsrc = np.zeros_like(src)")
         for target in p.targets:
-            gs = f"{n.GS(target.block)}"
+            gs = f"{self.GS(target.block)}"
             if p.runs is None:
                 weight = self.W(p.weight) + ("" if len(p.targets) == 1 else f"[:, {target.start}:{target.stop}]")
                 out(f"gsrc += np.matmul({gs}.reshape(-1, {gs}.shape[-1]), {weight}.T).reshape(gsrc.shape)")
         if p.runs is not None:
             for run in p.runs:
-                piece = f"{n.GS(run.block)}[..., {run.dst}:{run.dst + run.n}]"
+                piece = f"{self.GS(run.block)}[..., {run.dst}:{run.dst + run.n}]"
                 if run.scale is not None:
                     piece += f" * {self.W(p.weight)}[{run.scale}:{run.scale + run.n}]"
                 if run.broadcast:
