@@ -186,8 +186,9 @@ class CompiledEngine(FusedEngine):
 
     name, over = "compiled", "sequence"
     backward = "generated, numba-compiled BPTT loops, the VJP of the fused engine's autograd primitive"
-    LOOPS_UP_TO = 98_304   # batch x multiply-adds per step: the LSTM crossover measured here (0.84 at
-                           # 82k, 0.98-1.46 at 164k: benchmarks/README.md)
+    LOOPS_UP_TO = 49_152   # batch x multiply-adds per step: the LSTM crossover against the generated numpy
+                           # kernels measured here (loops/numpy 0.98 at 41k and 0.90 at 49k, 1.15 at 74k,
+                           # 1.27 at 82k: benchmarks/README.md)
 
     def __init__(self):
         super().__init__()
