@@ -240,6 +240,7 @@ class _Backward(_Emit):
     def begin_step(self, stage, t):
         self.out("for t in range(T - 1, -1, -1):")
         self.out.depth += 1
+        self.out("pass   # a step whose gradients all stop (truncated, no weights) has nothing else")
 
     def _to_source(self, p, g_slots_at: str, g_row: str) -> None:
         """g_row (B, S) += the gradient of projection ``p``'s source from its targets' slot gradients."""
