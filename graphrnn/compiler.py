@@ -11,6 +11,7 @@ from pathlib import Path
 from .errors import GraphError, Location, SpecError
 from .graph import check_graph, expand
 from .plan import build_plan
+from .plan.limits import check_network
 from .runtime import Network, TreeNetwork, engine_for
 from .spec import Spec, did_you_mean, read_spec
 from .spec.validate import read_text
@@ -159,7 +160,9 @@ def compile_spec(spec: Spec, engine: str | None = None, dtype="float64") -> Netw
     modules = ModuleLoader(root)
     graph = check_graph(expand(spec, modules))
     chosen = engine_for(graph, engine, loc=spec.data.value_loc("over"))
-    net = (TreeNetwork if graph.over == "tree" else Network)(graph, build_plan(graph), chosen, dtype)
+    plan = build_plan(graph)
+    check_network(plan, graph)   # GR108 before the parameter arrays are allocated
+    net = (TreeNetwork if graph.over == "tree" else Network)(graph, plan, chosen, dtype)
     net.spec = spec
     net.module_files = dict(modules.origins)
     return net
