@@ -108,6 +108,13 @@ def run_bytes(plan: Plan, T: int, B: int, itemsize: int = 8) -> tuple[int, str]:
 
 def check_run(plan: Plan, T: int, B: int, itemsize: int = 8) -> None:
     """GR108 before a run of T steps over B sequences that would exceed the budget."""
+    for name, depth in (plan.lookback or {}).items():   # numpy cannot even describe a view this long
+        width = plan.input_width if name not in plan.blocks else plan.blocks[name].width
+        if depth * int(B) * width >= 2 ** 62:
+            block = plan.blocks.get(name)
+            raise PlanError("GR108", f"a delay of {depth} steps over {B} sequences of "
+                            f"{_nodes(block) if block else 'the inputs'} is past what numpy can index",
+                            fix="use a shorter delay (a delay longer than the run reads only initial values)")
     total, culprit = run_bytes(plan, int(T), int(B), itemsize)
     if total > memory_limit():
         _refuse(f"a run of {T} steps over {B} sequences", total, culprit,

@@ -96,6 +96,9 @@ class CompiledNetwork:
 
     def init(self, seed: int = 0) -> dict[str, np.ndarray]:
         """Fresh parameters, float64; the same seed gives the same values."""
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 63:
+            raise RunError("GR200", f"the seed must be a whole number >= 0, got {seed!r}",
+                           fix="call net.init(0), net.init(1), ...")
         return init_params(self.params, seed)
 
     def _check_params(self, params) -> None:

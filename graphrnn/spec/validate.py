@@ -24,9 +24,19 @@ def schema() -> dict:
     return json.loads(resources.files(__package__).joinpath("schema.json").read_text())
 
 
+def strict_validator(schema_document: dict):
+    """A draft 2020-12 validator whose `integer` is a whole number written as one: `size: 3.0`
+    or `1e308` is "not of type 'integer'" (JSON Schema alone would accept any float with a
+    zero fraction, and 1e308 would then overflow an int)."""
+    checker = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool))
+    cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=checker)
+    return cls(schema_document)
+
+
 @lru_cache(maxsize=1)
 def _validator():
-    return jsonschema.Draft202012Validator(schema())
+    return strict_validator(schema())
 
 
 def did_you_mean(word: str, choices) -> str:
@@ -172,7 +182,8 @@ def schema_error(validator, doc, file: str, *, what: str = "the spec", hints: di
                          fix=f"add `{key}: ...` to {where}{more}")
     field = next((step for step in reversed(path) if isinstance(step, str)), "")
     fix = f"expected {hints[field]}" if field in hints else _fix_for(leaf)
-    return SpecError("GR104", f"{where}: {_words(leaf)}", loc=loc, notes=notes, fix=fix)
+    code = "GR108" if leaf.validator == "maximum" else "GR104"   # the schema's maximums are the limits
+    return SpecError(code, f"{where}: {_words(leaf)}", loc=loc, notes=notes, fix=fix)
 
 
 def _spec_names(leaf, path, where, loc):

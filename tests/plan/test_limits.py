@@ -26,9 +26,15 @@ def default_limit(monkeypatch):
     limits.set_memory_limit(None)
 
 
-@pytest.mark.parametrize("delay", [10 ** 9, 10 ** 12])
-def test_a_delay_far_beyond_the_run_allocates_nothing(delay):
-    net = gr.loads(spec(delay=str(delay)), "d.yaml")
+def test_a_delay_past_a_billion_steps_is_refused_where_written():
+    text = spec(delay=str(10 ** 12))
+    with pytest.raises(gr.GraphRNNError) as info:
+        gr.loads(text, "d.yaml")
+    assert info.value.code == "GR108" and str(info.value).startswith("d.yaml:9:29:")
+
+
+def test_a_delay_far_beyond_the_run_allocates_nothing():
+    net = gr.loads(spec(delay=str(10 ** 9)), "d.yaml")
     params = net.init(0)
     x = np.ones((4, 2, 2))
     tracemalloc.start()
