@@ -42,9 +42,12 @@ CODES = {
     "GR133": "invalid collapse",
     "GR200": "bad input or parameter shapes",
     "GR201": "missing or unknown parameters",
+    "GR202": "non-finite input",
     "GR300": "invalid experiment",
     "GR301": "training diverged",
     "GR302": "cannot resume",
+    "GR303": "damaged checkpoint",
+    "GR304": "run directory in use",
 }
 
 
