@@ -557,14 +557,23 @@ def test_gr112_ragged_lists(option):
     assert str(info.value).startswith(f"{FILE}:{at(GOOD, '{from: h, to: y}')[0]}:")
 
 
-@pytest.mark.parametrize("option", ["weights: [[1, 2], [3, 4], [5, .nan]]", "init: .inf"],
-                         ids=["nan-weights", "inf-init"])
-def test_gr112_non_finite_values(option):
+@pytest.mark.parametrize("option", ["weights: [[1, 2], [3, 4], [5, .nan]]", "init: .inf", "init: {normal: .NaN}"],
+                         ids=["nan-weights", "inf-init", "nan-std"])
+def test_non_finite_numbers_are_refused_where_they_are_written(option):
     text = GOOD.replace("{from: h, to: y}", "{from: h, to: y, " + option + "}")
     with pytest.raises(gr.GraphRNNError) as info:
         gr.loads(text, FILE)
-    assert info.value.code == "GR112" and info.value.fix
-    assert str(info.value).startswith(f"{FILE}:{at(text, option)[0]}:")
+    assert info.value.code == "GR104" and info.value.fix and "finite" in info.value.message
+    needle = ".nan" if ".nan" in option else (".NaN" if ".NaN" in option else ".inf")
+    assert str(info.value).startswith(f"{FILE}:{at(text, needle)[0]}:{at(text, needle)[1]}:")
+
+
+def test_a_nan_bias_init_is_refused():
+    text = GOOD.replace("h: {size: 3, activation: tanh}", "h: {size: 3, activation: tanh, bias_init: .nan}")
+    with pytest.raises(gr.GraphRNNError) as info:
+        gr.loads(text, FILE)
+    assert info.value.code == "GR104"
+    assert str(info.value).startswith(f"{FILE}:{at(text, '.nan')[0]}:{at(text, '.nan')[1]}:")
 
 
 def test_gr112_orthogonal_on_a_vector_parameter_is_refused_at_load():
