@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -191,7 +192,7 @@ def loads_sweep(text: str, file: str = "<string>", base_dir=None) -> Sweep:
     if error is not None:
         raise error
     folder = Path(base_dir) if base_dir is not None else Path(file).parent if not file.startswith("<") else Path.cwd()
-    base = load_experiment(folder / data["experiment"], build=False)
+    base = load_experiment(os.path.normpath(folder / data["experiment"]), build=False)
     seeds = data["seeds"]
     seeds = tuple(range(seeds["start"], seeds["start"] + seeds["count"])) if isinstance(seeds, dict) \
         else tuple(int(s) for s in seeds)

@@ -6,9 +6,12 @@
 
 A :class:`Trial` is the picklable (experiment, seed, run directory, resume)
 that :func:`graphrnn.train.runs.run_trial` takes; :func:`run_each` maps any
-such function over trials, one after the other or in a pool of processes,
-and reports each outcome as it comes; :func:`summarize` reads any outcomes
-with ``solved``, ``solved_at`` and ``seconds`` (random guessing's too).
+such function over trials, one after the other here or on any
+``concurrent.futures`` executor (a Dask cluster's: ``graphrnn sweep``,
+graphrnn.sweep), and reports each outcome as it comes: it is the one trials
+runner of ``graphrnn train``, the sweeps and the example scripts.
+:func:`summarize` reads any outcomes with ``solved``, ``solved_at`` and
+``seconds`` (random guessing's too).
 
 One trial writes ``runs_dir/<experiment>-s<seed>-<timestamp>/``; several
 write ``runs_dir/<experiment>-<timestamp>/s<seed>/`` each, the experiment
