@@ -48,6 +48,10 @@ CODES = {
     "GR302": "cannot resume",
     "GR303": "damaged checkpoint",
     "GR304": "run directory in use",
+    "GR310": "invalid sweep",
+    "GR311": "sweep value makes an invalid experiment",
+    "GR312": "sweep directory holds another sweep",
+    "GR313": "no Dask cluster",
 }
 
 
