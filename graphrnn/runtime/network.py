@@ -9,7 +9,7 @@ from ..errors import RunError
 from ..ops.losses import LOSS_GRADS, LOSSES
 from ..plan.limits import check_run
 from ..trees import TreeBatch
-from .network_base import CompiledNetwork, check_loss_kind, computation_dtype
+from .network_base import CompiledNetwork, check_finite_input, check_loss_kind, computation_dtype
 from .state import final_state
 from .trace import NodeValues, Trace
 
@@ -42,6 +42,7 @@ class Network(CompiledNetwork):
                            fix="for one sequence of shape (T, I) use x[:, None, :]")
         if not isbox(x):
             x = np.asarray(x, dtype=float)
+            check_finite_input(x, self.inputs)
         check_run(self.plan, *np.shape(x)[:2])   # GR108 before the engine allocates (plan/limits.py)
         return x
 
