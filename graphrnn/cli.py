@@ -30,6 +30,7 @@ from .runtime.engine import ENGINES, engine_choices
 from .errors import GraphRNNError
 from .train.arguments import non_negative_int, positive_int
 from .train.command import add_train_parser
+from .sweep.command import add_sweep_parser
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
@@ -104,6 +105,9 @@ def cmd_show(args) -> int:
                        if n.startswith(prefix) and "." not in n[len(prefix):]]
             out.append(f"  {instance}")
             out.append(f"    members: {', '.join(members)}")
+    if getattr(net, "module_files", None):   # where each `use:` came from (a GRAPHRNN_PATH file can shadow)
+        out.append("module files:")
+        out += [f"  {use}: {path}" for use, path in net.module_files.items()]
     out.append(f"nodes ({len(ir.nodes)}):")
     out += [f"  {node}" for node in ir.nodes.values()]
     delayed = sum(1 for e in ir.edges if e.delay)
@@ -314,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     add_train_parser(commands)   # the `train` subcommand lives beside the training library
+    add_sweep_parser(commands)   # `sweep` too, beside graphrnn.sweep
 
     for sub in commands.choices.values():
         _add_plugin(sub)

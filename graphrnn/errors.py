@@ -42,9 +42,16 @@ CODES = {
     "GR133": "invalid collapse",
     "GR200": "bad input or parameter shapes",
     "GR201": "missing or unknown parameters",
+    "GR202": "non-finite input",
     "GR300": "invalid experiment",
     "GR301": "training diverged",
     "GR302": "cannot resume",
+    "GR303": "damaged checkpoint",
+    "GR304": "run directory in use",
+    "GR310": "invalid sweep",
+    "GR311": "sweep value makes an invalid experiment",
+    "GR312": "sweep directory holds another sweep",
+    "GR313": "no Dask cluster",
 }
 
 

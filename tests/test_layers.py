@@ -27,7 +27,7 @@ FLOORS = [
     {"compiler"},                              # text -> Network
     {"interop", "viz"},                        # PyTorch twins; pictures
     {"train"},                                 # gradient methods, optimizers, the training core
-    {"models", "testing"},                     # history compressor; property checks
+    {"models", "testing", "sweep"},            # history compressor; property checks; sweeps on Dask
     {"cli"},                                   # the `graphrnn` command
     {"__init__", "__main__"},                  # the package's face; `python -m graphrnn`
 ]

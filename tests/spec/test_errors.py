@@ -746,8 +746,8 @@ def test_gr301_nan_loss_stops_training():
         loss = "mse"
 
         def sample(self, rng, batch):
-            x = np.full((2, batch, 2), np.nan)
-            return SimpleNamespace(x=x, target=np.zeros((2, batch, 2)), mask=np.ones((2, batch)), size=batch)
+            x = np.zeros((2, batch, 2))            # a NaN target: a NaN input is refused first (GR202)
+            return SimpleNamespace(x=x, target=np.full((2, batch, 2), np.nan), mask=np.ones((2, batch)), size=batch)
 
         def monitor(self):
             return None
@@ -762,6 +762,69 @@ def test_gr302_resume_without_checkpoint(tmp_path):
     with pytest.raises(gr.TrainError) as info:
         load_checkpoint(tmp_path, gr.loads(GOOD, FILE))
     assert info.value.code == "GR302" and info.value.fix
+
+
+def test_gr303_damaged_checkpoint_names_the_file(tmp_path):
+    from graphrnn.train.loop import CHECKPOINT, load_checkpoint
+    (tmp_path / CHECKPOINT).write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(gr.TrainError) as info:
+        load_checkpoint(tmp_path, gr.loads(GOOD, FILE))
+    assert info.value.code == "GR303" and str(tmp_path / CHECKPOINT) in info.value.message and info.value.fix
+
+
+def test_gr304_run_directory_in_use(tmp_path):
+    import os
+
+    from graphrnn.train.runlock import RunLock
+    with RunLock(tmp_path):
+        with pytest.raises(gr.TrainError) as info:
+            RunLock(tmp_path).acquire()
+    assert info.value.code == "GR304" and f"pid {os.getpid()}" in info.value.message and info.value.fix
+
+
+# -- GR310-GR313: sweeps (tests/sweep/ has more) ---------------------------------------------------
+
+def _sweep_folder(tmp_path):
+    (tmp_path / "net.yaml").write_text("graphrnn: 1\nname: n\ninputs: {x: 1}\noutputs: {y: 1}\n"
+                                       "nodes: {y: {size: 1, activation: tanh}}\nedges: [{from: x, to: y}]\n")
+    (tmp_path / "exp.yaml").write_text("graphrnn: 1\nexperiment: e\nnetwork: net.yaml\ntask: {name: latch}\n"
+                                       "optimizer: {name: sgd, lr: 0.1}\ntrain: {sequences: 10}\n")
+    return tmp_path
+
+
+def test_gr310_a_sweep_does_not_set_the_seeds(tmp_path):
+    from graphrnn.sweep import loads_sweep
+    text = "graphrnn: 1\nsweep: s\nexperiment: exp.yaml\nseeds: [0]\ngrid: {train.seed: [1]}\n"
+    with pytest.raises(gr.TrainError) as info:
+        loads_sweep(text, str(_sweep_folder(tmp_path) / "s.yaml"))
+    located(info.value, "GR310", str(tmp_path / "s.yaml"), 5, 8)
+
+
+def test_gr311_a_grid_value_that_makes_an_invalid_experiment(tmp_path):
+    from graphrnn.sweep import loads_sweep
+    text = "graphrnn: 1\nsweep: s\nexperiment: exp.yaml\nseeds: [0]\ngrid: {optimizer.lr: [0.1, -1]}\n"
+    with pytest.raises(gr.TrainError) as info:
+        loads_sweep(text, str(_sweep_folder(tmp_path) / "s.yaml"))
+    located(info.value, "GR311", str(tmp_path / "s.yaml"), 5, 28)
+
+
+def test_gr312_a_sweep_directory_of_another_experiment(tmp_path):
+    from graphrnn.sweep import loads_sweep, run_sweep
+    folder = _sweep_folder(tmp_path)
+    sweep = loads_sweep("graphrnn: 1\nsweep: s\nexperiment: exp.yaml\nseeds: [0]\n", str(folder / "s.yaml"))
+    (tmp_path / "out" / "base").mkdir(parents=True)
+    (tmp_path / "out" / "base" / "experiment.yaml").write_text("graphrnn: 1\n")
+    with pytest.raises(gr.TrainError) as info:
+        run_sweep(sweep, tmp_path / "out", progress=False)
+    assert info.value.code == "GR312" and info.value.fix
+
+
+def test_gr313_no_scheduler_at_the_address():
+    from graphrnn.sweep import open_cluster
+    with pytest.raises(gr.TrainError) as info:
+        with open_cluster(scheduler="tcp://127.0.0.1:9", timeout=1):
+            pass
+    assert info.value.code == "GR313" and info.value.fix
 
 
 # -- GR200 / GR201: bad calls ------------------------------------------------------------------
@@ -825,6 +888,14 @@ def test_gr201_unknown_parameter_did_you_mean(good_net):
     err = info.value
     assert err.code == "GR201" and "unknown h->h@2" in err.message
     assert "did you mean `h->h@1`?" in err.message
+
+
+def test_gr202_nan_input_located_by_index(good_net):
+    x = np.zeros((2, 1, 2))
+    x[1, 0, 1] = np.nan
+    with pytest.raises(gr.RunError) as info:
+        good_net.run(good_net.init(0), x)
+    assert info.value.code == "GR202" and "x[1, 0, 1] is nan" in info.value.message and info.value.fix
 
 
 def test_gr201_missing_parameter_points_at_its_spec_element(good_net):
