@@ -13,7 +13,9 @@ one process, interleaved round by round (process CPU time, medians):
   the Python loop itself costs).
 
 So GEMM ~ full - no GEMM, elementwise numpy ~ no GEMM - skeleton.  It also
-counts the numpy calls one step issues, forward and backward.  The removed
+counts the numpy calls one step issues, forward and backward, and times the
+LSTM's matrix products alone in numpy and in PyTorch (each on its own BLAS:
+OpenBLAS for numpy's wheels, MKL for PyTorch's), paired.  The removed
 statements make the numbers wrong, not the timing: only the times are
 printed.
 """
@@ -98,6 +100,37 @@ def profile(label, net, T, B, rounds):
           f"backward {calls_per_step(source, 'backward')} ({T} steps)")
 
 
+def gemm_peers(I, H, B, T, rounds):
+    """The LSTM's matrix products alone (input projection, T recurrent steps forward and backward,
+    the weight gradients), numpy (its BLAS) / PyTorch (its BLAS), float64, paired CPU times."""
+    try:
+        import torch
+    except ImportError:
+        return "no PyTorch"
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    x, wx, wh = rng.normal(size=(T * B, I)), rng.normal(size=(I, 4 * H)), rng.normal(size=(H, 4 * H))
+    h, g = rng.normal(size=(B, H)), rng.normal(size=(T * B, 4 * H))
+    tx, twx, twh, th, tg = (torch.tensor(a) for a in (x, wx, wh, h, g))
+
+    def products(mm, x, wx, wh, h, g):
+        mm(x, wx)
+        for t in range(T):
+            mm(h, wh)
+            mm(g[t * B:(t + 1) * B], wh.T)
+        mm(x.T, g)
+        mm(h.T, g[:B])
+
+    ratios = []
+    for _ in range(rounds):
+        start = time.process_time()
+        products(np.matmul, x, wx, wh, h, g)
+        mid = time.process_time()
+        products(torch.mm, tx, twx, twh, th, tg)
+        ratios.append((mid - start) / (time.process_time() - mid))
+    return f"{np.median(ratios):.2f}"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
@@ -110,6 +143,7 @@ def main(argv=None):
         print("BLAS: (pip install threadpoolctl to see which kernel runs)")
     for I, H, B, T in [(8, 32, 16, 50), (32, 128, 32, 100), (64, 256, 64, 100), (8, 8, 1, 200)]:
         profile(f"LSTM ({I},{H},{B},{T})", gr.loads(lstm_yaml(I, H)), T, B, args.rounds)
+        print(f"    its matrix products alone, numpy / PyTorch (float64): {gemm_peers(I, H, B, T, args.rounds)}")
     for I, H, B, T in [(8, 32, 16, 50), (32, 128, 32, 100)]:
         profile(f"GRU  ({I},{H},{B},{T})", gr.loads(stack_spec("gru", I, H)), T, B, args.rounds)
 

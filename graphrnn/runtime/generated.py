@@ -158,10 +158,15 @@ class CompiledPlan:
         self._buffers = None
 
     def _before(self, arrays, B, dtype, state):
-        """(D, B, width) rows read before the first step of each looked-back block, contiguous."""
+        """(D, B, width) rows read before the first step of each looked-back block: contiguous for
+        the numba loops; for the numpy kernels, which only index them, as start_rows gives them
+        (the initial value broadcast: a delay far beyond the run costs no memory)."""
         rows = []
         for name, depth in self.plan.lookback.items():
             width = self.plan.input_width if name == INPUT_BLOCK else self.plan.blocks[name].width
+            if self.kernels == "numpy":
+                rows.append(start_rows(self.plan, arrays, state, name, B, width, dtype))
+                continue
             if state is not None and name in state:
                 rows.append(np.ascontiguousarray(start_rows(self.plan, arrays, state, name, B, width, dtype)))
                 continue
