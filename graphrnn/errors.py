@@ -45,6 +45,10 @@ CODES = {
     "GR300": "invalid experiment",
     "GR301": "training diverged",
     "GR302": "cannot resume",
+    "GR310": "invalid sweep",
+    "GR311": "sweep value makes an invalid experiment",
+    "GR312": "sweep directory holds another sweep",
+    "GR313": "no Dask cluster",
 }
 
 

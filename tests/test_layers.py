@@ -27,7 +27,7 @@ FLOORS = [
     {"compiler"},                              # text -> Network
     {"interop", "viz", "inspection"},          # PyTorch twins; pictures; the library, tasks, modules alone
     {"train"},                                 # gradient methods, optimizers, the training core
-    {"models", "testing"},                     # history compressor; property checks
+    {"models", "testing", "sweep"},            # history compressor; property checks; sweeps on Dask
     {"cli"},                                   # the `graphrnn` command
     {"__init__", "__main__"},                  # the package's face; `python -m graphrnn`
 ]

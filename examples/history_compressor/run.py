@@ -2,6 +2,7 @@
 
     nice -n 10 python examples/history_compressor/run.py            # 10 seeds, flat budget 100,000
     python examples/history_compressor/run.py --seeds 3 --budget 20000   # quicker
+    python examples/history_compressor/run.py --workers 2                # seeds side by side (Dask)
 
 For every seed:
 
@@ -30,6 +31,7 @@ import argparse
 import json
 import statistics
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +41,7 @@ from graphrnn.models import draw_level_inputs, events_per_sequence, load_hierarc
 from graphrnn.models.level_training import train_level
 from graphrnn.tasks import make_task
 from graphrnn.train.loop import TrainingPlan, train
+from graphrnn.train.trials import run_each
 
 HERE = Path(__file__).resolve().parent
 NAMES = ["a", "x"] + [f"b{i}" for i in range(1, 21)]
@@ -93,37 +96,48 @@ def median(values):
     return statistics.median(values) if values else None
 
 
+def compressor_trial(seed: int, budget: int, collapse: int, out: Path) -> dict:
+    """One seed: the compressor (and its collapse, when solved) and the flat RNN; a picklable row."""
+    spec = load_hierarchy(HERE / "lag20.yaml")
+    task = make_task("history_lag")
+    lr, batch, every = spec.training["optimizer"]["lr"], spec.training["batch"], spec.training["evaluate_every"]
+    start = time.time()
+    if seed == 0:
+        untrained = spec.build(seed)
+        both = [np.eye(22)[task.symbols([f])[0]] for f in (0, 1)]
+        draw_level_inputs(untrained, both, out / "levels_before.png", NAMES,
+                          ["untrained: a b1 .. b20 a", "untrained: x b1 .. b20 x"])
+    hc, both, comp = run_compressor(spec, task, seed, budget)
+    t_comp = time.time() - start
+    if seed == 0:
+        draw_level_inputs(hc, both, out / "levels_after.png", NAMES,
+                          ["trained: a b1 .. b20 a", "trained: x b1 .. b20 x"])
+    coll = run_collapse(spec, hc, both, task, seed, collapse) if comp["solved"] and collapse else None
+    start = time.time()
+    flat = run_flat(task, seed, budget, lr, batch, every)
+    return {"seed": seed, "compressor": comp, "flat": flat, "collapse": coll,
+            "seconds": {"compressor": round(t_comp, 1), "flat": round(time.time() - start, 1)}}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=10, help="trials (seeds 0 .. N-1)")
     parser.add_argument("--budget", type=int, default=100_000, help="sequences per trial, for both systems")
     parser.add_argument("--collapse", type=int, default=3200, help="automatizer training sequences (0: skip)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="trials side by side on a local Dask cluster of this many processes (default 1: here)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args(argv)
-    spec = load_hierarchy(HERE / "lag20.yaml")
-    task = make_task("history_lag")
-    lr, batch, every = spec.training["optimizer"]["lr"], spec.training["batch"], spec.training["evaluate_every"]
     args.out.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for seed in range(args.seeds):
-        start = time.time()
-        if seed == 0:
-            untrained = spec.build(seed)
-            both = [np.eye(22)[task.symbols([f])[0]] for f in (0, 1)]
-            draw_level_inputs(untrained, both, args.out / "levels_before.png", NAMES,
-                              ["untrained: a b1 .. b20 a", "untrained: x b1 .. b20 x"])
-        hc, both, comp = run_compressor(spec, task, seed, args.budget)
-        t_comp = time.time() - start
-        if seed == 0:
-            draw_level_inputs(hc, both, args.out / "levels_after.png", NAMES,
-                              ["trained: a b1 .. b20 a", "trained: x b1 .. b20 x"])
-        coll = run_collapse(spec, hc, both, task, seed, args.collapse) if comp["solved"] and args.collapse else None
-        start = time.time()
-        flat = run_flat(task, seed, args.budget, lr, batch, every)
-        row = {"seed": seed, "compressor": comp, "flat": flat, "collapse": coll,
-               "seconds": {"compressor": round(t_comp, 1), "flat": round(time.time() - start, 1)}}
-        rows.append(row)
-        print(json.dumps(row), flush=True)
+    trial = partial(compressor_trial, budget=args.budget, collapse=args.collapse, out=args.out)
+    seeds = [(seed,) for seed in range(args.seeds)]
+    show = lambda row: print(json.dumps(row), flush=True)    # noqa: E731
+    if args.workers > 1:        # the runner of graphrnn train and graphrnn sweep, on a Dask cluster
+        from graphrnn.sweep import open_cluster
+        with open_cluster(workers=args.workers) as cluster:
+            rows = run_each(trial, seeds, executor=cluster.executor, on_outcome=show)
+    else:
+        rows = run_each(trial, seeds, on_outcome=show)
     summary = {}
     for system in ("compressor", "flat"):
         wins = [r[system]["sequences"] for r in rows if r[system]["solved"]]

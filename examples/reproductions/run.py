@@ -1,30 +1,34 @@
 """Reproductions of the 1997 LSTM paper's experiments and of random weight guessing.
 
-One command each, from the repository root:
+The training reproductions are sweep files (``sweeps/*.yaml``), run by ``graphrnn sweep``:
 
-    python examples/reproductions/run.py reber --seeds 10          # 1997 exp. 1, faithful setup
-    python examples/reproductions/run.py reber_main --seeds 10     # the README's main job
-    python examples/reproductions/run.py elman --seeds 5           # Elman (15 hidden) on the same task
-    python examples/reproductions/run.py adding --seeds 2          # 1997 exp. 4, T = 100 (long)
+    graphrnn sweep examples/reproductions/sweeps/reber.yaml        # 1997 exp. 1, faithful setup, 10 seeds
+    graphrnn sweep examples/reproductions/sweeps/reber_main.yaml   # the README's main job, 10 seeds
+    graphrnn sweep examples/reproductions/sweeps/elman.yaml        # Elman (15 hidden) on the same task
+    graphrnn sweep examples/reproductions/sweeps/adding.yaml       # 1997 exp. 4, T = 100 (long)
+
+This script runs the same sweeps with other seeds or budgets, and random weight guessing:
+
+    python examples/reproductions/run.py reber --seeds 10          # = the sweep file, seeds 0..9
+    python examples/reproductions/run.py reber_main --seeds 3 --budget 50000
     python examples/reproductions/run.py latch --seeds 30          # random guessing, latch, 500-600 steps
     python examples/reproductions/run.py parity --seeds 10         # random guessing, parity, 500-600 steps
 
 Options: ``--seeds N`` (trials, seeds 0..N-1; or ``--seed-list 3 7``),
-``--budget S`` (override the experiment's budget of training sequences),
-``--jobs J`` (trials in parallel processes; default 1), ``--runs-dir DIR`` (default
-runs/reproductions), ``--data-seeds K`` (trial i uses the task's data set
-i mod K: the paper's "3 different, randomly generated pairs of training and
-test sets" for ``reber``/``elman``).  Each training trial writes a run
-directory (metrics, curve, params; see docs/training.md); the script prints
-one line per trial and then the table row: success fraction and the median
-(and mean) number of training sequences to success, next to the paper's.
-The trials run through graphrnn.train.trials (``run_trials`` for training,
-``run_each`` for guessing; ``summarize`` gives the row).
+``--budget S`` (override the budget of training sequences; latch, parity:
+guessing trials), ``--workers W`` (worker processes of the local Dask cluster;
+default: one per core), ``--out DIR`` (the sweep directory; default
+runs/reproductions/NAME).  A training reproduction writes a sweep directory
+(trials.csv, summary.md, pictures, a run directory per trial; see
+docs/training.md); guessing prints one line per trial.  Both end with the
+table row: success fraction and the median (and mean) number of training
+sequences (guessing trials) to success, next to the paper's.  Every trial
+goes through graphrnn.train.trials.run_each on the same Dask cluster
+(graphrnn.sweep.open_cluster) that ``graphrnn sweep`` uses.
 """
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 import time
@@ -32,21 +36,24 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
 REPRODUCTIONS = {
-    "reber": {"experiment": "experiments/reber_lstm1997_paper.yaml",
+    "reber": {"sweep": "sweeps/reber.yaml",
               "paper": "100% of 30 trials, 8,440 sequences on average (Table 1: 3 blocks x 2 cells, lr 0.5)"},
-    "reber_main": {"experiment": "experiments/reber_lstm1997.yaml",
+    "reber_main": {"sweep": "sweeps/reber_main.yaml",
                    "paper": "(our closest variant that trains in minutes; see docs/training.md)"},
-    "elman": {"experiment": "experiments/reber_elman.yaml",
+    "reber_short": {"sweep": "sweeps/reber_short.yaml", "paper": "(a short budget, to time the sweep)"},
+    "elman": {"sweep": "sweeps/elman.yaml",
               "paper": "0% of trials after 200,000 sequences (Table 1, ELM, 15 hidden units)"},
-    "adding": {"experiment": "experiments/adding_lstm1997.yaml",
+    "adding": {"sweep": "sweeps/adding.yaml",
                "paper": "74,000 sequences on average (10 trials), 1 of 2560 test sequences wrong (Table 7, T=100)"},
-    "latch": {"experiment": None, "network": "latch_unit.yaml", "max_trials": 10_000,
+    "latch": {"sweep": None, "network": "latch_unit.yaml", "max_trials": 10_000,
               "paper": "22 trials on average (latch variant II, one tanh unit, weights in [-100, 100])"},
-    "parity": {"experiment": None, "network": "parity_a1.yaml", "max_trials": 30_000,
+    "parity": {"sweep": None, "network": "parity_a1.yaml", "max_trials": 30_000,
                "paper": "2,906 trials on average (architecture A1, n = 1, weights in [-100, 100])"},
 }
 
@@ -77,39 +84,37 @@ def guess_trial(name: str, max_trials: int, seed: int) -> Guessed:
     return Guessed(seed, result.solved, result.trials if result.solved else None, result.trials, seconds, verdict)
 
 
-def run_guessing(name: str, seeds, budget, jobs: int) -> list:
+def run_guessing(name: str, seeds, budget, cluster) -> list:
     from graphrnn.train.trials import run_each
 
     def report(outcome):
         print(f"  seed {outcome.seed}: {'solved' if outcome.solved else 'not solved'} after {outcome.trials:,} "
               f"trials ({outcome.seconds:.1f} s); {outcome.verdict}", flush=True)
     max_trials = budget or REPRODUCTIONS[name]["max_trials"]
-    return run_each(partial(guess_trial, name, max_trials), [(seed,) for seed in seeds], jobs=jobs,
+    return run_each(partial(guess_trial, name, max_trials), [(seed,) for seed in seeds], executor=cluster.executor,
                     on_outcome=report)
 
 
-def run_training(name: str, seeds, budget, jobs: int, runs_dir: Path, data_seeds: int | None) -> list:
-    """One trial per seed (trial i on the task's data set i mod ``data_seeds``), ``jobs`` at a time."""
-    from graphrnn.train.experiment import load_experiment
-    from graphrnn.train.runs import new_run_dir
-    from graphrnn.train.trials import Trial, run_trials
-    exp = load_experiment(ROOT / REPRODUCTIONS[name]["experiment"], build=False)
-    trials, data_seed_of = [], {}
-    for i, seed in enumerate(seeds):
-        data_seed = i % data_seeds if data_seeds else None
-        variant = exp if data_seed is None else \
-            dataclasses.replace(exp, task={**exp.task, "data_seed": data_seed}, _setup=None)
-        trials.append(Trial(variant, seed, new_run_dir(runs_dir, exp.name, seed)))
-        data_seed_of[trials[-1].run_dir] = data_seed
+def sweep_with(name: str, seeds, budget):
+    """The reproduction's sweep file with these seeds (and budget)."""
+    from graphrnn.sweep import loads_sweep
+    path = HERE / REPRODUCTIONS[name]["sweep"]
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["seeds"] = list(seeds)
+    if budget:
+        doc.setdefault("overrides", {})["train.sequences"] = budget
+    return loads_sweep(yaml.safe_dump(doc, sort_keys=False), str(path))
 
-    def report(outcome):
-        what = (f"solved after {outcome.solved_at:,} sequences" if outcome.solved
-                else f"not solved in {outcome.sequences:,} sequences")
-        data_seed = data_seed_of[outcome.run_dir]
-        data = f", data set {data_seed}" if data_seed is not None else ""
-        print(f"  seed {outcome.seed}{data}: {what} ({outcome.seconds:.0f} s); {outcome.verdict}  "
-              f"[{outcome.run_dir}]", flush=True)
-    return run_trials(trials, sequences=budget, progress=False, jobs=jobs, on_outcome=report)
+
+def run_training(name: str, seeds, budget, cluster, out: Path) -> list:
+    from graphrnn.sweep import run_sweep
+    result = run_sweep(sweep_with(name, seeds, budget), out, executor=cluster.executor, slots=cluster.slots)
+    for record in result.records:
+        what = (f"solved after {record['solved_at']:,} sequences" if record["solved"]
+                else f"{record['status']}, not solved in {record['sequences']:,} sequences")
+        print(f"  seed {record['seed']}: {what} ({record['seconds'] or 0:.0f} s)  [{record['run_dir']}]", flush=True)
+    print(f"sweep directory: {out} (summary.md, trials.csv, solved.png, curves.png)")
+    return [record for record in result.records if record["status"] in ("finished", "diverged")]
 
 
 def main(argv=None) -> int:
@@ -119,25 +124,25 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=5, help="number of trials, seeds 0..N-1 (default 5)")
     parser.add_argument("--seed-list", type=int, nargs="+", help="these seeds instead")
     parser.add_argument("--budget", type=int, help="training sequences per trial (latch, parity: guessing trials)")
-    parser.add_argument("--jobs", type=int, default=1, help="trials in parallel (default 1)")
-    parser.add_argument("--runs-dir", default=str(ROOT / "runs" / "reproductions"))
-    parser.add_argument("--data-seeds", type=int, default=None,
-                        help="trial i uses the task's data_seed i mod K (reber, elman)")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    parser.add_argument("--out", type=Path, help="the sweep directory (default runs/reproductions/NAME)")
     args = parser.parse_args(argv)
+    from graphrnn.sweep import open_cluster
+    from graphrnn.train.trials import summarize
     seeds = args.seed_list or list(range(args.seeds))
     info = REPRODUCTIONS[args.name]
     print(f"{args.name}: {len(seeds)} trial(s), seeds {seeds[0]}..{seeds[-1]}"
           + (f", budget {args.budget:,}" if args.budget else "")
-          + (f" [{info['experiment']}]" if info["experiment"] else " [random guessing]"), flush=True)
+          + (f" [{info['sweep']}]" if info["sweep"] else " [random guessing]"), flush=True)
     started = time.perf_counter()
-    if REPRODUCTIONS[args.name]["experiment"] is None:
-        outcomes = run_guessing(args.name, seeds, args.budget, args.jobs)
-        unit = "trials"
-    else:
-        outcomes = run_training(args.name, seeds, args.budget, args.jobs, Path(args.runs_dir), args.data_seeds)
-        unit = "sequences"
+    with open_cluster(workers=args.workers) as cluster:
+        if info["sweep"] is None:
+            outcomes, unit = run_guessing(args.name, seeds, args.budget, cluster), "trials"
+        else:
+            out = args.out or ROOT / "runs" / "reproductions" / args.name
+            records = run_training(args.name, seeds, args.budget, cluster, out)
+            outcomes, unit = [Outcome(r["solved"], r["solved_at"], r["seconds"] or 0.0) for r in records], "sequences"
     wall = time.perf_counter() - started
-    from graphrnn.train.trials import summarize
     summary = summarize(outcomes)
     median, mean = summary["median_sequences_to_success"], summary["mean_sequences_to_success"]
     print()
@@ -150,6 +155,15 @@ def main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+@dataclass
+class Outcome:
+    """A sweep trial's record as graphrnn.train.trials.summarize reads it."""
+
+    solved: bool
+    solved_at: int | None
+    seconds: float
+
+
+if __name__ == "__main__":     # the guard matters: Dask's worker processes import this file
     os.environ.setdefault("OMP_NUM_THREADS", "1")   # tiny matrices: BLAS threads only cost time
     sys.exit(main())

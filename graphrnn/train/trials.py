@@ -6,9 +6,12 @@
 
 A :class:`Trial` is the picklable (experiment, seed, run directory, resume)
 that :func:`graphrnn.train.runs.run_trial` takes; :func:`run_each` maps any
-such function over trials, one after the other or in a pool of processes,
-and reports each outcome as it comes; :func:`summarize` reads any outcomes
-with ``solved``, ``solved_at`` and ``seconds`` (random guessing's too).
+such function over trials, one after the other here or on any
+``concurrent.futures`` executor (a Dask cluster's: ``graphrnn sweep``,
+graphrnn.sweep), and reports each outcome as it comes: it is the one trials
+runner of ``graphrnn train``, the sweeps and the example scripts.
+:func:`summarize` reads any outcomes with ``solved``, ``solved_at`` and
+``seconds`` (random guessing's too).
 
 One trial writes ``runs_dir/<experiment>-s<seed>-<timestamp>/``; several
 write ``runs_dir/<experiment>-<timestamp>/s<seed>/`` each, the experiment
@@ -20,7 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, wait
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -49,27 +52,58 @@ class Trial(NamedTuple):
     resume: bool = False
 
 
-def run_each(trial, arguments, *, jobs: int = 1, on_outcome=None) -> list:
-    """``[trial(*args) for args in arguments]``, in order, calling ``on_outcome(outcome)`` as each
-    comes; ``jobs > 1`` runs them in that many processes (``trial`` and ``arguments`` must pickle).
-    An error in one trial stops the rest."""
-    arguments = [tuple(args) for args in arguments]
-    outcomes = []
+def run_each(trial, arguments, *, executor=None, on_outcome=None, on_error=None, tick=None,
+             tick_seconds: float = 1.0) -> list:
+    """``[trial(*args) for args in arguments]``, calling ``on_outcome(outcome)`` as each comes.
 
-    def report(outcome):
-        outcomes.append(outcome)
+    ``executor``: None runs the trials here, one after the other; any
+    ``concurrent.futures.Executor`` runs them there (a ``ProcessPoolExecutor``, or a Dask
+    cluster's ``client.get_executor()``: graphrnn.sweep), reported as they finish, returned in
+    the order of ``arguments`` (``trial`` and ``arguments`` must pickle).  ``on_error(index,
+    error)``: the outcome to record for a trial that raised, and the rest goes on; without it
+    the first error cancels the trials not yet started and is raised.  ``tick()`` is called
+    every ``tick_seconds`` while trials run elsewhere (a progress line).  Ctrl-C cancels the
+    trials not yet finished and passes through.
+    """
+    arguments = [tuple(args) for args in arguments]
+    outcomes: list = [None] * len(arguments)
+
+    def report(index, outcome):
+        outcomes[index] = outcome
         if on_outcome is not None:
             on_outcome(outcome)
-    if jobs <= 1 or len(arguments) <= 1:
-        for args in arguments:
-            report(trial(*args))
+
+    def failed(index, error):
+        if on_error is None:
+            raise error
+        report(index, on_error(index, error))
+
+    if executor is None:
+        for index, args in enumerate(arguments):
+            try:
+                outcome = trial(*args)
+            except Exception as error:      # noqa: BLE001 -- handed to on_error, or raised
+                failed(index, error)
+            else:
+                report(index, outcome)
         return outcomes
-    pool = ProcessPoolExecutor(max_workers=jobs)
+    futures = {executor.submit(trial, *args): index for index, args in enumerate(arguments)}
+    pending = set(futures)
     try:
-        for outcome in pool.map(trial, *zip(*arguments)):
-            report(outcome)
+        while pending:
+            done, pending = wait(pending, timeout=tick_seconds, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=futures.get):
+                try:
+                    outcome = future.result()
+                except Exception as error:  # noqa: BLE001
+                    failed(futures[future], error)
+                else:
+                    report(futures[future], outcome)
+            if tick is not None:
+                tick()
     finally:
-        pool.shutdown(cancel_futures=True)   # after an error the trials not yet started do not start
+        for future in pending:          # after an error or Ctrl-C the trials not yet finished stop
+            future.cancel()
     return outcomes
 
 
@@ -86,10 +120,11 @@ def new_trials(exp, seeds=None, runs_dir="runs") -> tuple[list[Trial], Path]:
 
 
 def run_trials(trials, folder=None, *, sequences: int | None = None, progress: bool = True, stream=None,
-               jobs: int = 1, on_outcome=None) -> list:
+               executor=None, on_outcome=None) -> list:
     """Run every :class:`Trial` (see :func:`graphrnn.train.runs.run_trial` for ``sequences``,
-    ``progress`` and ``stream``); with several trials, keep ``folder``'s summary up to date.
-    Returns the RunOutcomes in order; a trial's error stops the rest."""
+    ``progress`` and ``stream``; :func:`run_each` for ``executor``); with several trials, keep
+    ``folder``'s summary up to date.  Returns the RunOutcomes in order; a trial's error stops
+    the rest."""
     trials = list(trials)
     options = {"sequences": sequences, "progress": progress, **({"stream": stream} if stream is not None else {})}
     outcomes = []
@@ -97,20 +132,19 @@ def run_trials(trials, folder=None, *, sequences: int | None = None, progress: b
     def done(outcome):
         outcomes.append(outcome)
         if folder is not None and len(trials) > 1:
-            write_summary(folder, outcomes)
+            write_summary(folder, sorted(outcomes, key=lambda o: o.seed))
         if on_outcome is not None:
             on_outcome(outcome)
-    run_each(partial(run_trial, **options), trials, jobs=jobs, on_outcome=done)
-    return outcomes
+    return run_each(partial(run_trial, **options), trials, executor=executor, on_outcome=done)
 
 
 def run_experiment(exp, runs_dir="runs", seeds=None, *, sequences: int | None = None, progress: bool = True,
-                   stream=None, jobs: int = 1, on_outcome=None) -> tuple[list, Path]:
+                   stream=None, executor=None, on_outcome=None) -> tuple[list, Path]:
     """Every trial of ``exp`` (its ``seeds``, or ``seeds``) in fresh run directories
     (:func:`new_trials`); returns the outcomes and the folder written."""
     trials, folder = new_trials(exp, seeds, runs_dir)
-    return run_trials(trials, folder, sequences=sequences, progress=progress, stream=stream, jobs=jobs,
-                      on_outcome=on_outcome), folder
+    return run_trials(trials, folder, sequences=sequences, progress=progress, stream=stream,
+                      executor=executor, on_outcome=on_outcome), folder
 
 
 def resumed_trials(path, experiment=None, seed: int | None = None) -> list[Trial]:

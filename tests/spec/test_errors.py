@@ -557,14 +557,23 @@ def test_gr112_ragged_lists(option):
     assert str(info.value).startswith(f"{FILE}:{at(GOOD, '{from: h, to: y}')[0]}:")
 
 
-@pytest.mark.parametrize("option", ["weights: [[1, 2], [3, 4], [5, .nan]]", "init: .inf"],
-                         ids=["nan-weights", "inf-init"])
-def test_gr112_non_finite_values(option):
+@pytest.mark.parametrize("option", ["weights: [[1, 2], [3, 4], [5, .nan]]", "init: .inf", "init: {normal: .NaN}"],
+                         ids=["nan-weights", "inf-init", "nan-std"])
+def test_non_finite_numbers_are_refused_where_they_are_written(option):
     text = GOOD.replace("{from: h, to: y}", "{from: h, to: y, " + option + "}")
     with pytest.raises(gr.GraphRNNError) as info:
         gr.loads(text, FILE)
-    assert info.value.code == "GR112" and info.value.fix
-    assert str(info.value).startswith(f"{FILE}:{at(text, option)[0]}:")
+    assert info.value.code == "GR104" and info.value.fix and "finite" in info.value.message
+    needle = ".nan" if ".nan" in option else (".NaN" if ".NaN" in option else ".inf")
+    assert str(info.value).startswith(f"{FILE}:{at(text, needle)[0]}:{at(text, needle)[1]}:")
+
+
+def test_a_nan_bias_init_is_refused():
+    text = GOOD.replace("h: {size: 3, activation: tanh}", "h: {size: 3, activation: tanh, bias_init: .nan}")
+    with pytest.raises(gr.GraphRNNError) as info:
+        gr.loads(text, FILE)
+    assert info.value.code == "GR104"
+    assert str(info.value).startswith(f"{FILE}:{at(text, '.nan')[0]}:{at(text, '.nan')[1]}:")
 
 
 def test_gr112_orthogonal_on_a_vector_parameter_is_refused_at_load():
@@ -753,6 +762,51 @@ def test_gr302_resume_without_checkpoint(tmp_path):
     with pytest.raises(gr.TrainError) as info:
         load_checkpoint(tmp_path, gr.loads(GOOD, FILE))
     assert info.value.code == "GR302" and info.value.fix
+
+
+# -- GR310-GR313: sweeps (tests/sweep/ has more) ---------------------------------------------------
+
+def _sweep_folder(tmp_path):
+    (tmp_path / "net.yaml").write_text("graphrnn: 1\nname: n\ninputs: {x: 1}\noutputs: {y: 1}\n"
+                                       "nodes: {y: {size: 1, activation: tanh}}\nedges: [{from: x, to: y}]\n")
+    (tmp_path / "exp.yaml").write_text("graphrnn: 1\nexperiment: e\nnetwork: net.yaml\ntask: {name: latch}\n"
+                                       "optimizer: {name: sgd, lr: 0.1}\ntrain: {sequences: 10}\n")
+    return tmp_path
+
+
+def test_gr310_a_sweep_does_not_set_the_seeds(tmp_path):
+    from graphrnn.sweep import loads_sweep
+    text = "graphrnn: 1\nsweep: s\nexperiment: exp.yaml\nseeds: [0]\ngrid: {train.seed: [1]}\n"
+    with pytest.raises(gr.TrainError) as info:
+        loads_sweep(text, str(_sweep_folder(tmp_path) / "s.yaml"))
+    located(info.value, "GR310", str(tmp_path / "s.yaml"), 5, 8)
+
+
+def test_gr311_a_grid_value_that_makes_an_invalid_experiment(tmp_path):
+    from graphrnn.sweep import loads_sweep
+    text = "graphrnn: 1\nsweep: s\nexperiment: exp.yaml\nseeds: [0]\ngrid: {optimizer.lr: [0.1, -1]}\n"
+    with pytest.raises(gr.TrainError) as info:
+        loads_sweep(text, str(_sweep_folder(tmp_path) / "s.yaml"))
+    located(info.value, "GR311", str(tmp_path / "s.yaml"), 5, 28)
+
+
+def test_gr312_a_sweep_directory_of_another_experiment(tmp_path):
+    from graphrnn.sweep import loads_sweep, run_sweep
+    folder = _sweep_folder(tmp_path)
+    sweep = loads_sweep("graphrnn: 1\nsweep: s\nexperiment: exp.yaml\nseeds: [0]\n", str(folder / "s.yaml"))
+    (tmp_path / "out" / "base").mkdir(parents=True)
+    (tmp_path / "out" / "base" / "experiment.yaml").write_text("graphrnn: 1\n")
+    with pytest.raises(gr.TrainError) as info:
+        run_sweep(sweep, tmp_path / "out", progress=False)
+    assert info.value.code == "GR312" and info.value.fix
+
+
+def test_gr313_no_scheduler_at_the_address():
+    from graphrnn.sweep import open_cluster
+    with pytest.raises(gr.TrainError) as info:
+        with open_cluster(scheduler="tcp://127.0.0.1:9", timeout=1):
+            pass
+    assert info.value.code == "GR313" and info.value.fix
 
 
 # -- GR200 / GR201: bad calls ------------------------------------------------------------------

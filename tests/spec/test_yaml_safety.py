@@ -218,11 +218,12 @@ def test_syntax_errors_are_gr100_with_line_and_col(old, new, needle):
     text = GOOD.replace(old, new)
     assert text != GOOD
     err = refused(text, "GR100")
-    if needle == "END":                         # the parser stops at the end of the text
-        line, col = text.count("\n") + 1, 1
+    last = text.rstrip("\n").split("\n")
+    if needle == "END":                         # the parser stops at the end of the text's last line
+        line, col = len(last), len(last[-1]) + 1
         assert str(err).startswith(f"{FILE}:{line}:{col}: "), str(err)
     elif needle is None:                        # an unclosed quote: where the quote starts or the text ends
-        assert str(err).split(":")[1] in {str(at(text, "'tanh")[0]), str(text.count("\n") + 1)}, str(err)
+        assert str(err).split(":")[1] in {str(at(text, "'tanh")[0]), str(len(last))}, str(err)
     else:
         starts_at(err, text, needle)
     assert "near this spot" in err.fix or err.fix
@@ -240,12 +241,17 @@ def test_empty_spec(text):
     assert "graphrnn: 1" in err.fix
 
 
-@pytest.mark.parametrize("value", ["!!binary aGVsbG8=", "2001-12-14", "!!set {a, b}"],
-                         ids=["binary", "timestamp", "set"])
-def test_safe_but_odd_types_are_located_type_errors(value):
+@pytest.mark.parametrize("value", ["!!binary aGVsbG8=", "!!set {a, b}", "!!timestamp 2001-12-14"],
+                         ids=["binary", "set", "timestamp"])
+def test_tags_outside_the_yaml_1_2_core_schema_are_refused_where_written(value):
     text = GOOD.replace("graphrnn: 1\n", f"graphrnn: 1\nname: {value}\n")
-    err = refused(text, "GR104")
+    err = refused(text, "GR101")
     starts_at(err, text, value)
+
+
+def test_a_date_is_a_string_as_in_yaml_1_2():
+    text = GOOD.replace("graphrnn: 1\n", "graphrnn: 1\nname: 2001-12-14\n")
+    assert gr.loads(text, FILE).spec.name == "2001-12-14"
 
 
 # -- regressions: bugs found while writing these tests, now fixed --------------------

@@ -1,6 +1,7 @@
 """The trials runner: one plain function per trial, run in order or in processes, resumed, summarised."""
 import json
 import pickle
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from types import SimpleNamespace
 
 import numpy as np
@@ -31,7 +32,8 @@ def test_a_trial_is_a_plain_function_with_a_picklable_outcome(exp, tmp_path):
 def test_trials_in_processes_give_what_they_give_in_order(exp, tmp_path):
     seen = []
     serial, _ = run_experiment(exp, tmp_path / "serial", progress=False, on_outcome=lambda o: seen.append(o.seed))
-    parallel, folder = run_experiment(exp, tmp_path / "parallel", progress=False, jobs=2)
+    with ProcessPoolExecutor(2) as pool:       # any concurrent.futures executor (a Dask cluster's: tests/sweep)
+        parallel, folder = run_experiment(exp, tmp_path / "parallel", progress=False, executor=pool)
     assert seen == [0, 1] and [o.seed for o in parallel] == [0, 1]
     for a, b in zip(serial, parallel):
         assert all(np.array_equal(a.params[k], b.params[k]) for k in a.params)
@@ -57,6 +59,22 @@ def test_run_each_reports_every_outcome_as_it_comes():
     got = []
     assert run_each(lambda a, b: a * b, [(1, 2), (3, 4)], on_outcome=got.append) == [2, 12]
     assert got == [2, 12]
+
+
+def divide(a, b):
+    return a / b
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_run_each_hands_errors_to_on_error_and_goes_on_or_stops_at_the_first(parallel):
+    arguments = [(1, 1), (1, 0), (4, 2)]
+    with ThreadPoolExecutor(2) as pool:
+        executor = pool if parallel else None
+        recorded = run_each(divide, arguments, executor=executor,
+                            on_error=lambda index, error: f"trial {index}: {type(error).__name__}")
+        assert recorded == [1.0, "trial 1: ZeroDivisionError", 2.0]
+        with pytest.raises(ZeroDivisionError):
+            run_each(divide, arguments, executor=executor)
 
 
 def test_summarize_reads_any_outcomes_with_solved_solved_at_and_seconds():

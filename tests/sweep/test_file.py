@@ -1,0 +1,62 @@
+"""Sweep files: seeds, overrides and a grid by dotted path; located errors (GR103, GR104, GR310, GR311)."""
+import pytest
+import yaml
+
+from graphrnn.errors import GraphRNNError
+from graphrnn.sweep import load_sweep, loads_sweep
+
+
+def test_a_grid_makes_one_experiment_per_point_with_the_values_set(sweep_file):
+    sweep = load_sweep(sweep_file(count=3, overrides="{train.sequences: 120, optimizer.clip.norm: 5}"))
+    assert sweep.seeds == (0, 1, 2) and [p.label for p in sweep.points] == ["optimizer.lr=0.02", "optimizer.lr=0.05"]
+    assert len(sweep.trials) == 6 and sweep.trials[3] == (sweep.points[1], 0)
+    for point, lr in zip(sweep.points, (0.02, 0.05)):
+        exp = point.experiment
+        assert exp.optimizer == {"name": "adam", "lr": lr, "clip": {"norm": 5}}
+        assert exp.plan_options["sequences"] == 120 and exp.plan_options["batch"] == 10
+        doc = yaml.safe_load(exp.text)       # the text a run directory keeps says the same
+        assert doc["optimizer"]["lr"] == lr and doc["train"]["sequences"] == 120
+
+
+def test_seeds_as_a_list_a_grid_over_the_network_and_no_grid(folder):
+    (folder / "other.yaml").write_text((folder / "net.yaml").read_text().replace("size: 3", "size: 4"))
+    text = "graphrnn: 1\nsweep: nets\nexperiment: exp.yaml\nseeds: [4, 1]\ngrid: {network: [net.yaml, other.yaml]}\n"
+    sweep = loads_sweep(text, str(folder / "s.yaml"))
+    assert sweep.seeds == (4, 1) and [p.label for p in sweep.points] == ["network=net", "network=other"]
+    assert sweep.points[1].experiment.network_path == str((folder / "other.yaml").resolve())
+    plain = loads_sweep("graphrnn: 1\nsweep: x\nexperiment: exp.yaml\nseeds: [0]\n", str(folder / "s.yaml"))
+    assert [p.label for p in plain.points] == ["base"] and plain.points[0].values == {}
+
+
+@pytest.mark.parametrize("text, code, where, words", [
+    ("graphrnn: 1\nsweep: x\nexperiment: exp.yaml\nseeds: [0]\ngird: {}\n", "GR103", "5:1", "did you mean `grid`"),
+    ("graphrnn: 1\nsweep: x\nexperiment: exp.yaml\nseeds: [0, 0]\n", "GR104", "4:8", "seeds"),
+    ("graphrnn: 1\nsweep: x\nexperiment: exp.yaml\nseeds: {start: 0}\n", "GR104", "4:8", "count"),
+    ("graphrnn: 2\nsweep: x\nexperiment: exp.yaml\nseeds: [0]\n", "GR111", "1:11", "version"),
+    ("graphrnn: 1\nsweep: x\nexperiment: nope.yaml\nseeds: [0]\n", "GR114", "", "nope.yaml"),
+    ("graphrnn: 1\nsweep: x\nexperiment: exp.yaml\nseeds: [0]\ngrid: {train.seed: [1, 2]}\n", "GR310", "5:8",
+     "train.seed"),
+    ("graphrnn: 1\nsweep: x\nexperiment: exp.yaml\nseeds: [0]\ngrid:\n  optimizer.lr: [0.1, -1]\n", "GR311", "6:23",
+     "lr"),
+    ("graphrnn: 1\nsweep: x\nexperiment: exp.yaml\nseeds: [0]\noverrides: {train.batch: 0}\n", "GR311", "5:26",
+     "batch"),
+    ("graphrnn: 1\nsweep: x\nexperiment: exp.yaml\nseeds: [0]\noverrides: {task.name.x: 1}\n", "GR310", "5:26",
+     "task.name"),
+    ("graphrnn: 1\nsweep: x\nexperiment: exp.yaml\nseeds: [0]\ngrid: {task.min_length: [5], task.nope: [1]}\n",
+     "GR311", "5:42", "nope"),
+])
+def test_errors_are_located_in_the_sweep_file(folder, text, code, where, words):
+    with pytest.raises(GraphRNNError) as info:
+        loads_sweep(text, str(folder / "s.yaml"))
+    err = info.value
+    assert err.code == code and words in str(err), str(err)
+    assert str(err.loc).endswith(where) if where else True, str(err)
+    assert err.fix
+
+
+def test_a_sweep_too_large_is_refused_before_anything_runs(folder):
+    grid = ", ".join(f"task.x{i}: [{', '.join(str(v) for v in range(10))}]" for i in range(5))
+    text = f"graphrnn: 1\nsweep: x\nexperiment: exp.yaml\nseeds: [0]\ngrid: {{{grid}}}\n"
+    with pytest.raises(GraphRNNError) as info:
+        loads_sweep(text, str(folder / "s.yaml"))
+    assert info.value.code == "GR310" and "100,000 points" in info.value.message
