@@ -371,8 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     except GraphRNNError as err:
         print(str(err), file=sys.stderr)
         if err.code == "GR113" and not getattr(args, "plugin", None) and "node kind" in err.message:
-            print("  hint: a node kind registered in Python is loaded with --plugin MODULE_OR_FILE.py",
-                  file=sys.stderr)
+            print("  hint: a node kind registered in Python is loaded with --plugin MODULE_OR_FILE.py, or "
+                  "comes from an installed package's `graphrnn.kinds` entry point", file=sys.stderr)
     except CommandError as err:
         print(f"graphrnn {args.command}: error: {err}", file=sys.stderr)
     except BrokenPipeError:              # `graphrnn show ... | head`: stop quietly

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import GraphError, Location
-from ..ops import ACTIVATIONS, EDGE_KINDS, OPS, EdgeKind, input_ports
+from ..ops import ACTIVATIONS, EDGE_KINDS, OPS, EdgeKind, InstalledKindError, input_ports, installed_kind
 from ..spec import MarkedDict, MarkedList, Spec, did_you_mean
 from .ir import INPUT, Edge, Graph, ModuleInstance, Link, Node, edge_label, natural_key
 from .reading import Scope, ValueReader
@@ -92,9 +92,10 @@ class Expander(ValueReader):
 
     def primitive_node(self, name, data: MarkedDict, scope: Scope, loc: Location) -> None:
         op = self.value(data, "op", scope, "sum")
-        if op not in OPS:
+        if op not in OPS and not self.installed(op, data, scope):
             self.refuse("GR113", f"unknown node kind `{op}`{did_you_mean(op, OPS)}", data, "op", scope,
-                        fix=f"use one of: {', '.join(sorted(OPS))}")
+                        fix=f"use one of: {', '.join(sorted(OPS))}; kinds of installed packages are found "
+                            "through the `graphrnn.kinds` entry point group")
         kind = OPS[op]
         activation = self.value(data, "activation", scope, "identity")
         if activation not in ACTIVATIONS:
@@ -124,6 +125,16 @@ class Expander(ValueReader):
         qualified = scope.prefix + name
         self.add_node(Node(qualified, op, size, activation, bias, bias_init, initial, loc, options))
         scope.nodes[name] = qualified
+
+    def installed(self, op, data, scope) -> bool:
+        """Whether an installed package registers node kind ``op`` (its entry point, loaded now)."""
+        if not isinstance(op, str):
+            return False
+        try:
+            return installed_kind(op)
+        except InstalledKindError as err:
+            self.refuse("GR113", f"node kind `{op}`: {err}", data, "op", scope,
+                        fix="fix or reinstall that package, or name another kind")
 
     def add_node(self, node: Node) -> None:
         if len(self.nodes) >= MAX_NODES:
