@@ -119,6 +119,9 @@ def cmd_show(args) -> int:
                        if n.startswith(prefix) and "." not in n[len(prefix):]]
             out.append(f"  {instance}")
             out.append(f"    members: {', '.join(members)}")
+    if getattr(net, "module_files", None):   # where each `use:` came from (a GRAPHRNN_PATH file can shadow)
+        out.append("module files:")
+        out += [f"  {use}: {path}" for use, path in net.module_files.items()]
     out.append(f"nodes ({len(ir.nodes)}):")
     out += [f"  {node}" for node in ir.nodes.values()]
     delayed = sum(1 for e in ir.edges if e.delay)

@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import GraphError, Location
 from ..ops import ACTIVATIONS, EDGE_KINDS, OPS, EdgeKind, InstalledKindError, input_ports, installed_kind
 from ..spec import MarkedDict, MarkedList, Spec, did_you_mean
+from ..spec.validate import check_arguments
 from .ir import INPUT, Edge, Graph, ModuleInstance, Link, Node, edge_label, natural_key
 from .reading import Scope, ValueReader
 
@@ -165,6 +166,7 @@ class Expander(ValueReader):
                                  fix=f"its parameters are: {', '.join(declared) or '(none)'}")
             params[key] = self.value(data, key, scope)
             param_locs[key] = self.where(data, key, scope)[0]
+        check_arguments(module.data, module.file, params, param_locs, loc)   # the values fit where they go
         inner = Scope(prefix=f"{scope.prefix}{name}.", file=module.file, params=params,
                       param_locs=param_locs)
         self.instances.append(ModuleInstance(scope.prefix + name, module.name,
