@@ -46,7 +46,9 @@ class Expander(ValueReader):
         if spec.kind != "network":
             raise GraphError("GR109", f"`{spec.name}` is a module, not a network",
                              loc=spec.data.loc,
-                             fix="load a network spec that `use:`s this module")
+                             fix="load a network spec that `use:`s this module; to look at the module "
+                                 f"alone, with its defaults: `graphrnn show {spec.name}`, or in Python "
+                                 f"graphrnn.inspection.load_for_inspection({spec.name!r})")
         data = spec.data
         scope = Scope(prefix="", file=spec.file, params={})
         inputs = {}
