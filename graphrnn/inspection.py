@@ -129,7 +129,15 @@ def instantiate_module(module, engine: str | None = None):
                          loc=module.data.key_loc("ports"),
                          fix="use it in a network (`{use: " + module.name + "}`) and show that")
     inputs = [p for p in ports if p != "out"]
-    defaults = dict(module.data.get("params", {}))
+    declared = module.data.get("params", {})
+    defaults = dict(declared)
+    missing = [name for name, value in defaults.items() if value is None]
+    if missing:        # a parameter declared `null` has no default: the module needs it from its user
+        names = ", ".join(f"`{name}`" for name in missing)
+        raise GraphError("GR104", f"module `{module.name}` has no default for {names}, so it cannot be "
+                         "instantiated alone", loc=declared.value_loc(missing[0]),
+                         fix=f"give {names} a default under `params:`, or look at a network that uses "
+                             f"the module with {', '.join(f'`{n}: ...`' for n in missing)} beside `use:`")
     target = str(Path(module.file).resolve())
     try:
         return _instantiate(module, target, inputs, defaults, "sequence", engine)

@@ -99,3 +99,12 @@ def test_a_module_without_an_out_port_is_refused_with_a_location(tmp_path, capsy
     code, _, err = run(capsys, "show", str(spec))
     assert code == 2
     assert err.startswith(f"{spec}:3:1: error GR109") and "no `out` port" in err
+
+
+def test_a_module_with_a_parameter_without_default_says_so_where_it_is_declared(tmp_path, capsys):
+    spec = tmp_path / "nodef.yaml"
+    spec.write_text("graphrnn: 1\nmodule: nodef\nparams: {size: null, act: tanh}\nports: {in: h, out: h}\n"
+                    "nodes:\n  h: {size: $size, activation: $act}\n")
+    code, _, err = run(capsys, "validate", str(spec))
+    assert code == 2
+    assert err.startswith(f"{spec}:3:16: error GR104") and "no default for `size`" in err

@@ -46,7 +46,9 @@ class Expander(ValueReader):
         if spec.kind != "network":
             raise GraphError("GR109", f"`{spec.name}` is a module, not a network",
                              loc=spec.data.loc,
-                             fix="load a network spec that `use:`s this module")
+                             fix="load a network spec that `use:`s this module; to look at the module "
+                                 f"alone, with its defaults: `graphrnn show {spec.name}`, or in Python "
+                                 f"graphrnn.inspection.load_for_inspection({spec.name!r})")
         data = spec.data
         scope = Scope(prefix="", file=spec.file, params={})
         inputs = {}
@@ -284,7 +286,8 @@ class Expander(ValueReader):
         A mask is either one pair's pattern (source size x destination size),
         given to every pair of a list edge, or a matrix over all the listed
         units (the sources' sizes summed x the destinations'), cut into one
-        block per pair; a pair whose block is all zero gets no edge.  A mask
+        block per pair; a pair whose block is all zero gets no edge, one whose block
+        is all ones a plain (unmasked) edge.  A mask
         that connects nothing at all is refused: it would be an edge with no
         effect.
         """
@@ -298,8 +301,10 @@ class Expander(ValueReader):
         shape = np.shape(mask)
         if shape == (sum(rows), sum(cols)) and (len(rows) > 1 or len(cols) > 1):
             row_at, col_at = np.cumsum([0] + rows), np.cumsum([0] + cols)
-            return [[mask[row_at[i]:row_at[i + 1], col_at[j]:col_at[j + 1]] for j in range(len(cols))]
-                    for i in range(len(rows))]
+            blocks = [[mask[row_at[i]:row_at[i + 1], col_at[j]:col_at[j + 1]] for j in range(len(cols))]
+                      for i in range(len(rows))]
+            # a block of ones is a whole edge: no mask (unit-level nets get plain edges, or none)
+            return [[None if np.all(block == 1) else block for block in row] for row in blocks]
         if len(set(rows)) == 1 and len(set(cols)) == 1 and shape == (rows[0], cols[0]):
             return [[mask] * len(cols) for _ in rows]
         want = [(rows[0], cols[0])] if len(set(rows)) == 1 and len(set(cols)) == 1 else []

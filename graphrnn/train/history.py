@@ -93,7 +93,7 @@ def curve_figure(history, title: str = "", budget: int | None = None):
     from matplotlib.figure import Figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    fig = Figure(figsize=(8, 4.5), dpi=100)
+    fig = Figure(figsize=(8, 5.2), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     seqs = np.array([row["sequences"] for row in history], dtype=float)
@@ -144,7 +144,9 @@ def curve_figure(history, title: str = "", budget: int | None = None):
                    label=f"criterion first met ({solved['sequences']:,} sequences)")
     lines, _ = ax.get_legend_handles_labels()
     if lines or handles:
-        top.legend(handles=lines + handles, loc="lower left", fontsize=8)
+        # below the axes: inside, it would cover the curve or the test marks
+        top.legend(handles=lines + handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
+                   fontsize=8, frameon=False)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
