@@ -32,6 +32,7 @@ from .errors import GraphRNNError
 from .train.arguments import non_negative_int, positive_int
 from .train.command import add_train_parser
 from .sweep.command import add_sweep_parser
+from .spec.schemas import add_schema_parser
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
@@ -354,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     add_train_parser(commands)   # the `train` subcommand lives beside the training library
+    add_schema_parser(commands)  # `schema KIND`: spec/schemas.py
     add_sweep_parser(commands)   # `sweep` too, beside graphrnn.sweep
 
     for sub in commands.choices.values():
