@@ -81,7 +81,8 @@ class CompiledNetwork:
 
     @property
     def num_params(self) -> int:
-        return int(sum(np.prod(s.shape, dtype=int) for s in self.params.values()))
+        """The parameters' entries that act in the network (a mask's zeros are not counted)."""
+        return sum(s.count for s in self.params.values())
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.name!r}, inputs={self.inputs}, outputs="
