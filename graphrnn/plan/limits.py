@@ -31,8 +31,8 @@ from .ir import Plan
 DEFAULT_MEMORY_LIMIT = 4 * 2 ** 30
 #: what one entry of a fused parameter array costs while a network is built, initialised and
 #: differentiated: the parameter table, the fused arrays, the assembler's index tables, the
-#: gradients (measured: a peak of 12-15 float64s per parameter; tests/plan/test_limits.py)
-BYTES_PER_PARAMETER = 16 * 8
+#: gradients (measured: a peak of 12-17 float64s per parameter; tests/plan/test_limits.py)
+BYTES_PER_PARAMETER = 24 * 8
 _SUFFIXES = {"": 1, "K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30, "T": 2 ** 40}
 _limit_override: int | None = None
 
