@@ -132,7 +132,11 @@ def cmd_run(args) -> int:
         return _run_trees(net, args)
     params = net.init(seed=args.seed)
     rng = np.random.default_rng(args.seed)
-    x = rng.standard_normal((args.steps, args.batch, net.input_size))
+    try:
+        x = rng.standard_normal((args.steps, args.batch, net.input_size))
+    except (MemoryError, ValueError):     # numpy: "Unable to allocate", "Maximum allowed dimension exceeded"
+        raise CommandError(f"--steps {args.steps} x --batch {args.batch} x {net.input_size} inputs is more input "
+                           "than this machine can hold; give fewer steps or a smaller batch") from None
     trace = net.run(params, x)
     header = ["t"]
     for name, node in net.outputs.items():
@@ -346,6 +350,15 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:               # writing a file (draw -o), for example
         what = f"{err.filename}: {err.strerror}" if err.filename and err.strerror else str(err)
         print(f"graphrnn {args.command}: error: {what}", file=sys.stderr)
+    except MemoryError as err:
+        print(f"graphrnn {args.command}: error: out of memory ({err or 'numpy could not allocate'}); "
+              "give smaller sizes, fewer steps or a smaller batch", file=sys.stderr)
+    except Exception as err:             # a bug: one line, not a traceback, unless asked for
+        if os.environ.get("GRAPHRNN_DEBUG"):
+            raise
+        print(f"graphrnn {args.command}: internal error: {type(err).__name__}: {err}\n  this is a bug in "
+              "graphrnn: please report it with the command line (GRAPHRNN_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
     return EXIT_ERROR
 
 
