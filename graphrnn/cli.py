@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .compiler import load
+from .plan.limits import check_run
 from .runtime.engine import ENGINES, engine_choices
 from .errors import GraphRNNError
 from .train.arguments import non_negative_int, positive_int
@@ -160,11 +161,8 @@ def cmd_run(args) -> int:
         return _run_trees(net, args)
     params = net.init(seed=args.seed)
     rng = np.random.default_rng(args.seed)
-    try:
-        x = rng.standard_normal((args.steps, args.batch, net.input_size))
-    except (MemoryError, ValueError):     # numpy: "Unable to allocate", "Maximum allowed dimension exceeded"
-        raise CommandError(f"--steps {args.steps} x --batch {args.batch} x {net.input_size} inputs is more input "
-                           "than this machine can hold; give fewer steps or a smaller batch") from None
+    check_run(net.plan, args.steps, args.batch)    # GR108 before the input is drawn, not after
+    x = rng.standard_normal((args.steps, args.batch, net.input_size))
     trace = net.run(params, x)
     header = ["t"]
     for name, node in net.outputs.items():
