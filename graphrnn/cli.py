@@ -101,7 +101,9 @@ def cmd_show(args) -> int:
         print(f"engine: {net.engine.name}: {net.engine.backward}")
         if net.engine.name == "compiled":
             print(f"  batches up to {net.engine.largest_loop_batch(net.plan)} run the compiled loops, larger ones "
-                  "the fused engine's numpy passes (BLAS)")
+                  f"the fused engine's {net.engine.kernels(net.plan, 1 << 30)} passes (BLAS)")
+        elif hasattr(net.engine, "kernels"):
+            print(f"  passes: {net.engine.kernels(net.plan)}")
         for name, why in engine_choices(net.ir).items():
             if name != net.engine.name:
                 print(f"  also: {name}" + (f" (cannot: {why})" if why else ""))

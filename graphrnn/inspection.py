@@ -147,20 +147,27 @@ def instantiate_module(module, engine: str | None = None):
         return _instantiate(module, target, inputs, defaults, "tree", engine)
 
 
+def _instance_name(module, inputs: list) -> str:
+    """The instance is named after the module (members read ``gru2.h``), unless a port has that name."""
+    return module.name if module.name not in inputs else module.name + "_alone"
+
+
 def _wrapper(module, target: str, inputs: list, width: int, out_sizes: dict, over: str) -> str:
+    name = _instance_name(module, inputs)
     data = {"graphrnn": 1, "name": module.name, "over": over,
             "doc": f"module {module.name} alone, with its default parameters",
             "inputs": {port: width for port in inputs},
             "outputs": out_sizes,
-            "nodes": {"m": {"use": target}},
-            "edges": [{"from": port, "to": f"m.{port}"} for port in inputs]}
+            "nodes": {name: {"use": target}},
+            "edges": [{"from": port, "to": f"{name}.{port}"} for port in inputs]}
     return json.dumps(data)      # JSON is YAML: no quoting to get wrong
 
 
 def _instantiate(module, target, inputs, defaults, over, engine):
     file = f"<module {module.name} alone>"
     # first expand with placeholder sizes to learn what the `out` port is made of
-    probe = read_spec(_wrapper(module, target, inputs, 1, {"m.out": 1}, over), file)
+    out = _instance_name(module, inputs) + ".out"
+    probe = read_spec(_wrapper(module, target, inputs, 1, {out: 1}, over), file)
     expander = Expander(ModuleLoader())
     scope = Scope(prefix="", file=file, params={})
     for port in inputs:
@@ -168,14 +175,15 @@ def _instantiate(module, target, inputs, defaults, over, engine):
         scope.inputs.add(port)
         scope.nodes[port] = port
     expander.body(probe.data, scope)
-    out_nodes = [name for name, _ in expander.resolve("m.out", scope, Location(file), as_source=True)]
+    out_nodes = [name for name, _ in expander.resolve(out, scope, Location(file), as_source=True)]
     members = {name: expander.nodes[name].size for name in out_nodes}
     width = sum(members.values())
-    outputs = {"m.out": width} if len(out_nodes) == 1 else {name: size for name, size in members.items()}
+    outputs = {out: width} if len(out_nodes) == 1 else dict(members)
     net = compile_spec(read_spec(_wrapper(module, target, inputs, width, outputs, over), file), engine)
     taken = ", ".join(f"{k}={_yaml_value(v)}" for k, v in defaults.items()) or "none"
     note = (f"`{module.name}` is a module: instantiated alone with its defaults ({taken}); "
-            + (f"inputs {', '.join(f'`{p}` [{width}]' for p in inputs)} feed its ports of those names, "
+            + ((f"input `{inputs[0]}` [{width}] feeds its port of that name, " if len(inputs) == 1 else
+                f"inputs {', '.join(f'`{p}` [{width}]' for p in inputs)} feed its ports of those names, ")
                if inputs else "it has no input port, ")
             + f"its `out` port is the output [{width}]"
             + (" (over trees)" if over == "tree" else ""))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import graphrnn as gr
 from graphrnn.cli import main
@@ -64,8 +63,9 @@ def test_a_module_alone_is_instantiated_with_its_defaults(capsys):
     net, note = load_for_inspection("gru2")
     assert net.inputs == {"in": 8} and net.output_size == 8
     # the same as a network that uses the module with those values written out
-    same = gr.loads("graphrnn: 1\nname: g\ninputs: {in: 8}\noutputs: {m.out: 8}\nnodes:\n"
-                    "  m: {use: gru2, size: 8, bias: true}\nedges:\n  - {from: in, to: m.in}\n")
+    assert net.outputs == {"gru2.out": "gru2.h"} and "gru2.z" in net.ir.nodes
+    same = gr.loads("graphrnn: 1\nname: g\ninputs: {in: 8}\noutputs: {gru2.out: 8}\nnodes:\n"
+                    "  gru2: {use: gru2, size: 8, bias: true}\nedges:\n  - {from: in, to: gru2.in}\n")
     assert net.num_params == same.num_params and set(net.params) == set(same.params)
     p = net.init(0)
     x = np.random.default_rng(0).normal(size=(3, 2, 8))

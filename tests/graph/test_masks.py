@@ -22,11 +22,11 @@ RING[0, 3] = 1.0                                  # and u4 feeds u7
 
 def unit_net(mask) -> gr.Network:
     rows = "\n".join(f"  {u}: {{size: 1, activation: tanh, bias: false}}" for u in UNITS)
-    text = textwrap.dedent(f"""\
+    text = textwrap.dedent("""\
         graphrnn: 1
         name: ring
-        inputs: {{x: 2}}
-        outputs: {{u10: 1}}
+        inputs: {x: 2}
+        outputs: {u10: 1}
         nodes:
         """) + rows + textwrap.dedent(f"""
         edges:
