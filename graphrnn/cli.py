@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .compiler import load
+from .plan.limits import check_run
 from .runtime.engine import ENGINES, engine_choices
 from .errors import GraphRNNError
 from .train.arguments import non_negative_int, positive_int
@@ -100,7 +101,9 @@ def cmd_show(args) -> int:
         print(f"engine: {net.engine.name}: {net.engine.backward}")
         if net.engine.name == "compiled":
             print(f"  batches up to {net.engine.largest_loop_batch(net.plan)} run the compiled loops, larger ones "
-                  "the fused engine's numpy passes (BLAS)")
+                  f"the fused engine's {net.engine.kernels(net.plan, 1 << 30)} passes (BLAS)")
+        elif hasattr(net.engine, "kernels"):
+            print(f"  passes: {net.engine.kernels(net.plan)}")
         for name, why in engine_choices(net.ir).items():
             if name != net.engine.name:
                 print(f"  also: {name}" + (f" (cannot: {why})" if why else ""))
@@ -160,6 +163,7 @@ def cmd_run(args) -> int:
         return _run_trees(net, args)
     params = net.init(seed=args.seed)
     rng = np.random.default_rng(args.seed)
+    check_run(net.plan, args.steps, args.batch)    # GR108 before the input is drawn, not after
     x = rng.standard_normal((args.steps, args.batch, net.input_size))
     trace = net.run(params, x)
     header = ["t"]
@@ -389,6 +393,15 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:               # writing a file (draw -o), for example
         what = f"{err.filename}: {err.strerror}" if err.filename and err.strerror else str(err)
         print(f"graphrnn {args.command}: error: {what}", file=sys.stderr)
+    except MemoryError as err:
+        print(f"graphrnn {args.command}: error: out of memory ({err or 'numpy could not allocate'}); "
+              "give smaller sizes, fewer steps or a smaller batch", file=sys.stderr)
+    except Exception as err:             # a bug: one line, not a traceback, unless asked for
+        if os.environ.get("GRAPHRNN_DEBUG"):
+            raise
+        print(f"graphrnn {args.command}: internal error: {type(err).__name__}: {err}\n  this is a bug in "
+              "graphrnn: please report it with the command line (GRAPHRNN_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
     return EXIT_ERROR
 
 

@@ -27,6 +27,7 @@ import numpy as np
 from ..atomic import write_atomic
 from ..ops import OPS
 from ..plan.ir import INPUT_BLOCK, Plan
+from . import generated_numpy
 from .generated_source import ACTIVATION_CODES, backward_source, forward_source
 from .state import start_rows
 
@@ -57,7 +58,7 @@ def dense_work(plan: Plan) -> int:
         projections = list(stage.hoisted) + list(stage.delayed) + [p for _, ps in stage.instant for p in ps]
         for p in projections:
             if p.runs is None:
-                total += int(np.prod(plan.fused[p.weight].shape))
+                total += int(np.prod(plan.fused_by_name[p.weight].shape))
     return total
 
 
@@ -132,7 +133,11 @@ class _Buffers:
 
 
 class CompiledPlan:
-    """A plan's forward and backward passes compiled once (numba); call with numpy arrays.
+    """A plan's forward and backward passes generated once; call with numpy arrays.
+
+    ``kernels``: ``"numba"``, the loops of generated_source.py compiled by
+    numba, or ``"numpy"``, the straight-line numpy of generated_numpy.py
+    (same arguments, same results to rounding).
 
     The passes fit fused_primitive.run_fused.  With ``scratch=True`` (a caller
     that keeps none of the arrays, as Network.value_and_grad's direct path)
@@ -142,23 +147,31 @@ class CompiledPlan:
     calls from several threads; processes, as Dask's workers, are fine).
     """
 
-    def __init__(self, plan: Plan):
-        self.plan = plan
-        decorator = "@numba.njit(cache=True, error_model='numpy')\n"
-        module = load_module(decorator + forward_source(plan) + "\n\n" + decorator + backward_source(plan))
-        self._forward, self._backward = module.forward, module.backward
+    def __init__(self, plan: Plan, kernels: str = "numba"):
+        self.plan, self.kernels = plan, kernels
+        if kernels == "numpy":
+            self._forward, self._backward = generated_numpy.load(plan)
+        else:
+            decorator = "@numba.njit(cache=True, error_model='numpy')\n"
+            module = load_module(decorator + forward_source(plan) + "\n\n" + decorator + backward_source(plan))
+            self._forward, self._backward = module.forward, module.backward
         self._buffers = None
 
     def _before(self, arrays, B, dtype, state):
-        """(D, B, width) rows read before the first step of each looked-back block, contiguous."""
+        """(D, B, width) rows read before the first step of each looked-back block: contiguous for
+        the numba loops; for the numpy kernels, which only index them, as start_rows gives them
+        (the initial value broadcast: a delay far beyond the run costs no memory)."""
         rows = []
         for name, depth in self.plan.lookback.items():
             width = self.plan.input_width if name == INPUT_BLOCK else self.plan.blocks[name].width
+            if self.kernels == "numpy":
+                rows.append(start_rows(self.plan, arrays, state, name, B, width, dtype))
+                continue
             if state is not None and name in state:
                 rows.append(np.ascontiguousarray(start_rows(self.plan, arrays, state, name, B, width, dtype)))
                 continue
             block = np.empty((depth, B, width), dtype)
-            block[...] = 0.0 if name == INPUT_BLOCK else arrays[self.plan.blocks[name].initial]
+            block[...] = 0.0 if name == INPUT_BLOCK else self.plan.named(arrays)[self.plan.blocks[name].initial]
             rows.append(block)
         return rows
 
@@ -220,7 +233,8 @@ class CompiledPlan:
         self._backward(x, *self._before(arrays, B, dtype, state), *arrays,
                        *(values[name] for name in plan.blocks), *slots.values(), GX,
                        *G.values(), *GS.values(), *GW, *GP.values(), before_input)
+        at = {name: i for i, name in enumerate(plan.array_names)}
         for name, block in plan.blocks.items():
             if state is None or name not in state:
-                GW[block.initial] += GP[name].sum(axis=0)
+                GW[at[block.initial]] += GP[name].sum(axis=0)
         return GW, (GX if want_x else None)

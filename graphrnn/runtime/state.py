@@ -37,7 +37,7 @@ def start_rows(plan: Plan, arrays, state, name: str, batch: int, width: int, dty
                            f"{(depth, batch, width)}", fix="pass the `state` of a run with the same batch size")
         return rows
     initial = np.zeros(width, dtype) if name == INPUT_BLOCK else \
-        np.asarray(getval(arrays[plan.blocks[name].initial]), dtype=dtype)
+        np.asarray(getval(plan.named(arrays)[plan.blocks[name].initial]), dtype=dtype)
     return np.broadcast_to(initial, (depth, batch, width))
 
 
