@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .compiler import load
+from .plan.limits import check_run
 from .runtime.engine import ENGINES, engine_choices
 from .errors import GraphRNNError
 from .train.arguments import non_negative_int, positive_int
@@ -162,6 +163,7 @@ def cmd_run(args) -> int:
         return _run_trees(net, args)
     params = net.init(seed=args.seed)
     rng = np.random.default_rng(args.seed)
+    check_run(net.plan, args.steps, args.batch)    # GR108 before the input is drawn, not after
     x = rng.standard_normal((args.steps, args.batch, net.input_size))
     trace = net.run(params, x)
     header = ["t"]
@@ -391,6 +393,15 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:               # writing a file (draw -o), for example
         what = f"{err.filename}: {err.strerror}" if err.filename and err.strerror else str(err)
         print(f"graphrnn {args.command}: error: {what}", file=sys.stderr)
+    except MemoryError as err:
+        print(f"graphrnn {args.command}: error: out of memory ({err or 'numpy could not allocate'}); "
+              "give smaller sizes, fewer steps or a smaller batch", file=sys.stderr)
+    except Exception as err:             # a bug: one line, not a traceback, unless asked for
+        if os.environ.get("GRAPHRNN_DEBUG"):
+            raise
+        print(f"graphrnn {args.command}: internal error: {type(err).__name__}: {err}\n  this is a bug in "
+              "graphrnn: please report it with the command line (GRAPHRNN_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
     return EXIT_ERROR
 
 
