@@ -60,7 +60,9 @@ def worker(memory_bytes: int) -> None:
 
 class Worker:
     def __init__(self, memory_bytes: int):
-        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        # graphrnn's own budget (plan/limits.py) below the hard cap, as a user with that much memory sets it
+        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                   GRAPHRNN_MEMORY_LIMIT=os.environ.get("GRAPHRNN_MEMORY_LIMIT", str(memory_bytes // 2)))
         self.proc = subprocess.Popen([sys.executable, str(HERE), "--worker", str(memory_bytes)], env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         self.job = None

@@ -4,8 +4,9 @@ Two budgets, each with a default a user can raise (``GRAPHRNN_MEMORY_LIMIT``
 in bytes, with an optional K/M/G/T suffix: ``GRAPHRNN_MEMORY_LIMIT=16G``;
 or :func:`set_memory_limit` from Python):
 
-- :func:`check_network` (when a network is built): the fused parameter
-  arrays and one step of every stateful node's state (an NTM memory's
+- :func:`check_network` (when a network is built, before its parameter
+  table exists): the fused parameter arrays at ``BYTES_PER_PARAMETER`` an
+  entry, and one step of every stateful node's state (an NTM memory's
   slots x width), for a batch of one;
 - :func:`check_run` (before a run of T steps over B sequences): the values
   and pre-activation slots of every block at every step, the per-step state
@@ -28,6 +29,10 @@ from ..errors import PlanError
 from .ir import Plan
 
 DEFAULT_MEMORY_LIMIT = 4 * 2 ** 30
+#: what one entry of a fused parameter array costs while a network is built, initialised and
+#: differentiated: the parameter table, the fused arrays, the assembler's index tables, the
+#: gradients (measured: a peak of 12-17 float64s per parameter; tests/plan/test_limits.py)
+BYTES_PER_PARAMETER = 24 * 8
 _SUFFIXES = {"": 1, "K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30, "T": 2 ** 40}
 _limit_override: int | None = None
 
@@ -85,7 +90,7 @@ def check_network(plan: Plan, graph=None, itemsize: int = 8) -> None:
     parts = []
     for f in plan.fused:
         params = [p.param for p in f.placements if p.param]
-        parts.append((int(np.prod(f.shape, dtype=float)) * 8, f"the parameters {f}",
+        parts.append((int(np.prod(f.shape, dtype=float)) * BYTES_PER_PARAMETER, f"the parameters {f}",
                       next((edge_locs[p] for p in params if p in edge_locs), None)))
     for b in plan.blocks.values():
         parts.append((state_numbers(b) * itemsize, f"the state of {_nodes(b)}", node_locs.get(b.members[0].node)))

@@ -274,10 +274,11 @@ def _reader_error(text: str, file: str) -> SpecError:
     index = found.start() if found else 0
     line = text.count("\n", 0, index) + 1
     col = index - (text.rfind("\n", 0, index) + 1) + 1
-    char = f"#x{ord(text[index]):04x}" if found else "?"
-    return SpecError("GR100", f"character {char} is not allowed in YAML (a control character)",
+    code = ord(text[index]) if found else 0
+    escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return SpecError("GR100", f"character #x{code:04x} is not allowed in YAML (a control character)",
                      loc=Location(file, line, col), fix="delete the character, or write it as an escape "
-                                                        "inside a double-quoted string (\"\\x08\")")
+                                                        f"inside a double-quoted string (\"{escape}\")")
 
 
 def load_yaml(text: str, file: str = "<string>", *, max_depth: int | None = MAX_DEPTH,

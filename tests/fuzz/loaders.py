@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
 EXPERIMENTS = ROOT / "experiments"
 HIERARCHIES = ROOT / "examples" / "history_compressor"
+SWEEPS = ROOT / "examples" / "reproductions" / "sweeps"
 
 TREE_SEXPRS = ["(+ 3 (* 2 4))\n(- 1 (+ 2 2))\n; a comment\n(and (or 0 1) (not 1))\n",
                "((the cat) (sat (on (the mat))))\n", "(xor (and 1 0) (or 1 (not 0)))\n"]
@@ -135,6 +136,11 @@ def load_hierarchy(text: str) -> None:
     loads_hierarchy(text, str(HIERARCHIES / "fuzz.yaml"))
 
 
+def load_sweep(text: str) -> None:
+    from graphrnn.sweep.file import loads_sweep
+    loads_sweep(text, str(SWEEPS / "fuzz.yaml"))
+
+
 def load_trees(text: str, json: bool) -> None:
     from graphrnn.trees import TreeBatch, Vocabulary, parse_json, parse_sexprs
     trees = parse_json(text, "fuzz.json") if json else parse_sexprs(text, "fuzz.txt")
@@ -156,6 +162,7 @@ def seeds() -> dict[str, list[str]]:
         "modules": [p.read_text() for p in sorted(modules)],
         "experiments": [p.read_text() for p in sorted(EXPERIMENTS.glob("*.yaml"))],
         "hierarchies": [p.read_text() for p in sorted(HIERARCHIES.glob("*.yaml")) if "\nhierarchy:" in p.read_text()],
+        "sweeps": [p.read_text() for p in sorted(SWEEPS.glob("*.yaml"))],
         "tree s-expressions": TREE_SEXPRS,
         "tree JSON": TREE_JSON,
     }
@@ -166,6 +173,7 @@ LOADERS = {
     "modules": load_module,
     "experiments": load_experiment,
     "hierarchies": load_hierarchy,
+    "sweeps": load_sweep,
     "tree s-expressions": lambda text: load_trees(text, json=False),
     "tree JSON": lambda text: load_trees(text, json=True),
 }

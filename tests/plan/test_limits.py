@@ -111,3 +111,15 @@ def test_a_tree_batch_of_huge_arity_is_refused_at_the_wide_node():
     with pytest.raises(gr.GraphRNNError) as info:
         TreeBatch.of(trees, Vocabulary(["r", "a"]))
     assert info.value.code == "GR108" and str(info.value).startswith("wide.txt:1:2:")
+
+
+def test_the_per_parameter_cost_covers_what_building_and_differentiating_takes():
+    text = spec(size="4").replace("inputs: {x: 2}", "inputs: {x: 50000}")
+    tracemalloc.start()
+    net = gr.loads(text)
+    params = net.init(0)
+    x = np.full((2, 1, 50000), 0.5)
+    net.grad(params, x, np.zeros((2, 1, 2)))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < net.num_params * limits.BYTES_PER_PARAMETER
