@@ -113,7 +113,9 @@ class _Buffers:
     """Every array one forward and backward pass of a plan writes, for one (T, B, dtype).
 
     The gradients of the fused arrays are views of one flat vector, so they
-    are zeroed with one call.
+    are zeroed with one call.  ``first(T)`` serves a shorter run of the same
+    batch from the first T steps (still contiguous), so a run of T steps
+    after a longer one allocates nothing.
     """
 
     def __init__(self, plan: Plan, fused_shapes, T: int, B: int, dtype):
@@ -130,6 +132,18 @@ class _Buffers:
         self.GW_flat = np.empty(sum(sizes), dtype)
         bounds = np.cumsum([0] + sizes)
         self.GW = [self.GW_flat[a:b].reshape(shape) for a, b, shape in zip(bounds[:-1], bounds[1:], fused_shapes)]
+
+    def first(self, T: int) -> "_Buffers":
+        """These buffers cut to their first T steps (views; T <= the T they were made for)."""
+        if T == self.key[0]:
+            return self
+        cut = object.__new__(_Buffers)
+        cut.__dict__.update(self.__dict__)
+        cut.key = (T,) + self.key[1:]
+        for field in ("values", "slots", "G", "GS"):
+            setattr(cut, field, {name: array[:T] for name, array in getattr(self, field).items()})
+        cut.GX = self.GX[:T]
+        return cut
 
 
 class CompiledPlan:
@@ -176,10 +190,11 @@ class CompiledPlan:
         return rows
 
     def _scratch(self, arrays, T, B, dtype) -> _Buffers:
-        key = (T, B, np.dtype(dtype))
-        if self._buffers is None or self._buffers.key != key:
-            self._buffers = _Buffers(self.plan, [np.shape(a) for a in arrays], T, B, dtype)
-        return self._buffers
+        """Buffers for (T, B, dtype): the kept ones, cut to T steps when they hold more."""
+        kept = self._buffers
+        if kept is None or kept.key[1:] != (B, np.dtype(dtype)) or kept.key[0] < T:
+            kept = self._buffers = _Buffers(self.plan, [np.shape(a) for a in arrays], T, B, dtype)
+        return kept.first(T)
 
     def forward(self, arrays, x, state=None, records=None, scratch=False):
         """(values: block -> (T, B, width), slots: block -> (T, B, slot_width)) for x (T, B, I)."""
