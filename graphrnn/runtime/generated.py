@@ -218,8 +218,9 @@ class CompiledPlan:
 
         Reads before the first step reach the blocks' ``initial`` values, unless
         the run continued a ``state``: that is data, and takes no gradient.
-        The loops always compute x's gradient (cheap at the sizes this engine
-        is for); it is returned only when ``want_x``.
+        The numba loops always compute x's gradient (cheap at the sizes they
+        are for), the numpy kernels only when ``want_x``; it is returned only
+        when ``want_x``.
         """
         plan = self.plan
         T, B = x.shape[:2]
@@ -245,9 +246,10 @@ class CompiledPlan:
             GP = {name: np.zeros((B, b.width), dtype) for name, b in plan.blocks.items()}
             GX = np.zeros_like(x)
             before_input = np.zeros((B, plan.input_width), dtype)   # reads of the input before the start
+        only_numpy = (want_x,) if self.kernels == "numpy" else ()   # the loops always take x's gradient
         self._backward(x, *self._before(arrays, B, dtype, state), *arrays,
                        *(values[name] for name in plan.blocks), *slots.values(), GX,
-                       *G.values(), *GS.values(), *GW, *GP.values(), before_input)
+                       *G.values(), *GS.values(), *GW, *GP.values(), before_input, *only_numpy)
         at = {name: i for i, name in enumerate(plan.array_names)}
         for name, block in plan.blocks.items():
             if state is None or name not in state:

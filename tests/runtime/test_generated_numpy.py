@@ -43,6 +43,10 @@ def _compare(net, T=6, B=3, seed=0, state=None, scratch=False):
     for fused, a, b in zip(net.plan.fused, g_got, g_want):
         np.testing.assert_allclose(a, b, **TOL, err_msg=fused.name)
     np.testing.assert_allclose(gx_got, gx_want, **TOL)
+    g_only, no_x = kernels.backward(arrays, x, got, slots, g_values, state, want_x=False)   # x not differentiated
+    assert no_x is None
+    for fused, a, b in zip(net.plan.fused, g_only, g_want):
+        np.testing.assert_allclose(a, b, **TOL, err_msg=fused.name)
 
 
 @pytest.mark.parametrize("name", NETWORKS)
