@@ -15,7 +15,9 @@ one process, interleaved round by round (process CPU time, medians):
 So GEMM ~ full - no GEMM, elementwise numpy ~ no GEMM - skeleton.  It also
 counts the numpy calls one step issues, forward and backward, and times the
 LSTM's matrix products alone in numpy and in PyTorch (each on its own BLAS:
-OpenBLAS for numpy's wheels, MKL for PyTorch's), paired.  The removed
+OpenBLAS for numpy's wheels, MKL for PyTorch's), paired; and last, a 64-unit
+unit-level spec against its one-node twin beside the per-parameter work
+between them (flattening the parameter dict, splitting the gradient).  The removed
 statements make the numbers wrong, not the timing: only the times are
 printed.
 """
@@ -131,6 +133,29 @@ def gemm_peers(I, H, B, T, rounds):
     return f"{np.median(ratios):.2f}"
 
 
+def unit_level(rounds, units=64, batch=8, steps=50):
+    """The unit-level spec against its one-node twin, and the per-parameter work in between."""
+    from bench_peers import fully_recurrent_yaml, one_node_yaml, unit_to_node
+    unit, node = gr.loads(fully_recurrent_yaml(units)), gr.loads(one_node_yaml(units))
+    rng = np.random.default_rng(1)
+    x, target = rng.normal(size=(steps, batch, 2)), rng.uniform(size=(steps, batch, 2))
+    pu = unit.init(0)
+    pn = unit_to_node(pu, node.init(0), units)
+    theta = unit.assembler.flatten_checked(pu)
+    parts = {"unit-level call": lambda: unit.value_and_grad(pu, x, target),
+             "one-node call": lambda: node.value_and_grad(pn, x, target),
+             "flatten_checked (params -> theta)": lambda: unit.assembler.flatten_checked(pu),
+             "split (theta -> gradient dict)": lambda: unit.assembler.split(theta)}
+    times = {name: [] for name in parts}
+    for _ in range(rounds):
+        for name, f in parts.items():
+            start = time.process_time()
+            f()
+            times[name].append(time.process_time() - start)
+    print(f"{units} units unit by unit ({unit.num_params} parameters), B={batch}, T={steps}: " +
+          ", ".join(f"{name} {np.median(t) * 1e3:.2f} ms" for name, t in times.items()))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
@@ -146,6 +171,7 @@ def main(argv=None):
         print(f"    its matrix products alone, numpy / PyTorch (float64): {gemm_peers(I, H, B, T, args.rounds)}")
     for I, H, B, T in [(8, 32, 16, 50), (32, 128, 32, 100)]:
         profile(f"GRU  ({I},{H},{B},{T})", gr.loads(stack_spec("gru", I, H)), T, B, args.rounds)
+    unit_level(args.rounds)
 
 
 if __name__ == "__main__":

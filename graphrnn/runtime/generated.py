@@ -113,7 +113,9 @@ class _Buffers:
     """Every array one forward and backward pass of a plan writes, for one (T, B, dtype).
 
     The gradients of the fused arrays are views of one flat vector, so they
-    are zeroed with one call.
+    are zeroed with one call.  ``first(T)`` serves a shorter run of the same
+    batch from the first T steps (still contiguous), so a run of T steps
+    after a longer one allocates nothing.
     """
 
     def __init__(self, plan: Plan, fused_shapes, T: int, B: int, dtype):
@@ -130,6 +132,18 @@ class _Buffers:
         self.GW_flat = np.empty(sum(sizes), dtype)
         bounds = np.cumsum([0] + sizes)
         self.GW = [self.GW_flat[a:b].reshape(shape) for a, b, shape in zip(bounds[:-1], bounds[1:], fused_shapes)]
+
+    def first(self, T: int) -> "_Buffers":
+        """These buffers cut to their first T steps (views; T <= the T they were made for)."""
+        if T == self.key[0]:
+            return self
+        cut = object.__new__(_Buffers)
+        cut.__dict__.update(self.__dict__)
+        cut.key = (T,) + self.key[1:]
+        for field in ("values", "slots", "G", "GS"):
+            setattr(cut, field, {name: array[:T] for name, array in getattr(self, field).items()})
+        cut.GX = self.GX[:T]
+        return cut
 
 
 class CompiledPlan:
@@ -176,10 +190,11 @@ class CompiledPlan:
         return rows
 
     def _scratch(self, arrays, T, B, dtype) -> _Buffers:
-        key = (T, B, np.dtype(dtype))
-        if self._buffers is None or self._buffers.key != key:
-            self._buffers = _Buffers(self.plan, [np.shape(a) for a in arrays], T, B, dtype)
-        return self._buffers
+        """Buffers for (T, B, dtype): the kept ones, cut to T steps when they hold more."""
+        kept = self._buffers
+        if kept is None or kept.key[1:] != (B, np.dtype(dtype)) or kept.key[0] < T:
+            kept = self._buffers = _Buffers(self.plan, [np.shape(a) for a in arrays], T, B, dtype)
+        return kept.first(T)
 
     def forward(self, arrays, x, state=None, records=None, scratch=False):
         """(values: block -> (T, B, width), slots: block -> (T, B, slot_width)) for x (T, B, I)."""
@@ -203,8 +218,9 @@ class CompiledPlan:
 
         Reads before the first step reach the blocks' ``initial`` values, unless
         the run continued a ``state``: that is data, and takes no gradient.
-        The loops always compute x's gradient (cheap at the sizes this engine
-        is for); it is returned only when ``want_x``.
+        The numba loops always compute x's gradient (cheap at the sizes they
+        are for), the numpy kernels only when ``want_x``; it is returned only
+        when ``want_x``.
         """
         plan = self.plan
         T, B = x.shape[:2]
@@ -230,9 +246,10 @@ class CompiledPlan:
             GP = {name: np.zeros((B, b.width), dtype) for name, b in plan.blocks.items()}
             GX = np.zeros_like(x)
             before_input = np.zeros((B, plan.input_width), dtype)   # reads of the input before the start
+        only_numpy = (want_x,) if self.kernels == "numpy" else ()   # the loops always take x's gradient
         self._backward(x, *self._before(arrays, B, dtype, state), *arrays,
                        *(values[name] for name in plan.blocks), *slots.values(), GX,
-                       *G.values(), *GS.values(), *GW, *GP.values(), before_input)
+                       *G.values(), *GS.values(), *GW, *GP.values(), before_input, *only_numpy)
         at = {name: i for i, name in enumerate(plan.array_names)}
         for name, block in plan.blocks.items():
             if state is None or name not in state:

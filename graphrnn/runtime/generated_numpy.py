@@ -352,6 +352,14 @@ class _Backward(_Emit):
         self._weights(p, need_source=not p.truncate)
         if p.truncate:
             return
+        if p.source == INPUT_BLOCK:   # the input's gradient only for a caller that differentiates x
+            self.out("if want_x:")
+            with self.out.indent():
+                self._source_back(p)
+            return
+        self._source_back(p)
+
+    def _source_back(self, p):
         out, n = self.out, self.n
         out("gsrc = np.zeros_like(src)")
         for target in p.targets:
@@ -404,12 +412,13 @@ def forward_source(plan: Plan) -> str:
 
 
 def backward_source(plan: Plan) -> str:
-    """Python source of ``backward(X, P..., W..., V..., S..., GX, G..., GS..., GW..., GP..., GPX)`` in numpy."""
+    """Python source of ``backward(X, P..., W..., V..., S..., GX, G..., GS..., GW..., GP..., GPX, want_x)``
+    in numpy; ``want_x`` false skips the input's gradient (GX is then left as it was)."""
     n = _Names(plan)
     args = ["X"] + [n.P(b) for b in plan.lookback] + [f"W{i}" for i in range(len(plan.fused))] + \
         [n.V(b) for b in plan.blocks] + [n.S(b) for b in plan.blocks] + ["GX"] + \
         [n.G(b) for b in plan.blocks] + [n.GS(b) for b in plan.blocks] + \
-        [f"GW{i}" for i in range(len(plan.fused))] + [n.GP(b) for b in plan.blocks] + ["GPX"]
+        [f"GW{i}" for i in range(len(plan.fused))] + [n.GP(b) for b in plan.blocks] + ["GPX", "want_x=True"]
     return _function(f"def backward({', '.join(args)}):", [], _Backward(None, n, plan), walk_backward, plan)
 
 
