@@ -143,8 +143,8 @@ def summary_markdown(sweep_name: str, rows, grid_paths) -> str:
                      f"{_count(row['mean_sequences_to_success'])} | {_count(row['median_sequences_to_success'])} | "
                      f"{spread} | {_count(row['budget'])} |")
     lines.append("")
-    lines.append(f"Success: trials whose test criterion held within the budget; 95% CI: {INTERVAL}; "
-                 "sequences to success over the solved trials.")
+    lines.append("Success: trials whose test criterion held within the budget (95% confidence interval: Wilson "
+                 "score); sequences to success: over the solved trials.")
     return "\n".join(lines) + "\n"
 
 
