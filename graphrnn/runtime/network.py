@@ -8,7 +8,7 @@ from autograd.tracer import getval, isbox
 from ..errors import RunError
 from ..ops.losses import LOSS_GRADS, LOSSES
 from ..trees import TreeBatch
-from .network_base import CompiledNetwork, check_loss_kind, computation_dtype
+from .network_base import CompiledNetwork, check_finite_input, check_loss_kind, computation_dtype
 from .state import final_state
 from .trace import NodeValues, Trace
 
@@ -41,6 +41,7 @@ class Network(CompiledNetwork):
                            fix="for one sequence of shape (T, I) use x[:, None, :]")
         if not isbox(x):
             x = np.asarray(x, dtype=float)
+            check_finite_input(x, self.inputs)
         return x
 
     def _check_state(self, state) -> None:

@@ -163,3 +163,22 @@ def check_loss_kind(kind: str) -> None:
     if kind not in LOSSES:
         raise RunError("GR200", f"unknown loss `{kind}`{did_you_mean(kind, LOSSES)}",
                        fix=f"use one of: {', '.join(LOSSES)}")
+
+
+def check_finite_input(x: np.ndarray, ports: dict) -> None:
+    """RunError GR202 naming the first NaN or infinite entry of the input ``x`` (T, B, I) by its
+    index and input port (``ports``: name -> size, in order); NaN would run through silently."""
+    finite = np.isfinite(x)
+    if finite.all():
+        return
+    index = tuple(int(i) for i in np.argwhere(~finite)[0])
+    unit, port = index[-1], None
+    for name, size in ports.items():
+        if unit < size:
+            port = name
+            break
+        unit -= size
+    raise RunError("GR202", f"x[{', '.join(map(str, index))}] is {x[index]} (input `{port}`, unit {unit}); "
+                   f"{int(x.size - np.count_nonzero(finite))} of {x.size} input values are not finite",
+                   fix="clean the data first; a step the loss should ignore still needs a finite input "
+                       "(e.g. 0): mask it out with `mask=`")

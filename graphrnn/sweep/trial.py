@@ -59,7 +59,9 @@ def sweep_trial(exp, seed: int, run_dir, point: str, values: dict) -> dict:
     started = time.perf_counter()
     status, error, details = "finished", "", ""
     try:
-        run_trial(exp, seed, run_dir, (run_dir / CHECKPOINT).is_file())
+        # to the grid point's budget, also a trial first run with another one (a resumed run keeps
+        # its recorded budget unless told)
+        run_trial(exp, seed, run_dir, (run_dir / CHECKPOINT).is_file(), sequences=exp.plan().sequences)
     except GraphRNNError as err:
         status = "diverged" if err.code == "GR301" else "failed"
         error, details = str(err), str(err)

@@ -24,6 +24,7 @@ from pathlib import Path
 from ..errors import GraphRNNError, TrainError
 from .arguments import non_negative_int, positive_int
 from .experiment import load_experiment
+from .runs import resume_budget
 from .trials import SUMMARY_JSON, resumed_trials, run_experiment, run_trials, summarize
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
@@ -54,7 +55,8 @@ def add_train_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=non_negative_int, metavar="S",
                    help="run one trial with this seed instead of the experiment's seeds")
     p.add_argument("--sequences", type=positive_int, metavar="N",
-                   help="override the budget of training sequences (train.sequences)")
+                   help="override the budget of training sequences (train.sequences); with --resume, extend "
+                        "the budget the run recorded (without it, a resumed run keeps that budget)")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar; print only the verdict")
     p.set_defaults(func=cmd_train)
@@ -95,7 +97,8 @@ def cmd_train(args) -> int:
             if not args.quiet:
                 for trial in trials:
                     start = "from its checkpoint" if trial.resume else "from the start (it has no checkpoint yet)"
-                    print(f"resuming {trial.run_dir} (seed {trial.seed}) {start}", file=out)
+                    budget = resume_budget(trial.run_dir, trial.experiment, args.sequences)[1]
+                    print(f"resuming {trial.run_dir} (seed {trial.seed}) {start}; {budget}", file=out)
             outcomes = run_trials(trials, Path(args.resume), sequences=args.sequences, progress=not args.quiet,
                                   on_outcome=report)
             if len(outcomes) > 1:

@@ -10,20 +10,18 @@ batches and evaluations an uninterrupted run would have seen.
 """
 from __future__ import annotations
 
-import io
-import json
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from ..atomic import write_atomic
 from ..errors import TrainError
 from . import methods
+from .checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
 from .step import LOSS_MODES, sse_scale, training_step
 
-CHECKPOINT = "checkpoint.npz"
+__all__ = ["TrainingPlan", "TrainResult", "train", "CHECKPOINT", "load_checkpoint", "save_checkpoint"]
+
 EVAL_STREAM = 1 << 20   # evaluation k draws from (seed, EVAL_STREAM + k): never a training stream
 
 
@@ -112,7 +110,7 @@ def train(net, task, optimizer, plan: TrainingPlan, params=None, run_dir=None, r
     monitor = task.monitor()
     updates, seen, history, evaluation, solved = 0, 0, [], None, False
     if resume:
-        params, state, updates, seen, history, monitor_state = load_checkpoint(run_dir, net)
+        params, state, updates, seen, history, monitor_state = load_checkpoint(run_dir, net, state)
         if monitor is not None and monitor_state is not None:
             monitor.load_state_dict(monitor_state)
         # a run checkpointed when solved stays solved: the verdict is in its history
@@ -155,32 +153,3 @@ def train(net, task, optimizer, plan: TrainingPlan, params=None, run_dir=None, r
 
 def _next_mark(seen: int, every: int) -> int:
     return (seen // every + 1) * every if every else 1 << 62
-
-
-def save_checkpoint(run_dir, params, state, updates, seen, history, monitor_state) -> Path:
-    """Write the checkpoint atomically: a temporary file in the same folder, then a rename."""
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    arrays = {f"param/{k}": np.asarray(v) for k, v in params.items()}
-    arrays.update({f"opt/{k}": np.asarray(v) for k, v in state.items()})
-    meta = {"updates": updates, "sequences": seen, "history": history, "monitor": monitor_state}
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return write_atomic(run_dir / CHECKPOINT, buffer.getvalue())
-
-
-def load_checkpoint(run_dir, net):
-    """(params, optimizer state, updates, sequences, history, monitor state) from ``run_dir``."""
-    path = Path(run_dir) / CHECKPOINT
-    if not path.is_file():
-        raise TrainError("GR302", f"no checkpoint in {run_dir}", fix="resume a run directory that "
-                         "`graphrnn train` wrote (it holds checkpoint.npz)")
-    with np.load(path, allow_pickle=False) as data:
-        params = {k[len("param/"):]: data[k].copy() for k in data.files if k.startswith("param/")}
-        state = {k[len("opt/"):]: data[k].copy() for k in data.files if k.startswith("opt/")}
-        meta = json.loads(data["meta"].tobytes().decode())
-    if set(params) != set(net.params):
-        raise TrainError("GR302", f"the checkpoint in {run_dir} belongs to another network",
-                         fix="resume with the experiment that wrote it")
-    return params, state, meta["updates"], meta["sequences"], meta["history"], meta["monitor"]

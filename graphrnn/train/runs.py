@@ -5,7 +5,8 @@ One trial (one seed) writes one folder::
     runs/<experiment>-s<seed>-<YYYYmmdd-HHMMSS>/
         experiment.yaml   the experiment text it ran (resume reads it back)
         run.json          the seed, the experiment file, the network spec, the budget
-        checkpoint.npz    written atomically by the training loop (graphrnn.train.loop)
+        checkpoint.npz    written atomically by the training loop (graphrnn.train.checkpoint)
+        run.lock          while a process writes the folder: who (graphrnn.train.runlock)
         metrics.csv       one row per update: update, sequences, loss, test_* after each test
         metrics.json      the same history, the final verdict, the status and the timing
         curve.png         loss against sequences seen, test results marked
@@ -16,10 +17,12 @@ Several trials (``runs: N`` or ``seeds:``, :mod:`graphrnn.train.trials`) write
 beside them.  :func:`run_trial` trains one.  Everything in ``metrics.csv``
 and in the ``history`` of ``metrics.json`` follows from the seed alone, so a resumed
 run leaves the same files, bit for bit, as an uninterrupted one; only ``timing`` differs.
+
+A resumed run keeps the budget in ``run.json`` (the one it was started with, ``--sequences``
+included); an explicit ``sequences`` extends it, and run.json records the extension.
 """
 from __future__ import annotations
 
-import io
 import json
 import time
 from dataclasses import dataclass, field
@@ -30,14 +33,16 @@ import numpy as np
 
 from ..errors import GraphRNNError, TrainError
 from ..atomic import write_atomic
+from .checkpoint import read_npz, write_npz
 from .history import (evaluation_metrics, evaluation_rows, first_solved_row, json_safe, metrics_csv, plot_curve,
                       success_rate)
 from .loop import CHECKPOINT, load_checkpoint, train
 from .progress import ProgressBar, format_number
+from .runlock import RunLock
 
 __all__ = ["RunOutcome", "ProgressBar", "run_trial", "new_run_dir", "write_atomic", "save_params",
-           "load_params", "success_rate", "plot_curve", "EXPERIMENT_COPY", "RUN_META", "METRICS_CSV",
-           "METRICS_JSON", "CURVE", "PARAMS"]
+           "load_params", "read_run_meta", "resume_budget", "success_rate", "plot_curve", "EXPERIMENT_COPY",
+           "RUN_META", "METRICS_CSV", "METRICS_JSON", "CURVE", "PARAMS"]
 
 EXPERIMENT_COPY = "experiment.yaml"
 RUN_META = "run.json"
@@ -50,15 +55,43 @@ PARAMS = "params.npz"
 # -- files -------------------------------------------------------------------------------------
 def save_params(path, params) -> Path:
     """The parameter dict as an ``.npz`` (one array per name), written atomically."""
-    buffer = io.BytesIO()
-    np.savez(buffer, **{name: np.asarray(value) for name, value in params.items()})
-    return write_atomic(path, buffer.getvalue())
+    return write_npz(path, params)
 
 
 def load_params(path) -> dict[str, np.ndarray]:
-    """The parameters a run wrote (``params.npz``), loaded with ``allow_pickle=False``."""
-    with np.load(Path(path), allow_pickle=False) as data:
-        return {name: data[name].copy() for name in data.files}
+    """The parameters a run wrote (``params.npz``), checked as graphrnn.train.checkpoint reads
+    checkpoints (GR303 naming the file when it is damaged; nothing unpickled)."""
+    path = Path(path)
+    if not path.is_file():
+        raise TrainError("GR302", f"no parameter file {path}", fix="give the params.npz a run wrote")
+    return read_npz(path)
+
+
+def read_run_meta(run_dir) -> dict:
+    """``run_dir/run.json`` ({} when there is none); GR302 when it is not the JSON object a run wrote."""
+    path = Path(run_dir) / RUN_META
+    if not path.is_file():
+        return {}
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        meta = err
+    if not isinstance(meta, dict):
+        raise TrainError("GR302", f"{path} is damaged: not the JSON object `graphrnn train` writes",
+                         fix="restore it, or start the run again")
+    return meta
+
+
+def resume_budget(run_dir, exp, sequences: int | None = None) -> tuple[int, str]:
+    """The budget a resumed run of ``run_dir`` trains to, and a note saying why: the one in its
+    run.json (else the experiment's), or ``sequences`` when given (an extension)."""
+    recorded = read_run_meta(run_dir).get("sequences")
+    if isinstance(recorded, bool) or not isinstance(recorded, int) or recorded < 1:
+        recorded = exp.plan().sequences
+    if sequences is None or sequences == recorded:
+        return recorded, f"budget {recorded:,} sequences (as recorded; --sequences N changes it)"
+    verb = "extended" if sequences > recorded else "changed"
+    return sequences, f"budget {verb} from {recorded:,} to {sequences:,} sequences (--sequences)"
 
 
 def new_run_dir(runs_dir, name: str, seed: int | None = None, now: datetime | None = None) -> Path:
@@ -148,43 +181,66 @@ def run_trial(exp, seed: int, run_dir, resume: bool = False, *, sequences: int |
 
     ``seed``: the trial's seed (one of ``exp.seeds``, or any); ``resume``: continue
     ``run_dir``'s checkpoint (to the same result as an uninterrupted run; a finished
-    run is left as it is); ``sequences``: override the budget; ``progress``: draw
+    run is left as it is); ``sequences``: the budget (default: the experiment's, or for a
+    resumed run the one it recorded; a larger one extends it); ``progress``: draw
     the progress bar on ``stream`` (stderr); ``on_row``: also call it with every
     history row.  A plain function of picklable arguments returning a picklable
-    outcome, so trials can run in other processes.
+    outcome, so trials can run in other processes.  The run directory is locked
+    (graphrnn.train.runlock) while the trial writes it.
 
     Raises TrainError GR301 (diverged: metrics are written, the checkpoint is left as it
-    was), GR302 (cannot resume); KeyboardInterrupt passes through after the metrics so far
-    are written.  The exception carries the trial's ``run_dir``.
+    was), GR302 (cannot resume), GR303 (a damaged checkpoint), GR304 (another process is
+    writing ``run_dir``); KeyboardInterrupt passes through after the metrics so far are
+    written.  The exception carries the trial's ``run_dir`` (not for GR304).
     """
     run_dir = Path(run_dir)
+    if resume and not run_dir.is_dir():
+        raise TrainError("GR302", f"no run directory {run_dir}", fix="give a folder that `graphrnn train` wrote")
+    lock = RunLock(run_dir)
+    lock.acquire()
     try:
         return _run_trial(exp, int(seed), run_dir, resume, sequences, progress, stream, on_row)
     except (GraphRNNError, KeyboardInterrupt) as err:
         err.run_dir = run_dir
         raise
+    finally:
+        lock.release()
 
 
 def _run_trial(exp, seed, run_dir, resume, sequences, progress, stream, on_row) -> RunOutcome:
     setup = exp.build()
-    plan = exp.plan(seed, sequences)
+    meta = read_run_meta(run_dir) if resume else {}
+    budget = resume_budget(run_dir, exp, sequences)[0] if resume else sequences
+    plan = exp.plan(seed, budget)
     history: list = []
     resumed_from = 0
     if resume:
         if not (run_dir / CHECKPOINT).is_file():
-            raise TrainError("GR302", f"no checkpoint in {run_dir}",
-                             fix="resume a run directory that `graphrnn train` wrote (it holds checkpoint.npz)")
-        history = load_checkpoint(run_dir, setup.net)[4]
-        resumed_from = history[-1]["sequences"] if history else 0
-    run_dir.mkdir(parents=True, exist_ok=True)
+            if not meta:
+                raise TrainError("GR302", f"no checkpoint in {run_dir}", fix="resume a run directory that "
+                                 "`graphrnn train` wrote (it holds checkpoint.npz)")
+            resume = False       # killed before its first checkpoint: it starts from the beginning
+        else:
+            history = load_checkpoint(run_dir, setup.net)[4]
+            resumed_from = history[-1]["sequences"] if history else 0
+        if resumed_from > plan.sequences:
+            raise TrainError("GR302", f"{run_dir} has already seen {resumed_from:,} sequences; a budget of "
+                             f"{plan.sequences:,} cannot shorten it",
+                             fix=f"give --sequences above {resumed_from:,} to extend the run, or leave it out")
     source = exp.file if exp.file.startswith("<") else str(Path(exp.file).resolve())
-    if source == str((run_dir / EXPERIMENT_COPY).resolve()) and (run_dir / RUN_META).is_file():
+    if source == str((run_dir / EXPERIMENT_COPY).resolve()) and meta:
         # resumed from its own copy: the original file still anchors the copy's relative `network:`
-        source = json.loads((run_dir / RUN_META).read_text()).get("experiment_file", source)
+        source = meta.get("experiment_file", source)
+    record = {"experiment": exp.name, "experiment_file": source, "network": exp.network_path, "seed": seed,
+              "sequences": plan.sequences, "engine": setup.net.engine.name, "dtype": exp.dtype}
+    extensions = list(meta.get("budget_changes", [])) if isinstance(meta.get("budget_changes"), list) else []
+    if meta.get("sequences") not in (None, plan.sequences):
+        extensions.append({"from": meta["sequences"], "to": plan.sequences, "at_sequences": resumed_from})
+    if extensions:
+        record["budget_changes"] = extensions
+    # run.json first: a run killed between the two writes still knows its experiment file
+    write_atomic(run_dir / RUN_META, json.dumps(record, indent=1) + "\n")
     write_atomic(run_dir / EXPERIMENT_COPY, exp.text)
-    meta = {"experiment": exp.name, "experiment_file": source, "network": exp.network_path, "seed": seed,
-            "sequences": plan.sequences, "engine": setup.net.engine.name, "dtype": exp.dtype}
-    write_atomic(run_dir / RUN_META, json.dumps(meta, indent=1) + "\n")
 
     label = f"{exp.name} s{seed}"
     bar = ProgressBar(plan.sequences, label, stream=stream, start=resumed_from, enabled=progress)

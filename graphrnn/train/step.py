@@ -6,8 +6,9 @@ differ in what they differentiate and in how they sample and judge; the
 step between is :func:`training_step`: it calls the loop's gradient function,
 stops on a loss or gradient that is not finite (TrainError GR301, before the
 update, so the parameters and any checkpoint stay as they were), multiplies
-the gradients by the loss scale the loop declares (:func:`sse_scale`) and
-hands them to the optimizer.
+the gradients by the loss scale the loop declares (:func:`sse_scale`),
+hands them to the optimizer and stops, the same way, on weights the update
+made non-finite or larger than :data:`WEIGHT_LIMIT` (:func:`check_weights`).
 """
 from __future__ import annotations
 
@@ -18,11 +19,17 @@ import numpy as np
 
 from ..errors import TrainError
 
-__all__ = ["Step", "training_step", "check_finite", "sse_scale", "LOSS_MODES"]
+__all__ = ["Step", "training_step", "check_finite", "check_weights", "sse_scale", "LOSS_MODES", "WEIGHT_LIMIT"]
 
 #: what a training loop minimises: the task's own loss (a mean over steps and units), or
 #: the 1997 LSTM paper's E (:func:`sse_scale`)
 LOSS_MODES = ("task", "sse")
+
+#: the largest weight (in absolute value) a run may reach: the square root of the largest float64,
+#: beyond which the product of two weights (or a weight and an input of the same size) overflows.
+#: No network that computes anything meaningful comes near it; SGD at lr 1e308 jumps past it in
+#: one update and then sits, saturated, with zero gradients, which is divergence, not training.
+WEIGHT_LIMIT = float(np.sqrt(np.finfo(np.float64).max))
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,23 @@ def check_finite(loss, grads, *, update: int, seen: int, label: str = "") -> Non
                          "the initial weights")
 
 
+def check_weights(params: dict, state: dict, *, update: int, seen: int, label: str = "") -> None:
+    """TrainError GR301 when an update left a weight NaN, infinite or beyond :data:`WEIGHT_LIMIT`,
+    or an optimizer state entry not finite.  ``update``, ``seen``, ``label``: as for
+    :func:`check_finite` (counted before the update)."""
+    for what, arrays, limit in (("weight", params, WEIGHT_LIMIT), ("optimizer state", state, np.inf)):
+        for name, value in arrays.items():
+            largest = float(np.max(np.abs(value))) if np.size(value) else 0.0
+            if largest < limit:          # False for NaN too
+                continue
+            shown = "not finite" if not math.isfinite(largest) else f"{largest:.3g}, beyond {limit:.3g}"
+            raise TrainError("GR301", f"{label}{what} `{name}` became {shown} at update {update + 1} "
+                             f"({seen} sequences seen); training stopped before the update was kept, the last "
+                             "checkpoint is intact",
+                             fix="lower the learning rate, clip gradients (`clip: {norm: 1}`), or check "
+                                 "the initial weights")
+
+
 def sse_scale(batch) -> float:
     """The factor that turns the gradient of a batch's mean squared error into that of
     E = 1/2 sum over output units and steps of (y - target)^2, averaged over the batch.
@@ -82,4 +106,5 @@ def training_step(gradient, params: dict, state: dict, optimizer, update: int, *
     check_finite(loss, grads, update=update, seen=seen, label=label)
     applied = grads if scale == 1.0 else {name: g * scale for name, g in grads.items()}
     new_params, new_state = optimizer.update(params, applied, state, update)
+    check_weights(new_params, new_state, update=update, seen=seen, label=label)
     return Step(loss, grads, outputs, new_params, new_state)

@@ -34,7 +34,7 @@ from ..atomic import write_atomic
 from ..errors import TrainError
 from .experiment import loads_experiment
 from .loop import CHECKPOINT
-from .runs import EXPERIMENT_COPY, RUN_META, new_run_dir, run_trial
+from .runs import EXPERIMENT_COPY, RUN_META, new_run_dir, read_run_meta, run_trial
 
 __all__ = ["Trial", "new_trials", "resumed_trials", "run_trials", "run_experiment", "run_each", "summarize",
            "write_summary", "resume_targets", "SUMMARY_JSON", "SUMMARY_CSV"]
@@ -156,8 +156,7 @@ def resumed_trials(path, experiment=None, seed: int | None = None) -> list[Trial
     """
     trials = []
     for run_dir in resume_targets(path):
-        meta_path = run_dir / RUN_META
-        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        meta = read_run_meta(run_dir)
         exp = experiment
         if exp is None:
             copy = run_dir / EXPERIMENT_COPY

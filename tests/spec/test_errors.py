@@ -746,8 +746,8 @@ def test_gr301_nan_loss_stops_training():
         loss = "mse"
 
         def sample(self, rng, batch):
-            x = np.full((2, batch, 2), np.nan)
-            return SimpleNamespace(x=x, target=np.zeros((2, batch, 2)), mask=np.ones((2, batch)), size=batch)
+            x = np.zeros((2, batch, 2))            # a NaN target: a NaN input is refused first (GR202)
+            return SimpleNamespace(x=x, target=np.full((2, batch, 2), np.nan), mask=np.ones((2, batch)), size=batch)
 
         def monitor(self):
             return None
@@ -762,6 +762,24 @@ def test_gr302_resume_without_checkpoint(tmp_path):
     with pytest.raises(gr.TrainError) as info:
         load_checkpoint(tmp_path, gr.loads(GOOD, FILE))
     assert info.value.code == "GR302" and info.value.fix
+
+
+def test_gr303_damaged_checkpoint_names_the_file(tmp_path):
+    from graphrnn.train.loop import CHECKPOINT, load_checkpoint
+    (tmp_path / CHECKPOINT).write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(gr.TrainError) as info:
+        load_checkpoint(tmp_path, gr.loads(GOOD, FILE))
+    assert info.value.code == "GR303" and str(tmp_path / CHECKPOINT) in info.value.message and info.value.fix
+
+
+def test_gr304_run_directory_in_use(tmp_path):
+    import os
+
+    from graphrnn.train.runlock import RunLock
+    with RunLock(tmp_path):
+        with pytest.raises(gr.TrainError) as info:
+            RunLock(tmp_path).acquire()
+    assert info.value.code == "GR304" and f"pid {os.getpid()}" in info.value.message and info.value.fix
 
 
 # -- GR310-GR313: sweeps (tests/sweep/ has more) ---------------------------------------------------
@@ -870,6 +888,14 @@ def test_gr201_unknown_parameter_did_you_mean(good_net):
     err = info.value
     assert err.code == "GR201" and "unknown h->h@2" in err.message
     assert "did you mean `h->h@1`?" in err.message
+
+
+def test_gr202_nan_input_located_by_index(good_net):
+    x = np.zeros((2, 1, 2))
+    x[1, 0, 1] = np.nan
+    with pytest.raises(gr.RunError) as info:
+        good_net.run(good_net.init(0), x)
+    assert info.value.code == "GR202" and "x[1, 0, 1] is nan" in info.value.message and info.value.fix
 
 
 def test_gr201_missing_parameter_points_at_its_spec_element(good_net):

@@ -78,10 +78,10 @@ def test_a_trial_that_raises_is_recorded_and_the_sweep_goes_on(sweep_file, folde
     sweep = load_sweep(sweep_file(count=2, lrs="[0.02]"))
     real = sweep_run.sweep_trial.__globals__["run_trial"]
 
-    def flaky(exp, seed, run_dir, resume):
+    def flaky(exp, seed, run_dir, resume, **options):
         if seed == 0:
             raise RuntimeError("a bug in trial 0")
-        return real(exp, seed, run_dir, resume)
+        return real(exp, seed, run_dir, resume, **options)
     monkeypatch.setitem(sweep_run.sweep_trial.__globals__, "run_trial", flaky)
     result = run_sweep(sweep, folder / "out", progress=False, pictures=False)
     bad, good = result.records

@@ -50,7 +50,7 @@ def test_resume_through_the_command_matches_an_uninterrupted_run(folder, capsys)
     assert main("train", folder / "exp.yaml", "--runs-dir", folder / "b", "-q", "--sequences", "100") == 0
     cut = only_run(folder / "b")
     assert json.loads((cut / METRICS_JSON).read_text())["final"]["sequences"] == 100
-    assert main("train", folder / "exp.yaml", "--resume", cut, "-q") == 0
+    assert main("train", folder / "exp.yaml", "--resume", cut, "-q", "--sequences", "200") == 0
     full = only_run(folder / "a")
     for name, value in load_params(full / PARAMS).items():
         assert np.array_equal(load_params(cut / PARAMS)[name], value)

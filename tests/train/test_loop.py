@@ -91,13 +91,13 @@ def test_resume_continues_to_the_same_result(tmp_path):
 
 
 class PoisonedAfter(RememberFirst):
-    """The same task, but from the 4th batch on an input is NaN."""
+    """The same task, but from the 4th batch on a target is NaN (a NaN input is refused: GR202)."""
 
     def sample(self, rng, batch):
         out = super().sample(rng, batch)
         self.drawn = getattr(self, "drawn", 0) + 1
         if self.drawn > 3:
-            out.x[1, 0, 0] = np.nan
+            out.target[-1, 0, 0] = np.nan
         return out
 
 

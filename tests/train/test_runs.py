@@ -82,8 +82,15 @@ def test_resume_with_a_larger_budget_continues_like_one_long_run(exp_file, tmp_p
     run_trial(exp, 1, tmp_path / "long")
     short = run_trial(exp, 1, tmp_path / "short", sequences=100)
     assert short.sequences == 100
-    run_trial(exp, 1, tmp_path / "short", resume=True)
+    # without a budget, a resumed run keeps the one it was started with: already finished
+    assert run_trial(exp, 1, tmp_path / "short", resume=True).sequences == 100
+    assert json.loads((tmp_path / "short" / RUN_META).read_text())["sequences"] == 100
+    resumed = run_trial(exp, 1, tmp_path / "short", resume=True, sequences=300)
+    assert resumed.sequences == 300
     _compare(tmp_path / "long", tmp_path / "short")
+    meta = json.loads((tmp_path / "short" / RUN_META).read_text())
+    assert meta["sequences"] == 300
+    assert meta["budget_changes"] == [{"from": 100, "to": 300, "at_sequences": 100}]
 
 
 def test_resuming_a_finished_run_changes_nothing(exp_file, tmp_path):

@@ -45,7 +45,7 @@ def test_resuming_a_several_trial_folder_continues_every_trial(exp, tmp_path):
     _, folder = run_experiment(exp, tmp_path / "runs", sequences=50, progress=False)   # at a test and a checkpoint
     trials = resumed_trials(folder)
     assert [(t.seed, t.run_dir.name, t.resume) for t in trials] == [(0, "s0", True), (1, "s1", True)]
-    outcomes = run_trials(trials, folder, progress=False)
+    outcomes = run_trials(trials, folder, sequences=60, progress=False)   # extends the recorded 50
     assert [o.sequences for o in outcomes] == [60, 60]
     _, whole = run_experiment(exp, tmp_path / "whole", progress=False)
     for seed in (0, 1):
