@@ -1,9 +1,10 @@
 """The ``graphrnn`` command: validate, show, run, draw and property-check a spec.
 
     graphrnn validate specs/elman.yaml
-    graphrnn show elman [--plan]
+    graphrnn show elman [--plan]            # a module (gru2) is shown alone, with its defaults
+    graphrnn list [networks|modules|tasks]
     graphrnn run elman --steps 10 --seed 0 --batch 1
-    graphrnn draw elman -o elman.svg
+    graphrnn draw elman -o elman.svg                 # or .png, or .dot (Graphviz)
     graphrnn check elman [--examples 10] [--seed 0]
     graphrnn check my.yaml --plugin my_kinds.py      # custom node kinds, registered in Python
 
@@ -26,11 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from .compiler import load
+from .plan.limits import check_run
 from .runtime.engine import ENGINES, engine_choices
 from .errors import GraphRNNError
 from .train.arguments import non_negative_int, positive_int
 from .train.command import add_train_parser
 from .sweep.command import add_sweep_parser
+from .spec.schemas import add_schema_parser
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
@@ -70,20 +73,37 @@ def _table(header: list[str], rows: list[list[str]], right: set[int] = frozenset
 
 
 # -- commands -------------------------------------------------------------------
+def _load_or_module(spec: str, engine: str | None = None):
+    """A network, or a module instantiated alone (its note printed first: which defaults it took)."""
+    from .inspection import load_for_inspection
+    net, note = load_for_inspection(spec, engine)
+    if note:
+        print(f"note: {note}")
+    return net
+
+
 def cmd_validate(args) -> int:
-    net = load(args.spec)
+    net = _load_or_module(args.spec)
     print(f"ok: {args.spec} ({_summary(net)})")
     return EXIT_OK
 
 
+def cmd_list(args) -> int:
+    from .inspection import print_listing
+    print_listing(args.what)
+    return EXIT_OK
+
+
 def cmd_show(args) -> int:
-    net = load(args.spec, engine=args.engine)
+    net = _load_or_module(args.spec, engine=args.engine)
     if args.plan:
         print(net.plan)
         print(f"engine: {net.engine.name}: {net.engine.backward}")
         if net.engine.name == "compiled":
             print(f"  batches up to {net.engine.largest_loop_batch(net.plan)} run the compiled loops, larger ones "
-                  "the fused engine's numpy passes (BLAS)")
+                  f"the fused engine's {net.engine.kernels(net.plan, 1 << 30)} passes (BLAS)")
+        elif hasattr(net.engine, "kernels"):
+            print(f"  passes: {net.engine.kernels(net.plan)}")
         for name, why in engine_choices(net.ir).items():
             if name != net.engine.name:
                 print(f"  also: {name}" + (f" (cannot: {why})" if why else ""))
@@ -103,6 +123,9 @@ def cmd_show(args) -> int:
                        if n.startswith(prefix) and "." not in n[len(prefix):]]
             out.append(f"  {instance}")
             out.append(f"    members: {', '.join(members)}")
+    if getattr(net, "module_files", None):   # where each `use:` came from (a GRAPHRNN_PATH file can shadow)
+        out.append("module files:")
+        out += [f"  {use}: {path}" for use, path in net.module_files.items()]
     out.append(f"nodes ({len(ir.nodes)}):")
     out += [f"  {node}" for node in ir.nodes.values()]
     delayed = sum(1 for e in ir.edges if e.delay)
@@ -112,14 +135,22 @@ def cmd_show(args) -> int:
                f"outputs (y is (B trees, {net.output_size}) at the roots, in this order):")
     out += [f"  {name} = {node} [{ir.nodes[node].size}]" for name, node in net.outputs.items()]
     specs = net.params.values()
-    rows = [[s.name, "x".join(map(str, s.shape)) or "scalar", str(int(np.prod(s.shape, dtype=int))),
-             "trainable" if s.trainable else "frozen"] for s in specs]
+    rows = [[s.name, "x".join(map(str, s.shape)) or "scalar", str(s.count),
+             ("trainable" if s.trainable else "frozen") + (" (masked)" if s.mask is not None else "")]
+            for s in specs]
     out.append(f"parameters ({len(rows)} arrays):")
     if rows:
         out += _table(["name", "shape", "count", "status"], rows, right={2})
-    trainable = sum(int(np.prod(s.shape, dtype=int)) for s in specs if s.trainable)
+    trainable = sum(s.count for s in specs if s.trainable)
+    masked = sum(int(np.prod(s.shape, dtype=int)) - s.count for s in specs)
     out.append(f"total: {_plural(net.num_params, 'parameter')} "
-               f"({trainable} trainable, {net.num_params - trainable} frozen)")
+               f"({trainable} trainable, {net.num_params - trainable} frozen"
+               + (f"; {masked} masked weights are not counted" if masked else "") + ")")
+    from .inspection import fixed_values_lines
+    fixed = fixed_values_lines(net)
+    if fixed:
+        out.append("masks and fixed values:")
+        out += fixed
     out.append("plan:")
     out += ["  " + line for line in str(net.plan).splitlines()]
     print("\n".join(out))
@@ -132,6 +163,7 @@ def cmd_run(args) -> int:
         return _run_trees(net, args)
     params = net.init(seed=args.seed)
     rng = np.random.default_rng(args.seed)
+    check_run(net.plan, args.steps, args.batch)    # GR108 before the input is drawn, not after
     x = rng.standard_normal((args.steps, args.batch, net.input_size))
     trace = net.run(params, x)
     header = ["t"]
@@ -169,11 +201,12 @@ def _run_trees(net, args) -> int:
 def cmd_draw(args) -> int:
     from .viz.draw import FORMATS, draw_graph
     out = Path(args.output)
-    if out.suffix.lower() not in FORMATS:
+    suffix = "." + args.format if args.format else out.suffix.lower()
+    if suffix not in FORMATS:
         raise CommandError(f"{out}: cannot draw to a `{out.suffix or '(no suffix)'}` file; "
-                           f"name the output {' or '.join('*' + f for f in FORMATS)}")
-    net = load(args.spec)
-    draw_graph(net, out)
+                           f"name the output {', '.join('*' + f for f in FORMATS)}, or give --format")
+    net = _load_or_module(args.spec)
+    draw_graph(net, out, format=args.format)
     print(f"wrote {out} ({_summary(net)})")
     return EXIT_OK
 
@@ -257,6 +290,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     p.set_defaults(func=cmd_validate)
 
+    p = commands.add_parser("list", help="list the library's networks and modules and the tasks, one line each",
+                            description="List library networks, library modules (with the first line of "
+                                        "their doc) and tasks (input and output sizes with the default "
+                                        "options, loss, success criterion), one line each.")
+    p.add_argument("what", nargs="?", choices=("networks", "modules", "tasks"), default=None,
+                   help="list only these (default: all three)")
+    p.set_defaults(func=cmd_list)
+
     p = commands.add_parser("show", help="print the expanded graph, parameters and plan",
                             description="Print the expanded nodes, the edges with their delays, the "
                                         "outputs, the parameter table (name, shape, count, "
@@ -282,13 +323,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="batch size; row 0 is printed (default: 1)")
     p.set_defaults(func=cmd_run)
 
-    p = commands.add_parser("draw", help="draw the expanded graph to a PNG or SVG file",
+    p = commands.add_parser("draw", help="draw the expanded graph to a PNG, SVG or Graphviz .dot file",
                             description="Draw the expanded graph: inputs (green boxes) on the left, "
                                         "outputs (orange) on the right, delayed edges dashed red and "
-                                        "labelled z^-d.  The file type follows the suffix.")
+                                        "labelled z^-d, tree links dotted blue (child k, children "
+                                        "mean, parent), masked edges purple (mask k/n).  The file "
+                                        "type follows the suffix (or --format); .dot is Graphviz "
+                                        "source.  SPEC may be a module: it is drawn alone.")
     p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     p.add_argument("-o", "--output", required=True, metavar="FILE",
-                   help="output image, ending in .png or .svg")
+                   help="output file, ending in .png, .svg or .dot (Graphviz source)")
+    p.add_argument("--format", choices=("png", "svg", "dot"), default=None,
+                   help="the file's format, whatever its suffix (default: from the suffix)")
     p.set_defaults(func=cmd_draw)
 
     p = commands.add_parser("check", help="property-test a spec with hypothesis (gradients, ...)",
@@ -313,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     add_train_parser(commands)   # the `train` subcommand lives beside the training library
+    add_schema_parser(commands)  # `schema KIND`: spec/schemas.py
     add_sweep_parser(commands)   # `sweep` too, beside graphrnn.sweep
 
     for sub in commands.choices.values():
@@ -333,8 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     except GraphRNNError as err:
         print(str(err), file=sys.stderr)
         if err.code == "GR113" and not getattr(args, "plugin", None) and "node kind" in err.message:
-            print("  hint: a node kind registered in Python is loaded with --plugin MODULE_OR_FILE.py",
-                  file=sys.stderr)
+            print("  hint: a node kind registered in Python is loaded with --plugin MODULE_OR_FILE.py, or "
+                  "comes from an installed package's `graphrnn.kinds` entry point", file=sys.stderr)
     except CommandError as err:
         print(f"graphrnn {args.command}: error: {err}", file=sys.stderr)
     except BrokenPipeError:              # `graphrnn show ... | head`: stop quietly
@@ -346,6 +393,15 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:               # writing a file (draw -o), for example
         what = f"{err.filename}: {err.strerror}" if err.filename and err.strerror else str(err)
         print(f"graphrnn {args.command}: error: {what}", file=sys.stderr)
+    except MemoryError as err:
+        print(f"graphrnn {args.command}: error: out of memory ({err or 'numpy could not allocate'}); "
+              "give smaller sizes, fewer steps or a smaller batch", file=sys.stderr)
+    except Exception as err:             # a bug: one line, not a traceback, unless asked for
+        if os.environ.get("GRAPHRNN_DEBUG"):
+            raise
+        print(f"graphrnn {args.command}: internal error: {type(err).__name__}: {err}\n  this is a bug in "
+              "graphrnn: please report it with the command line (GRAPHRNN_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
     return EXIT_ERROR
 
 

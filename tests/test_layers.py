@@ -25,7 +25,7 @@ FLOORS = [
     {"plan"},                                  # the vectorised schedule
     {"runtime"},                               # engines and the networks over them
     {"compiler"},                              # text -> Network
-    {"interop", "viz"},                        # PyTorch twins; pictures
+    {"interop", "viz", "inspection"},          # PyTorch twins; pictures; the library, tasks, modules alone
     {"train"},                                 # gradient methods, optimizers, the training core
     {"models", "testing", "sweep"},            # history compressor; property checks; sweeps on Dask
     {"cli"},                                   # the `graphrnn` command

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import GraphError, Location
-from ..ops import ACTIVATIONS, EDGE_KINDS, OPS, EdgeKind, input_ports
+from ..ops import ACTIVATIONS, EDGE_KINDS, OPS, EdgeKind, InstalledKindError, input_ports, installed_kind
 from ..spec import MarkedDict, MarkedList, Spec, did_you_mean
+from ..spec.validate import check_arguments
 from .ir import INPUT, Edge, Graph, ModuleInstance, Link, Node, edge_label, natural_key
 from .reading import Scope, ValueReader
 
@@ -45,7 +46,9 @@ class Expander(ValueReader):
         if spec.kind != "network":
             raise GraphError("GR109", f"`{spec.name}` is a module, not a network",
                              loc=spec.data.loc,
-                             fix="load a network spec that `use:`s this module")
+                             fix="load a network spec that `use:`s this module; to look at the module "
+                                 f"alone, with its defaults: `graphrnn show {spec.name}`, or in Python "
+                                 f"graphrnn.inspection.load_for_inspection({spec.name!r})")
         data = spec.data
         scope = Scope(prefix="", file=spec.file, params={})
         inputs = {}
@@ -92,9 +95,10 @@ class Expander(ValueReader):
 
     def primitive_node(self, name, data: MarkedDict, scope: Scope, loc: Location) -> None:
         op = self.value(data, "op", scope, "sum")
-        if op not in OPS:
+        if op not in OPS and not self.installed(op, data, scope):
             self.refuse("GR113", f"unknown node kind `{op}`{did_you_mean(op, OPS)}", data, "op", scope,
-                        fix=f"use one of: {', '.join(sorted(OPS))}")
+                        fix=f"use one of: {', '.join(sorted(OPS))}; kinds of installed packages are found "
+                            "through the `graphrnn.kinds` entry point group")
         kind = OPS[op]
         activation = self.value(data, "activation", scope, "identity")
         if activation not in ACTIVATIONS:
@@ -125,6 +129,16 @@ class Expander(ValueReader):
         self.add_node(Node(qualified, op, size, activation, bias, bias_init, initial, loc, options))
         scope.nodes[name] = qualified
 
+    def installed(self, op, data, scope) -> bool:
+        """Whether an installed package registers node kind ``op`` (its entry point, loaded now)."""
+        if not isinstance(op, str):
+            return False
+        try:
+            return installed_kind(op)
+        except InstalledKindError as err:
+            self.refuse("GR113", f"node kind `{op}`: {err}", data, "op", scope,
+                        fix="fix or reinstall that package, or name another kind")
+
     def add_node(self, node: Node) -> None:
         if len(self.nodes) >= MAX_NODES:
             raise GraphError("GR108", f"the expanded graph has more than {MAX_NODES} nodes",
@@ -154,6 +168,7 @@ class Expander(ValueReader):
                                  fix=f"its parameters are: {', '.join(declared) or '(none)'}")
             params[key] = self.value(data, key, scope)
             param_locs[key] = self.where(data, key, scope)[0]
+        check_arguments(module.data, module.file, params, param_locs, loc)   # the values fit where they go
         inner = Scope(prefix=f"{scope.prefix}{name}.", file=module.file, params=params,
                       param_locs=param_locs)
         self.instances.append(ModuleInstance(scope.prefix + name, module.name,
@@ -247,18 +262,66 @@ class Expander(ValueReader):
         density = self.value(data, "density", scope)
         share = self.value(data, "share", scope)
         self.edge_options_agree(data, kind, trainable, mask, density)
-        for src, _, src_loc in self.endpoints(data, "from", scope, as_source=True):
-            for dst, port, dst_loc in self.endpoints(data, "to", scope, as_source=False):
+        sources = self.endpoints(data, "from", scope, as_source=True)
+        targets = self.endpoints(data, "to", scope, as_source=False)
+        masks = self.pair_masks(data, scope, mask, sources, targets)
+        for i, (src, _, src_loc) in enumerate(sources):
+            for j, (dst, port, dst_loc) in enumerate(targets):
+                edge_mask = None if masks is None else masks[i][j]
+                if edge_mask is not None and not np.any(edge_mask):
+                    continue      # the mask leaves this pair of a list edge unconnected
                 param = None
                 if kind.learned or trainable:
                     param = scope.prefix + share if share else edge_label(src, dst, delay, port, link)
-                edge_mask = mask
                 if density is not None:
                     edge_mask = density_mask(param, self.nodes[src].size, self.nodes[dst].size, density)
                 self.edges.append(Edge(
                     src, dst, kind.name, delay, truncate, trainable,
                     init if kind.learned else None, to_tuple(weights), to_tuple(edge_mask), param,
                     loc=data.loc, port=port, link=link))
+
+    def pair_masks(self, data, scope, mask, sources, targets):
+        """Each (source, destination) pair's mask, or None without a mask (GR112 for a bad one).
+
+        A mask is either one pair's pattern (source size x destination size),
+        given to every pair of a list edge, or a matrix over all the listed
+        units (the sources' sizes summed x the destinations'), cut into one
+        block per pair; a pair whose block is all zero gets no edge, one whose block
+        is all ones a plain (unmasked) edge.  A mask
+        that connects nothing at all is refused: it would be an edge with no
+        effect.
+        """
+        if mask is None:
+            return None
+        rows = [self.nodes[src].size for src, _, _ in sources]
+        cols = [self.destination_size(dst, port) for dst, port, _ in targets]
+        if not np.any(mask):
+            self.refuse("GR112", "the mask is all zeros: the edge would connect nothing", data, "mask", scope,
+                        fix="put a 1 where a source unit feeds a destination unit, or remove the edge")
+        shape = np.shape(mask)
+        if shape == (sum(rows), sum(cols)) and (len(rows) > 1 or len(cols) > 1):
+            row_at, col_at = np.cumsum([0] + rows), np.cumsum([0] + cols)
+            blocks = [[mask[row_at[i]:row_at[i + 1], col_at[j]:col_at[j + 1]] for j in range(len(cols))]
+                      for i in range(len(rows))]
+            # a block of ones is a whole edge: no mask (unit-level nets get plain edges, or none)
+            return [[None if np.all(block == 1) else block for block in row] for row in blocks]
+        if len(set(rows)) == 1 and len(set(cols)) == 1 and shape == (rows[0], cols[0]):
+            return [[mask] * len(cols) for _ in rows]
+        want = [(rows[0], cols[0])] if len(set(rows)) == 1 and len(set(cols)) == 1 else []
+        if len(rows) > 1 or len(cols) > 1:
+            want.append((sum(rows), sum(cols)))
+        if not want:     # single pair sizes differ per pair and no whole matrix: say the whole matrix
+            want = [(sum(rows), sum(cols))]
+        raise GraphError("GR112", f"edge {sources[0][0]} -> {targets[0][0]}: mask of shape {shape}, expected "
+                    + " or ".join(str(w) for w in want)
+                    + (f" (one pair's source x destination, or all {sum(rows)} listed source units x all "
+                       f"{sum(cols)} listed destination units)" if len(rows) > 1 or len(cols) > 1 else
+                       " (source units x destination units)"),
+                    loc=data.loc, fix=f"give {want[-1][0]} rows of {want[-1][1]} zeros and ones")
+
+    def destination_size(self, dst: str, port: str) -> int:
+        node = self.nodes[dst]
+        return input_ports(node)[port] if port else node.size
 
     def edge_kind(self, data: MarkedDict, scope: Scope) -> EdgeKind:
         """The edge's registered kind (GR104 with a did-you-mean for an unknown one)."""

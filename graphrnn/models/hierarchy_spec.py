@@ -26,11 +26,10 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import jsonschema
 
 from ..compiler import load, resolve_spec
 from ..errors import Location, SpecError, TrainError
-from ..spec.validate import did_you_mean, read_document, read_text, schema_error
+from ..spec.validate import did_you_mean, read_document, read_text, schema_error, strict_validator
 from ..spec.yamlmarks import MarkedDict, plain
 from .compressor import HistoryCompressor, Level
 from .surprise import criterion_from_config
@@ -51,7 +50,7 @@ def hierarchy_schema() -> dict:
 
 @lru_cache(maxsize=1)
 def _validator():
-    return jsonschema.Draft202012Validator(hierarchy_schema())
+    return strict_validator(hierarchy_schema())
 
 
 def _surprise_and_threshold(leaf, path, where, loc):

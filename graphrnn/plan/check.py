@@ -53,7 +53,7 @@ def check_plan(plan: Plan) -> None:
     """Raise PlanError GR117 when ``plan`` breaks one of its invariants; return None when it keeps all.
 
     Widths are column counts of the (..., width) values the engines compute;
-    W<i> is ``plan.fused[i]``.  The invariants:
+    W[name] is the fused array of that name.  The invariants:
 
     1. Inputs: ``plan.inputs`` lie side by side over [0, input_width), in order.
     2. Blocks: each is filed under its own name (not ``"input"``); its op and
@@ -63,7 +63,9 @@ def check_plan(plan: Plan) -> None:
        ports lying side by side over [0, slot_width); a block of any other
        kind has no ports (its slot space is factors x width); a block whose
        activation couples a node's units (softmax) has one member.
-    5. Block arrays: ``initial`` is a (width,) fused array; ``bias`` is None
+    0. Fused arrays have distinct names (blocks and projections refer to
+       them by name).
+    5. Block arrays: ``initial`` names a (width,) fused array; ``bias`` is None
        or a (width,) one ((slot_width,) for a block with ports, whose bias
        spans its ports); ``state_arrays`` are exactly the kind's
        ``state_params`` suffixes, each a fused array of that shape.
@@ -76,7 +78,7 @@ def check_plan(plan: Plan) -> None:
        index of that level; a stage without a loop has a single level and
        only hoisted projections (it is computed for all positions at once).
     8. Projections name existing blocks: the source is a block or the input
-       block, the targets are blocks, each named once, and the weight index
+       block, the targets are blocks, each named once, and the weight
        names a fused array.
     9. A matmul projection's weight array is (source width, sum of the
        targets' slot widths) and its targets' column ranges lie side by
@@ -107,6 +109,11 @@ def check_plan(plan: Plan) -> None:
         block (and nothing else) to (its block, its Member); every output
         names a node of ``node_block``.
     """
+    seen = set()
+    for fused in plan.fused:
+        if fused.name in seen:
+            broken(f"fused array `{fused}`", "shares its name with another fused array")
+        seen.add(fused.name)
     check_inputs(plan)
     for name, block in plan.blocks.items():
         check_block(plan, name, block)
@@ -125,10 +132,15 @@ def check_inputs(plan: Plan) -> None:
                f"do not lie side by side over the input width [0, {plan.input_width})")
 
 
-def fused_shape(plan: Plan, index, subject, role: str) -> tuple:
-    if not isinstance(index, int) or not 0 <= index < len(plan.fused):
-        broken(subject, f"its {role} index {index!r} names no fused array (there are {len(plan.fused)})")
-    return tuple(plan.fused[index].shape)
+def fused_array(plan: Plan, name, subject, role: str):
+    found = plan.fused_by_name.get(name) if isinstance(name, str) else None
+    if found is None:
+        broken(subject, f"its {role} {name!r} names no fused array")
+    return found
+
+
+def fused_shape(plan: Plan, name, subject, role: str) -> tuple:
+    return tuple(fused_array(plan, name, subject, role).shape)
 
 
 def check_block(plan: Plan, name: str, block: Block) -> None:
@@ -157,11 +169,12 @@ def check_block(plan: Plan, name: str, block: Block) -> None:
         broken(block, f"activation `{block.activation}` couples a node's units, so its block must be "
                f"one node, not {len(block.members)}")
     if fused_shape(plan, block.initial, block, "initial") != (block.width,):
-        broken(block, f"its initial W{block.initial} has shape {plan.fused[block.initial].shape}, "
+        broken(block, f"its initial W[{block.initial}] has shape {fused_shape(plan, block.initial, block, '')}, "
                f"expected ({block.width},)")
     bias_width = block.slot_width if block.ports else block.width
     if block.bias is not None and fused_shape(plan, block.bias, block, "bias") != (bias_width,):
-        broken(block, f"its bias W{block.bias} has shape {plan.fused[block.bias].shape}, expected ({bias_width},)")
+        broken(block, f"its bias W[{block.bias}] has shape {fused_shape(plan, block.bias, block, '')}, "
+               f"expected ({bias_width},)")
     expected = {suffix: tuple(shape) for suffix, (shape, _) in kind.state_params(dict(block.options)).items()} \
         if kind.stateful else {}
     got = {suffix: fused_shape(plan, index, block, f"state array `{suffix}`") for suffix, index in block.state_arrays}
@@ -169,8 +182,8 @@ def check_block(plan: Plan, name: str, block: Block) -> None:
         broken(block, f"its state arrays have shapes {got}, expected {expected} (the kind's state_params)")
 
 
-def check_placements(plan: Plan, index: int, subject) -> None:
-    fused = plan.fused[index]
+def check_placements(plan: Plan, name: str, subject) -> None:
+    fused = fused_array(plan, name, subject, "weight")
     shape = tuple(fused.shape)
     for p in fused.placements:
         c0, c1 = p.cols
@@ -182,8 +195,8 @@ def check_placements(plan: Plan, index: int, subject) -> None:
         else:
             ok = len(shape) == 1 and 0 <= c0 < c1 <= shape[0]
         if not ok:
-            broken(subject, f"W{index}'s placement of `{p.param or 'a constant'}` ({p.how}, rows {p.rows}, "
-                   f"cols {p.cols}) does not fit inside W{index}{list(shape)}")
+            broken(subject, f"W[{name}]'s placement of `{p.param or 'a constant'}` ({p.how}, rows {p.rows}, "
+                   f"cols {p.cols}) does not fit inside W[{name}]{list(shape)}")
 
 
 def check_stages(plan: Plan) -> dict:
@@ -244,7 +257,7 @@ def check_projection(plan: Plan, p: Projection, subject: tuple) -> None:
     slot = {t.block: plan.blocks[t.block].slot_width for t in p.targets}
     if p.runs is None:
         if shape != (width, sum(slot.values())):
-            broken(subject, f"its weight W{p.weight} has shape {shape}, expected (source width {width}, "
+            broken(subject, f"its weight W[{p.weight}] has shape {shape}, expected (source width {width}, "
                    f"sum of the targets' slot widths {sum(slot.values())})")
         for t in p.targets:
             if t.stop - t.start != slot[t.block]:
@@ -255,7 +268,7 @@ def check_projection(plan: Plan, p: Projection, subject: tuple) -> None:
                    f"by side over [0, {shape[1]})")
     else:
         if len(shape) != 1:
-            broken(subject, f"its scale vector W{p.weight} has shape {shape}, expected a vector")
+            broken(subject, f"its scale vector W[{p.weight}] has shape {shape}, expected a vector")
         for t in p.targets:
             if (t.start, t.stop) != (0, slot[t.block]):
                 broken(subject, f"target {t.block} spans [{t.start}, {t.stop}), expected its whole slot "
@@ -271,7 +284,7 @@ def check_projection(plan: Plan, p: Projection, subject: tuple) -> None:
                 broken(subject, f"run `{run}` writes columns outside {run.block}'s slot space "
                        f"[0, {slot[run.block]})")
             if run.scale is not None and not 0 <= run.scale <= run.scale + run.n <= shape[0]:
-                broken(subject, f"run `{run}` takes scales outside W{p.weight}'s {shape[0]}")
+                broken(subject, f"run `{run}` takes scales outside W[{p.weight}]'s {shape[0]}")
     check_placements(plan, p.weight, subject)
 
 

@@ -21,6 +21,7 @@ as readable text (``graphrnn show SPEC --plan``).  Vocabulary:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -47,11 +48,11 @@ class Block:
     factors: int
     width: int
     level: int
-    bias: int | None       # index of the fused bias vector, or None
-    initial: int            # index of the fused initial-value vector
+    bias: str | None       # the name of the fused bias vector, or None
+    initial: str            # the name of the fused initial-value vector
     ports: tuple = ()       # ((port, start, stop), ...): a one-node block whose ports have own sizes
     options: tuple = ()     # the node's kind options (a one-node block of a kind that has them)
-    state_arrays: tuple = ()  # ((suffix, fused index), ...): learned initial state of a stateful kind
+    state_arrays: tuple = ()  # ((suffix, fused array name), ...): learned initial state of a stateful kind
 
     @property
     def slot_width(self) -> int:
@@ -112,7 +113,7 @@ class Projection:
     source: str
     delay: int
     truncate: bool
-    weight: int
+    weight: str             # the name of its fused array (a matrix, or a scale vector)
     targets: tuple
     edges: tuple            # labels of the fused edges, for show and errors
     runs: tuple | None = None
@@ -126,10 +127,10 @@ class Projection:
             src = f"stop_gradient({src})"
         dst = ", ".join(t.block for t in self.targets)
         if self.runs is None:
-            return f"{src} @ W{self.weight} -> {dst}    # {len(self.edges)} edge(s)"
+            return f"{src} @ W[{self.weight}] -> {dst}    # {len(self.edges)} edge(s)"
         shown = "; ".join(map(str, self.runs[:3])) + ("; ..." if len(self.runs) > 3 else "")
         return (f"{src} elementwise -> {dst}: {shown}    # {len(self.edges)} edge(s) "
-                f"in {len(self.runs)} slice(s), scales W{self.weight}")
+                f"in {len(self.runs)} slice(s), scales W[{self.weight}]")
 
 
 @dataclass(frozen=True)
@@ -208,14 +209,32 @@ class Plan:
     input_width: int
     blocks: dict            # name -> Block
     stages: tuple
-    fused: tuple            # (Fused, ...), indexed by projections and blocks
+    fused: tuple            # (Fused, ...), named by projections and blocks
     node_block: dict        # node name -> (block name, Member)
     outputs: dict           # output name -> node name
     lookback: dict = None   # block (or "input") -> the largest delay anything reads it with
 
+    @cached_property
+    def array_names(self) -> tuple:
+        """The fused arrays' names, in the order of ``fused`` (and of an engine's array list)."""
+        return tuple(f.name for f in self.fused)
+
+    @cached_property
+    def fused_by_name(self) -> dict:
+        """name -> the Fused recipe of that name."""
+        return {f.name: f for f in self.fused}
+
+    def named(self, arrays) -> dict:
+        """name -> array from the fused arrays in plan order (a dict is returned as it is)."""
+        return arrays if isinstance(arrays, dict) else dict(zip(self.array_names, arrays))
+
+    def in_order(self, named: dict) -> list:
+        """The fused arrays of ``named`` (name -> array) as a list in plan order."""
+        return [named[name] for name in self.array_names]
+
     def __str__(self) -> str:
         lines = ["fused arrays:"]
-        lines += [f"  W{i}: {f}" for i, f in enumerate(self.fused)]
+        lines += [f"  {f}" for f in self.fused]
         lines += [str(stage) for stage in self.stages]
         ops = sum(len(s.delayed) + sum(len(p) for _, p in s.instant) + len(s.blocks())
                   for s in self.stages if s.loop)

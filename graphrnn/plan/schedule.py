@@ -97,16 +97,15 @@ def group_into_blocks(graph: Graph, nodes: list, levels: dict, counter, fused: l
         bias_width = ports[-1][2] if ports else start   # a port-sized kind's bias spans its ports
         bias = [Placement(f"{m.node}.bias", "vector", (), (0, bias_width) if ports else (m.start, m.stop))
                 for m in members if graph.nodes[m.node].bias]
-        bias_index = None
+        bias_name = None
         if bias:
-            fused.append(Fused(f"{block_name}.bias", (bias_width,), tuple(bias)))
-            bias_index = len(fused) - 1
+            bias_name = f"{block_name}.bias"
+            fused.append(Fused(bias_name, (bias_width,), tuple(bias)))
         fused.append(Fused(f"{block_name}.initial", (start,), tuple(
             initial_placement(graph.nodes[m.node], m) for m in members)))
-        initial_index = len(fused) - 1
         options = graph.nodes[names[0]].options if len(names) == 1 else ()
         by_level[level].append(Block(block_name, tuple(members), op, activation, factors, start,
-                                     level, bias_index, initial_index, ports, options,
+                                     level, bias_name, f"{block_name}.initial", ports, options,
                                      state_arrays(graph, names, block_name, fused)))
     return [by_level[lvl] for lvl in sorted(by_level)]
 
@@ -134,7 +133,7 @@ def state_arrays(graph: Graph, names: list, block_name: str, fused: list) -> tup
         how, rows = ("dense", (0, shape[0])) if len(shape) == 2 else ("vector", ())
         fused.append(Fused(f"{block_name}.{suffix}", tuple(shape),
                            (Placement(f"{node.name}.{suffix}", how, rows, (0, shape[-1])),)))
-        out.append((suffix, len(fused) - 1))
+        out.append((suffix, f"{block_name}.{suffix}"))
     return tuple(out)
 
 
@@ -207,14 +206,16 @@ def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dic
                 columns = (base + dst_member.start, base + dst_member.stop)
             windows.append((edge, (src_member.start, src_member.stop), dst_name, columns))
         src_width = blocks[src_block].width if src_block in blocks else sum(graph.inputs.values())
+        # the fused array's name: unique, since these are the group's key (a truncated and a plain
+        # projection, or a matmul and an elementwise one, may share source, delay and targets)
         label = f"{src_block}{'@' + str(delay) if delay else ''}{'@' + str(link) if link is not None else ''}->" \
-                f"{','.join(target_names)}"
+                f"{','.join(target_names)}{'/stop' if truncate else ''}{'/elementwise' if elementwise else ''}"
         labels = tuple(e.label for e in edges)
         if elementwise:
             runs, placements, width = elementwise_runs(windows)
             fused.append(Fused(label, (width,), tuple(placements)))
             targets = tuple(Target(name, 0, blocks[name].slot_width) for name in target_names)
-            projection = Projection(src_block, delay, truncate, len(fused) - 1, targets, labels, runs, link)
+            projection = Projection(src_block, delay, truncate, label, targets, labels, runs, link)
         else:
             targets, offset = [], 0
             for name in target_names:
@@ -223,7 +224,7 @@ def fuse_projections(graph: Graph, stage_of: dict, blocks: dict, node_block: dic
             start_of = {t.block: t.start for t in targets}
             fused.append(Fused(label, (src_width, offset), tuple(
                 edge_placement(e, rows, (start_of[b] + c0, start_of[b] + c1)) for e, rows, b, (c0, c1) in windows)))
-            projection = Projection(src_block, delay, truncate, len(fused) - 1, tuple(targets), labels,
+            projection = Projection(src_block, delay, truncate, label, tuple(targets), labels,
                                     link=link)
         projections.append((dst_stage, projection))
     return projections

@@ -41,7 +41,7 @@ from ..graph.ir import Graph
 from ..plan.ir import Plan
 from ..spec import did_you_mean
 from .fused import check_rules, fused_rules_hold
-from . import generated
+from . import generated, generated_numpy
 from .fused_primitive import NumpyPasses, run_fused
 from .fused_tree import TreePasses
 from .tree import BATCHING, unroll_tree
@@ -127,18 +127,48 @@ class AutogradEngine(Engine):
 
 
 class FusedEngine(Engine):
-    """runtime/fused.py: forward and BPTT over the plan in numpy, one autograd primitive
-    (runtime/fused_primitive.py); needs a backward rule for every node kind and activation."""
+    """BPTT over the plan in numpy as one autograd primitive (runtime/fused_primitive.py); needs a
+    backward rule for every node kind and activation.
+
+    Its passes are the plan's generated numpy kernels (runtime/generated_numpy.py: straight-line
+    in-place numpy, made once per plan) where every block is a combiner kind, else the
+    interpreter of runtime/fused.py, which runs the kinds' own rules (a kind with state, a plug-in
+    combiner).  ``kernels(plan)`` says which.
+    """
 
     name, over = "fused", "sequence"
-    backward = "fused.backward (numpy BPTT from the kinds' rules), the VJP of its one autograd primitive"
+    backward = "numpy BPTT (generated numpy kernels, or fused.py's interpreter), the VJP of its one autograd primitive"
+
+    def __init__(self):
+        self._plan = None     # the plan of the cached kernels below
+        self._generated = None
 
     def check(self, graph: Graph, loc: Location | None = None) -> None:
         super().check(graph, loc)
         check_rules(graph)
 
+    def __getstate__(self) -> dict:
+        # what it holds is a cache of the plan (generated functions and their buffers, whose gradient
+        # arrays are views that pickling would copy apart): made anew wherever the engine lands
+        return {}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__()
+
+    def kernels(self, plan: Plan, batch: int = 1) -> str:
+        """Which passes run ``plan`` at ``batch``: "generated numpy" or "interpreted numpy"."""
+        return "generated numpy" if generated_numpy.supports(plan) else "interpreted numpy"
+
+    def numpy_passes(self, plan: Plan):
+        """The generated numpy kernels of ``plan`` where it has them (made once), else the interpreter."""
+        if not generated_numpy.supports(plan):
+            return NumpyPasses(plan)
+        if self._plan is not plan or self._generated is None:
+            self._plan, self._generated = plan, generated.CompiledPlan(plan, "numpy")
+        return self._generated
+
     def passes(self, plan, batch):
-        return NumpyPasses(plan)
+        return self.numpy_passes(plan)
 
     def run(self, plan, arrays, x, dtype=np.float64, state=None, records=None, **options) -> dict:
         return run_fused(self.passes(plan, np.shape(getval(x))[1]), arrays, x, dtype, state, records)
@@ -156,13 +186,15 @@ class CompiledEngine(FusedEngine):
 
     name, over = "compiled", "sequence"
     backward = "generated, numba-compiled BPTT loops, the VJP of the fused engine's autograd primitive"
-    LOOPS_UP_TO = 98_304   # batch x multiply-adds per step: the LSTM crossover measured here (0.84 at
-                           # 82k, 0.98-1.46 at 164k: benchmarks/README.md)
+    LOOPS_UP_TO = 49_152   # batch x multiply-adds per step: the LSTM crossover against the generated numpy
+                           # kernels measured here (loops/numpy 0.98 at 41k and 0.90 at 49k, 1.15 at 74k,
+                           # 1.27 at 82k: benchmarks/README.md)
 
     def __init__(self):
-        self._plan = None     # the plan of the cached limit and loops below
-        self._largest = None  # its largest_loop_batch
-        self._passes = None   # its CompiledPlan: compiled on the first run that takes the loops
+        super().__init__()
+        self._loops_plan = None   # the plan of the cached limit and loops below
+        self._largest = None      # its largest_loop_batch
+        self._passes = None       # its CompiledPlan: compiled on the first run that takes the loops
 
     def check(self, graph: Graph, loc: Location | None = None) -> None:
         super().check(graph, loc)
@@ -175,18 +207,13 @@ class CompiledEngine(FusedEngine):
                 raise PlanError("GR115", f"node `{node.name}`: {why}", loc=node.loc,
                                 fix="load it with engine='fused' (numpy; every kind with backward rules)")
 
-    def __getstate__(self) -> dict:
-        # everything held is a cache of the plan (the limit, the loops, their buffers, whose gradient
-        # arrays are views that pickling would copy apart): made anew wherever the engine lands
-        return {}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__init__()
-
     def _for(self, plan: Plan) -> None:
-        if self._plan is not plan:   # a network runs one plan: this is worked out once
-            self._plan, self._passes = plan, None
+        if self._loops_plan is not plan:   # a network runs one plan: this is worked out once
+            self._loops_plan, self._passes = plan, None
             self._largest = max(self.LOOPS_UP_TO // max(generated.dense_work(plan), 1), 1)
+
+    def kernels(self, plan: Plan, batch: int = 1) -> str:
+        return "numba loops" if batch <= self.largest_loop_batch(plan) else super().kernels(plan, batch)
 
     def largest_loop_batch(self, plan: Plan) -> int:
         """The largest batch that runs on the compiled loops (larger ones run the numpy passes)."""
@@ -195,7 +222,7 @@ class CompiledEngine(FusedEngine):
 
     def passes(self, plan, batch):
         if batch > self.largest_loop_batch(plan):
-            return NumpyPasses(plan)
+            return self.numpy_passes(plan)
         if self._passes is None:
             self._passes = generated.CompiledPlan(plan)
         return self._passes

@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import PlanError
 from ..ops import ACTIVATIONS, OPS
 from ..plan.ir import INPUT_BLOCK, Block, Plan, Projection
+from ..plan.walk import PlanOps, walk_backward, walk_forward
 from .fused_buffers import joint_key, product_into, slot_buffers, slot_layout
 from .state import start_rows
 
@@ -166,69 +167,90 @@ def shift(seq, delay, before):
     return out
 
 
-# -- forward and backward over the plan ---------------------------------------------
+# -- forward and backward over the plan (the order is plan/walk.py's) ------------------
 
 def forward(plan: Plan, arrays, x, state=None, records=None):
     """(values: block -> (T, B, W), tape: product block -> its factors, stateful block -> its
     steps' caches) in numpy; ``records`` collects what stateful kinds record (see unroll)."""
-    T, B = x.shape[:2]
-    values, tape = {INPUT_BLOCK: x}, {}
-    dtype = x.dtype
-    before = {name: start_rows(plan, arrays, state, name, B,
-                               x.shape[2] if name == INPUT_BLOCK else plan.blocks[name].width, dtype)
-              for name in plan.lookback}
+    ops = _Forward(plan, arrays, x, state, records)
+    walk_forward(plan, ops)
+    return ops.values, ops.tape
 
-    scratch = {}
-    for stage in plan.stages:
-        hoisted = {}
-        for p in stage.hoisted:
-            src = values[p.source]
-            src = shift(src, p.delay, before[p.source]) if p.delay else src
-            if p.runs is None and not any(t.block in hoisted for t in p.targets):
-                product = src @ arrays[p.weight]   # the blocks' first contribution: their slots
-                hoisted.update((t.block, product[..., t.start:t.stop]) for t in p.targets)
-                if joint_key(p) is not None:
-                    hoisted[joint_key(p)] = product
-                continue
-            for t in p.targets:
-                if t.block not in hoisted:
-                    hoisted[t.block] = np.zeros((T, B, plan.blocks[t.block].slot_width), dtype)
-            contribute(hoisted, p, src, arrays, scratch)
-        if not stage.loop:
-            for block in stage.blocks():
-                values[block.name], tape[block.name] = finish(block, hoisted.get(block.name), arrays, (T, B),
-                                                              np.empty((T, B, block.width), dtype))
-            continue
+
+class _Forward(PlanOps):
+    def __init__(self, plan, arrays, x, state, records):
+        arrays = plan.named(arrays)
+        self.plan, self.arrays, self.records = plan, arrays, records
+        self.T, self.B = x.shape[:2]
+        self.dtype = x.dtype
+        self.values, self.tape, self.scratch = {INPUT_BLOCK: x}, {}, {}
+        self.before = {name: start_rows(plan, arrays, state, name, self.B,
+                                        x.shape[2] if name == INPUT_BLOCK else plan.blocks[name].width, x.dtype)
+                       for name in plan.lookback}
+
+    def positions(self, stage):
+        return range(self.T)
+
+    def begin_stage(self, stage):
+        self.hoisted = {}
+
+    def hoist(self, stage, p):
+        hoisted, arrays = self.hoisted, self.arrays
+        src = self.values[p.source]
+        src = shift(src, p.delay, self.before[p.source]) if p.delay else src
+        if p.runs is None and not any(t.block in hoisted for t in p.targets):
+            product = src @ arrays[p.weight]   # the blocks' first contribution: their slots
+            hoisted.update((t.block, product[..., t.start:t.stop]) for t in p.targets)
+            if joint_key(p) is not None:
+                hoisted[joint_key(p)] = product
+            return
+        for t in p.targets:
+            if t.block not in hoisted:
+                hoisted[t.block] = np.zeros((self.T, self.B, self.plan.blocks[t.block].slot_width), self.dtype)
+        contribute(hoisted, p, src, arrays, self.scratch)
+
+    def finish_all(self, stage, block):
+        self.values[block.name], self.tape[block.name] = finish(
+            block, self.hoisted.get(block.name), self.arrays, (self.T, self.B),
+            np.empty((self.T, self.B, block.width), self.dtype))
+
+    def begin_loop(self, stage):
         blocks = stage.blocks()
-        out = {b.name: np.empty((T, B, b.width), dtype) for b in blocks}
-        kept = {b.name: [] for b in blocks if keeps_slots(b)}
-        after = dict(stage.instant)
-        carried = {b.name: initial_state(b, arrays, B, dtype) for b in blocks if OPS[b.op].stateful}
-        layout = slot_layout(stage, [b for b in blocks if b.name not in hoisted])   # + hoisted's joint keys
-        for t in range(T):
-            slots = slot_buffers(layout, (B,), dtype, np.zeros)   # fresh: the tape keeps factors
-            slots.update((name, rows[t]) for name, rows in hoisted.items())   # ours: not read again
-            for p in stage.delayed:
-                src = out[p.source][t - p.delay] if t >= p.delay else before[p.source][t - p.delay]
-                contribute(slots, p, src, arrays, scratch)
-            for level in stage.levels:
-                for block in level:
-                    if block.name in carried:
-                        value, carried[block.name], record, cache = stateful_step(
-                            block, slots[block.name], carried[block.name], arrays)
-                        kept[block.name].append(cache)
-                        if records is not None:
-                            records.setdefault(block.name, []).append(record)
-                        out[block.name][t] = value
-                    else:
-                        value, factors = finish(block, slots[block.name], arrays, (B,), out[block.name][t])
-                        if factors is not None:
-                            kept[block.name].append(factors)
-                    for p in after.get(block.name, ()):
-                        contribute(slots, p, out[block.name][t], arrays, scratch)
-        values.update(out)
-        tape.update(kept)
-    return values, tape
+        self.out = {b.name: np.empty((self.T, self.B, b.width), self.dtype) for b in blocks}
+        self.kept = {b.name: [] for b in blocks if keeps_slots(b)}
+        self.carried = {b.name: initial_state(b, self.arrays, self.B, self.dtype)
+                        for b in blocks if OPS[b.op].stateful}
+        self.layout = slot_layout(stage, [b for b in blocks if b.name not in self.hoisted])   # + joint keys
+
+    def begin_step(self, stage, t):
+        self.slots = slot_buffers(self.layout, (self.B,), self.dtype, np.zeros)   # fresh: the tape keeps factors
+        self.slots.update((name, rows[t]) for name, rows in self.hoisted.items())   # ours: not read again
+
+    def read(self, p, t):
+        src = self.out[p.source][t - p.delay] if t >= p.delay else self.before[p.source][t - p.delay]
+        contribute(self.slots, p, src, self.arrays, self.scratch)
+
+    def finish(self, block, t):
+        name = block.name
+        if name in self.carried:
+            value, self.carried[name], record, cache = stateful_step(block, self.slots[name], self.carried[name],
+                                                                     self.arrays)
+            self.kept[name].append(cache)
+            if self.records is not None:
+                self.records.setdefault(name, []).append(record)
+            self.out[name][t] = value
+            return
+        _, factors = finish(block, self.slots[name], self.arrays, (self.B,), self.out[name][t])
+        if factors is not None:
+            self.kept[name].append(factors)
+
+    def then(self, p, t):
+        contribute(self.slots, p, self.out[p.source][t], self.arrays, self.scratch)
+
+    def end_stage(self, stage):
+        if stage.loop:
+            self.values.update(self.out)
+            self.tape.update(self.kept)
 
 
 def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None, want_x: bool = True):
@@ -238,91 +260,106 @@ def backward(plan: Plan, arrays, x, values, tape, g_values: dict, state=None, wa
     the run continued a ``state``: that is data, and takes no gradient.
     ``want_x`` false: nobody differentiates x, so its gradient is not computed.
     """
-    T, B = x.shape[:2]
-    scratch = {}
-    g_arrays = [np.zeros_like(a) for a in arrays]
-    G = {name: (np.array(g_values[name], dtype=v.dtype) if name in g_values else np.zeros_like(v))
-         for name, v in values.items() if name != INPUT_BLOCK or want_x}
-    before = {name: start_rows(plan, arrays, state, name, B, values[name].shape[2], x.dtype)
-              for name in plan.lookback}
+    ops = _Backward(plan, arrays, x, values, tape, g_values, state, want_x)
+    walk_backward(plan, ops)
+    return plan.in_order(ops.g_arrays), ops.G.get(INPUT_BLOCK)
 
-    def to_initial(name):
+
+class _Backward(PlanOps):
+    def __init__(self, plan, arrays, x, values, tape, g_values, state, want_x):
+        arrays = plan.named(arrays)
+        self.plan, self.arrays, self.values, self.tape, self.state = plan, arrays, values, tape, state
+        self.T, self.B = x.shape[:2]
+        self.scratch = {}
+        self.g_arrays = {name: np.zeros_like(a) for name, a in arrays.items()}
+        self.G = {name: (np.array(g_values[name], dtype=v.dtype) if name in g_values else np.zeros_like(v))
+                  for name, v in values.items() if name != INPUT_BLOCK or want_x}
+        self.before = {name: start_rows(plan, arrays, state, name, self.B, values[name].shape[2], x.dtype)
+                       for name in plan.lookback}
+
+    def to_initial(self, name):
         """Whether gradients of reads before the start belong to the block's initial value."""
-        return name != INPUT_BLOCK and (state is None or name not in state)
+        return name != INPUT_BLOCK and (self.state is None or name not in self.state)
 
-    for stage in reversed(plan.stages):
-        if stage.loop:
-            g_slots = _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initial, scratch)
+    def positions(self, stage):
+        return range(self.T)
+
+    def begin_stage(self, stage):
+        self.g_slots = {}
+
+    def finish_all_back(self, stage, block):
+        self.g_slots[block.name] = finish_vjp(block, self.values[block.name], self.tape[block.name],
+                                              self.G[block.name], self.g_arrays)
+
+    def hoist_back(self, stage, p):
+        T, G = self.T, self.G
+        src = self.values[p.source]
+        src_in = shift(src, p.delay, self.before[p.source]) if p.delay else src
+        g_src = None if p.truncate or p.source not in G else np.zeros_like(src_in)
+        contribute_vjp(p, src_in, self.g_slots, self.arrays, self.g_arrays, g_src, scratch=self.scratch)
+        if g_src is None:
+            return
+        d = min(p.delay, T)
+        G[p.source][:T - d] += g_src[d:]
+        if d and self.to_initial(p.source):
+            self.g_arrays[self.plan.blocks[p.source].initial] += g_src[:d].reshape(-1, g_src.shape[-1]).sum(axis=0)
+
+    def begin_loop(self, stage):
+        blocks = stage.blocks()
+        dtype = self.values[blocks[0].name].dtype
+        self.g_slots = slot_buffers(slot_layout(stage, blocks), (self.T, self.B), dtype, np.empty)
+        self.joint = [key for key in self.g_slots if isinstance(key, tuple)]
+        self.g_start = {b.name: np.zeros((self.B, b.width), dtype=dtype) for b in blocks}
+        self.g_carried = {b.name: (None, None) for b in blocks if OPS[b.op].stateful}
+
+    def begin_step(self, stage, t):
+        self.here = {key: self.g_slots[key][t] for key in self.joint}   # filled by the blocks' finish_back
+
+    def then_back(self, p, t):
+        contribute_vjp(p, self.values[p.source][t], self.here, self.arrays, self.g_arrays, self.G[p.source][t],
+                       False, self.scratch)
+
+    def finish_back(self, block, t):
+        name = block.name
+        if name in self.g_carried:
+            self.here[name], self.g_carried[name] = stateful_step_vjp(
+                block, self.values[name][t], self.tape[name][t], self.G[name][t], self.g_carried[name],
+                self.g_arrays)
+            self.g_slots[name][t] = self.here[name]
+            return
+        factors = self.tape[name][t] if keeps_slots(block) else None
+        self.here[name] = finish_vjp(block, self.values[name][t], factors, self.G[name][t], self.g_arrays,
+                                     self.g_slots[name][t])
+
+    def read_back(self, p, t):
+        if t >= p.delay:
+            src, g_src = self.values[p.source][t - p.delay], self.G[p.source][t - p.delay]
         else:
-            g_slots = {b.name: finish_vjp(b, values[b.name], tape[b.name], G[b.name], g_arrays)
-                       for b in stage.blocks()}
-        for p in stage.hoisted:
-            src = values[p.source]
-            src_in = shift(src, p.delay, before[p.source]) if p.delay else src
-            g_src = None if p.truncate or p.source not in G else np.zeros_like(src_in)
-            contribute_vjp(p, src_in, g_slots, arrays, g_arrays, g_src, scratch=scratch)
-            if g_src is None:
-                continue
-            d = min(p.delay, T)
-            G[p.source][:T - d] += g_src[d:]
-            if d and to_initial(p.source):
-                g_arrays[plan.blocks[p.source].initial] += g_src[:d].reshape(-1, g_src.shape[-1]).sum(axis=0)
-    return g_arrays, G.get(INPUT_BLOCK)
+            src, g_src = self.before[p.source][t - p.delay], self.g_start[p.source]
+        contribute_vjp(p, src, self.here, self.arrays, self.g_arrays, g_src, False, self.scratch)
 
-
-def _loop_backward(stage, arrays, values, tape, G, g_arrays, B, before, to_initial, scratch):
-    blocks = stage.blocks()
-    T = len(values[blocks[0].name])
-    g_slots = slot_buffers(slot_layout(stage, blocks), (T, B), values[blocks[0].name].dtype, np.empty)
-    joint = [key for key in g_slots if isinstance(key, tuple)]
-    g_start = {b.name: np.zeros((B, b.width), dtype=values[b.name].dtype) for b in blocks}
-    after = dict(stage.instant)
-    order = [b for level in reversed(stage.levels) for b in reversed(level)]
-    g_carried = {b.name: (None, None) for b in blocks if OPS[b.op].stateful}
-    for t in reversed(range(T)):
-        here = {key: g_slots[key][t] for key in joint}   # filled by the blocks' finish_vjp below
-        for block in order:
-            name = block.name
-            value = values[name][t]
-            for p in after.get(name, ()):
-                if not p.truncate:
-                    contribute_vjp(p, value, here, arrays, g_arrays, G[name][t], False, scratch)
-            if name in g_carried:
-                here[name], g_carried[name] = stateful_step_vjp(block, value, tape[name][t], G[name][t],
-                                                                 g_carried[name], g_arrays)
-                g_slots[name][t] = here[name]
-                continue
-            factors = tape[name][t] if keeps_slots(block) else None
-            here[name] = finish_vjp(block, value, factors, G[name][t], g_arrays, g_slots[name][t])
+    def end_loop_back(self, stage):
+        # the weights' gradients: one product over all steps per projection, not one per step
+        arrays, g_arrays, g_slots, scratch = self.arrays, self.g_arrays, self.g_slots, self.scratch
+        for _, projections in stage.instant:
+            for p in projections:
+                contribute_vjp(p, self.values[p.source], g_slots, arrays, g_arrays, None, scratch=scratch)
         for p in stage.delayed:
-            if p.truncate:
-                continue
-            if t >= p.delay:
-                src, g_src = values[p.source][t - p.delay], G[p.source][t - p.delay]
-            else:
-                src, g_src = before[p.source][t - p.delay], g_start[p.source]
-            contribute_vjp(p, src, here, arrays, g_arrays, g_src, False, scratch)
-    # the weights' gradients: one product over all steps per projection, not one per step
-    for _, projections in stage.instant:
-        for p in projections:
-            contribute_vjp(p, values[p.source], g_slots, arrays, g_arrays, None, scratch=scratch)
-    for p in stage.delayed:
-        contribute_vjp(p, shift(values[p.source], p.delay, before[p.source]), g_slots, arrays, g_arrays, None,
-                       scratch=scratch)
-    for block in blocks:
-        if to_initial(block.name):
-            g_arrays[block.initial] += g_start[block.name].sum(axis=0)
-        if block.name in g_carried and g_carried[block.name][0] is not None:
-            learned = OPS[block.op].initial_state_vjp(dict(block.options), g_carried[block.name])
-            for suffix, index in block.state_arrays:
-                g_arrays[index] += learned[suffix]
-    return g_slots
+            contribute_vjp(p, shift(self.values[p.source], p.delay, self.before[p.source]), g_slots, arrays,
+                           g_arrays, None, scratch=scratch)
+        for block in stage.blocks():
+            if self.to_initial(block.name):
+                g_arrays[block.initial] += self.g_start[block.name].sum(axis=0)
+            if block.name in self.g_carried and self.g_carried[block.name][0] is not None:
+                learned = OPS[block.op].initial_state_vjp(dict(block.options), self.g_carried[block.name])
+                for suffix, name in block.state_arrays:
+                    g_arrays[name] += learned[suffix]
 
 
 # -- node kinds with state (the NTM memory): their own numpy step and its backward pass --------
 
 def initial_state(block: Block, arrays, B: int, dtype) -> tuple:
-    learned = {suffix: arrays[index] for suffix, index in block.state_arrays}
+    learned = {suffix: arrays[name] for suffix, name in block.state_arrays}
     return tuple(np.asarray(a, dtype=dtype) for a in
                  OPS[block.op].initial_state(dict(block.options), learned, B, dtype))
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..plan.ir import INPUT_BLOCK, Plan
+from ..plan.walk import PlanOps, walk_backward, walk_forward
 from .fused import contribute, contribute_vjp, factors_of, finish, finish_vjp, keeps_slots
 
 __all__ = ["TreePasses", "tree_forward", "tree_backward", "groups_of"]
@@ -97,8 +98,8 @@ class TreeTape:
 
     ``stacked``: block -> (1 + N, W) (initial row on top), for every block a
     link reads; ``factors``: product block -> its factors, each (N, W), over
-    all rows; ``reads``: (stage, kind, k) -> the k-th hoisted (``"hoisted"``)
-    or delayed (``"delayed"``) linked projection's gathered source (N, S).
+    all rows; ``reads``: (stage index, projection) -> a linked projection's
+    gathered source (N, S).
     """
 
     stacked: dict = field(default_factory=dict)
@@ -112,59 +113,81 @@ def tree_forward(plan: Plan, arrays, x, batch, groups) -> tuple:
     ``batch`` gives the links' tables; ``groups`` the loop stages' row
     ranges (:func:`groups_of`).
     """
-    N, dtype = x.shape[0], x.dtype
-    values, tape = {INPUT_BLOCK: x}, TreeTape()
-    everything = slice(0, N)
+    ops = _TreeForward(plan, arrays, x, batch, groups)
+    walk_forward(plan, ops)
+    return ops.values, ops.tape
 
-    def stacked(name):
+
+class _TreeForward(PlanOps):
+    """The fused tree forward pass in the order of plan/walk.py; positions are row groups."""
+
+    def __init__(self, plan, arrays, x, batch, groups):
+        self.plan, self.arrays, self.batch, self.groups = plan, plan.named(arrays), batch, groups
+        self.N, self.dtype = x.shape[0], x.dtype
+        self.values, self.tape = {INPUT_BLOCK: x}, TreeTape()
+
+    def stacked(self, name):
+        tape = self.tape
         if name not in tape.stacked:
-            tape.stacked[name] = stacked_below(initial_row(plan, arrays, name, dtype), values[name])
+            tape.stacked[name] = stacked_below(initial_row(self.plan, self.arrays, name, self.dtype),
+                                               self.values[name])
         return tape.stacked[name]
 
-    for stage in plan.stages:
-        blocks = stage.blocks()
-        slots = {b.name: np.zeros((N, b.slot_width), dtype) for b in blocks} if stage.loop else {}
-        for k, p in enumerate(stage.hoisted):
-            for t in p.targets:
-                slots.setdefault(t.block, np.zeros((N, plan.blocks[t.block].slot_width), dtype))
-            src = values[p.source]
-            if p.link is not None:
-                src = tape.reads[stage.index, "hoisted", k] = gather(
-                    stacked(p.source), batch.link_table(p.link), everything)
-            contribute(slots, p, src, arrays)
-        if not stage.loop:
-            for block in blocks:
-                values[block.name], factors = finish(block, slots.get(block.name), arrays, (N,))
-                if factors is not None:
-                    tape.factors[block.name] = factors
-            continue
-        out = {}
-        for block in blocks:
-            out[block.name] = np.empty((1 + N, block.width), dtype)
-            out[block.name][0] = initial_row(plan, arrays, block.name, dtype)[0]
-            tape.stacked[block.name] = out[block.name]
-            values[block.name] = out[block.name][1:]
-        tables = [batch.link_table(p.link) for p in stage.delayed]
-        reads = [np.empty((N, values[p.source].shape[1]), dtype) for p in stage.delayed]
-        for k, read in enumerate(reads):
-            tape.reads[stage.index, "delayed", k] = read
-        after = dict(stage.instant)
-        for start, stop in groups:
-            rows = slice(start, stop)
-            here = {name: part[rows] for name, part in slots.items()}   # views: sums land in slots
-            for p, table, read in zip(stage.delayed, tables, reads):
-                read[rows] = gather(out[p.source], table, rows)
-                contribute(here, p, read[rows], arrays)
-            for level in stage.levels:
-                for block in level:
-                    value, _ = finish(block, here[block.name], arrays, (stop - start,))
-                    values[block.name][rows] = value
-                    for p in after.get(block.name, ()):
-                        contribute(here, p, value, arrays)
-        for block in blocks:
-            if keeps_slots(block):
-                tape.factors[block.name] = factors_of(block, slots[block.name])
-    return values, tape
+    def positions(self, stage):
+        return self.groups
+
+    def begin_stage(self, stage):
+        N, dtype = self.N, self.dtype
+        self.slots = {b.name: np.zeros((N, b.slot_width), dtype) for b in stage.blocks()} if stage.loop else {}
+
+    def hoist(self, stage, p):
+        for t in p.targets:
+            self.slots.setdefault(t.block, np.zeros((self.N, self.plan.blocks[t.block].slot_width), self.dtype))
+        src = self.values[p.source]
+        if p.link is not None:
+            src = self.tape.reads[stage.index, p] = gather(self.stacked(p.source), self.batch.link_table(p.link),
+                                                           slice(0, self.N))
+        contribute(self.slots, p, src, self.arrays)
+
+    def finish_all(self, stage, block):
+        self.values[block.name], factors = finish(block, self.slots.get(block.name), self.arrays, (self.N,))
+        if factors is not None:
+            self.tape.factors[block.name] = factors
+
+    def begin_loop(self, stage):
+        N, dtype, tape = self.N, self.dtype, self.tape
+        self.out = {}
+        for block in stage.blocks():
+            self.out[block.name] = np.empty((1 + N, block.width), dtype)
+            self.out[block.name][0] = initial_row(self.plan, self.arrays, block.name, dtype)[0]
+            tape.stacked[block.name] = self.out[block.name]
+            self.values[block.name] = self.out[block.name][1:]
+        self.tables = {p: self.batch.link_table(p.link) for p in stage.delayed}
+        for p in stage.delayed:
+            tape.reads[stage.index, p] = np.empty((N, self.values[p.source].shape[1]), dtype)
+        self.stage = stage
+
+    def begin_step(self, stage, group):
+        self.rows = slice(*group)
+        self.here = {name: part[self.rows] for name, part in self.slots.items()}   # views: sums land in slots
+
+    def read(self, p, group):
+        read = self.tape.reads[self.stage.index, p]
+        read[self.rows] = gather(self.out[p.source], self.tables[p], self.rows)
+        contribute(self.here, p, read[self.rows], self.arrays)
+
+    def finish(self, block, group):
+        value, _ = finish(block, self.here[block.name], self.arrays, (group[1] - group[0],))
+        self.values[block.name][self.rows] = value
+
+    def then(self, p, group):
+        contribute(self.here, p, self.values[p.source][self.rows], self.arrays)
+
+    def end_stage(self, stage):
+        if stage.loop:
+            for block in stage.blocks():
+                if keeps_slots(block):
+                    self.tape.factors[block.name] = factors_of(block, self.slots[block.name])
 
 
 def tree_backward(plan: Plan, arrays, x, values, tape: TreeTape, g_values: dict, batch, groups):
@@ -174,69 +197,80 @@ def tree_backward(plan: Plan, arrays, x, values, tape: TreeTape, g_values: dict,
     what reached its initial value through reads of missing children (or
     of a root's parent), and goes to the block's ``initial`` array.
     """
-    N = x.shape[0]
-    g_arrays = [np.zeros_like(a) for a in arrays]
-    g_stacked = {name: np.zeros((1 + N, v.shape[1]), v.dtype) for name, v in values.items()}
-    G = {name: g[1:] for name, g in g_stacked.items()}
-    for name, g in g_values.items():
-        G[name] += g
-    everything = slice(0, N)
-
-    for stage in reversed(plan.stages):
-        if stage.loop:
-            g_slots = _loop_backward(stage, arrays, values, tape, G, g_stacked, g_arrays, batch, groups)
-        else:
-            g_slots = {b.name: finish_vjp(b, values[b.name], tape.factors.get(b.name), G[b.name], g_arrays)
-                       for b in stage.blocks()}
-        for k, p in enumerate(stage.hoisted):
-            src = values[p.source] if p.link is None else tape.reads[stage.index, "hoisted", k]
-            g_src = None if p.truncate else np.zeros_like(src)
-            contribute_vjp(p, src, g_slots, arrays, g_arrays, g_src)
-            if g_src is None:
-                continue
-            if p.link is None:
-                G[p.source] += g_src
-            else:
-                gather_vjp(g_stacked[p.source], p.link, batch.link_table(p.link), everything, g_src)
+    ops = _TreeBackward(plan, arrays, x, values, tape, g_values, batch, groups)
+    walk_backward(plan, ops)
     for name, block in plan.blocks.items():
-        g_arrays[block.initial] += g_stacked[name][0]
-    return g_arrays, G[INPUT_BLOCK]
+        ops.g_arrays[block.initial] += ops.g_stacked[name][0]
+    return plan.in_order(ops.g_arrays), ops.G[INPUT_BLOCK]
 
 
-def _loop_backward(stage, arrays, values, tape, G, g_stacked, g_arrays, batch, groups) -> dict:
-    """The gradients of a loop stage's slot spaces, block -> (N, slot width), groups in reverse;
-    its own links' reads scatter their gradients into ``g_stacked`` as they go."""
-    blocks = stage.blocks()
-    N = len(values[blocks[0].name])
-    g_slots = {b.name: np.empty((N, b.slot_width), values[b.name].dtype) for b in blocks}
-    after = dict(stage.instant)
-    order = [b for level in reversed(stage.levels) for b in reversed(level)]
-    tables = [batch.link_table(p.link) for p in stage.delayed]
-    reads = [tape.reads[stage.index, "delayed", k] for k in range(len(stage.delayed))]
-    for start, stop in reversed(groups):
-        rows = slice(start, stop)
-        here = {}
-        for block in order:
-            name = block.name
-            value = values[name][rows]
-            for p in after.get(name, ()):
-                if not p.truncate:
-                    contribute_vjp(p, value, here, arrays, g_arrays, G[name][rows], weights=False)
-            factors = [f[rows] for f in tape.factors[name]] if keeps_slots(block) else None
-            here[name] = g_slots[name][rows] = finish_vjp(block, value, factors, G[name][rows], g_arrays)
-        for p, table, read in zip(stage.delayed, tables, reads):
-            if p.truncate:
-                continue
-            g_read = np.zeros((stop - start, read.shape[1]), read.dtype)
-            contribute_vjp(p, read[rows], here, arrays, g_arrays, g_read, weights=False)
-            gather_vjp(g_stacked[p.source], p.link, table, rows, g_read)
-    # the weights' gradients: one product over all rows per projection, not one per group
-    for _, projections in stage.instant:
-        for p in projections:
-            contribute_vjp(p, values[p.source], g_slots, arrays, g_arrays, None)
-    for p, read in zip(stage.delayed, reads):
-        contribute_vjp(p, read, g_slots, arrays, g_arrays, None)
-    return g_slots
+class _TreeBackward(PlanOps):
+    """Backpropagation through structure in the order of plan/walk.py; a loop stage's own links'
+    reads scatter their gradients into ``g_stacked`` (block -> (1 + N, W)) as they go."""
+
+    def __init__(self, plan, arrays, x, values, tape, g_values, batch, groups):
+        self.plan, self.arrays, self.values, self.tape, self.batch, self.groups = \
+            plan, plan.named(arrays), values, tape, batch, groups
+        self.N = x.shape[0]
+        self.g_arrays = {name: np.zeros_like(a) for name, a in self.arrays.items()}
+        self.g_stacked = {name: np.zeros((1 + self.N, v.shape[1]), v.dtype) for name, v in values.items()}
+        self.G = {name: g[1:] for name, g in self.g_stacked.items()}
+        for name, g in g_values.items():
+            self.G[name] += g
+
+    def positions(self, stage):
+        return self.groups
+
+    def begin_stage(self, stage):
+        self.g_slots = {}
+
+    def finish_all_back(self, stage, block):
+        self.g_slots[block.name] = finish_vjp(block, self.values[block.name], self.tape.factors.get(block.name),
+                                              self.G[block.name], self.g_arrays)
+
+    def hoist_back(self, stage, p):
+        src = self.values[p.source] if p.link is None else self.tape.reads[stage.index, p]
+        g_src = None if p.truncate else np.zeros_like(src)
+        contribute_vjp(p, src, self.g_slots, self.arrays, self.g_arrays, g_src)
+        if g_src is None:
+            return
+        if p.link is None:
+            self.G[p.source] += g_src
+        else:
+            gather_vjp(self.g_stacked[p.source], p.link, self.batch.link_table(p.link), slice(0, self.N), g_src)
+
+    def begin_loop(self, stage):
+        self.g_slots = {b.name: np.empty((self.N, b.slot_width), self.values[b.name].dtype)
+                        for b in stage.blocks()}
+        self.tables = {p: self.batch.link_table(p.link) for p in stage.delayed}
+        self.stage = stage
+
+    def begin_step(self, stage, group):
+        self.rows, self.here = slice(*group), {}
+
+    def then_back(self, p, group):
+        contribute_vjp(p, self.values[p.source][self.rows], self.here, self.arrays, self.g_arrays,
+                       self.G[p.source][self.rows], weights=False)
+
+    def finish_back(self, block, group):
+        name, rows = block.name, self.rows
+        factors = [f[rows] for f in self.tape.factors[name]] if keeps_slots(block) else None
+        self.here[name] = self.g_slots[name][rows] = finish_vjp(block, self.values[name][rows], factors,
+                                                                self.G[name][rows], self.g_arrays)
+
+    def read_back(self, p, group):
+        read = self.tape.reads[self.stage.index, p]
+        g_read = np.zeros((group[1] - group[0], read.shape[1]), read.dtype)
+        contribute_vjp(p, read[self.rows], self.here, self.arrays, self.g_arrays, g_read, weights=False)
+        gather_vjp(self.g_stacked[p.source], p.link, self.tables[p], self.rows, g_read)
+
+    def end_loop_back(self, stage):
+        # the weights' gradients: one product over all rows per projection, not one per group
+        for _, projections in stage.instant:
+            for p in projections:
+                contribute_vjp(p, self.values[p.source], self.g_slots, self.arrays, self.g_arrays, None)
+        for p in stage.delayed:
+            contribute_vjp(p, self.tape.reads[stage.index, p], self.g_slots, self.arrays, self.g_arrays, None)
 
 
 class TreePasses:

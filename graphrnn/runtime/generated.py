@@ -27,6 +27,7 @@ import numpy as np
 from ..atomic import write_atomic
 from ..ops import OPS
 from ..plan.ir import INPUT_BLOCK, Plan
+from . import generated_numpy
 from .generated_source import ACTIVATION_CODES, backward_source, forward_source
 from .state import start_rows
 
@@ -57,7 +58,7 @@ def dense_work(plan: Plan) -> int:
         projections = list(stage.hoisted) + list(stage.delayed) + [p for _, ps in stage.instant for p in ps]
         for p in projections:
             if p.runs is None:
-                total += int(np.prod(plan.fused[p.weight].shape))
+                total += int(np.prod(plan.fused_by_name[p.weight].shape))
     return total
 
 
@@ -112,7 +113,9 @@ class _Buffers:
     """Every array one forward and backward pass of a plan writes, for one (T, B, dtype).
 
     The gradients of the fused arrays are views of one flat vector, so they
-    are zeroed with one call.
+    are zeroed with one call.  ``first(T)`` serves a shorter run of the same
+    batch from the first T steps (still contiguous), so a run of T steps
+    after a longer one allocates nothing.
     """
 
     def __init__(self, plan: Plan, fused_shapes, T: int, B: int, dtype):
@@ -130,9 +133,25 @@ class _Buffers:
         bounds = np.cumsum([0] + sizes)
         self.GW = [self.GW_flat[a:b].reshape(shape) for a, b, shape in zip(bounds[:-1], bounds[1:], fused_shapes)]
 
+    def first(self, T: int) -> "_Buffers":
+        """These buffers cut to their first T steps (views; T <= the T they were made for)."""
+        if T == self.key[0]:
+            return self
+        cut = object.__new__(_Buffers)
+        cut.__dict__.update(self.__dict__)
+        cut.key = (T,) + self.key[1:]
+        for field in ("values", "slots", "G", "GS"):
+            setattr(cut, field, {name: array[:T] for name, array in getattr(self, field).items()})
+        cut.GX = self.GX[:T]
+        return cut
+
 
 class CompiledPlan:
-    """A plan's forward and backward passes compiled once (numba); call with numpy arrays.
+    """A plan's forward and backward passes generated once; call with numpy arrays.
+
+    ``kernels``: ``"numba"``, the loops of generated_source.py compiled by
+    numba, or ``"numpy"``, the straight-line numpy of generated_numpy.py
+    (same arguments, same results to rounding).
 
     The passes fit fused_primitive.run_fused.  With ``scratch=True`` (a caller
     that keeps none of the arrays, as Network.value_and_grad's direct path)
@@ -142,31 +161,40 @@ class CompiledPlan:
     calls from several threads; processes, as Dask's workers, are fine).
     """
 
-    def __init__(self, plan: Plan):
-        self.plan = plan
-        decorator = "@numba.njit(cache=True, error_model='numpy')\n"
-        module = load_module(decorator + forward_source(plan) + "\n\n" + decorator + backward_source(plan))
-        self._forward, self._backward = module.forward, module.backward
+    def __init__(self, plan: Plan, kernels: str = "numba"):
+        self.plan, self.kernels = plan, kernels
+        if kernels == "numpy":
+            self._forward, self._backward = generated_numpy.load(plan)
+        else:
+            decorator = "@numba.njit(cache=True, error_model='numpy')\n"
+            module = load_module(decorator + forward_source(plan) + "\n\n" + decorator + backward_source(plan))
+            self._forward, self._backward = module.forward, module.backward
         self._buffers = None
 
     def _before(self, arrays, B, dtype, state):
-        """(D, B, width) rows read before the first step of each looked-back block, contiguous."""
+        """(D, B, width) rows read before the first step of each looked-back block: contiguous for
+        the numba loops; for the numpy kernels, which only index them, as start_rows gives them
+        (the initial value broadcast: a delay far beyond the run costs no memory)."""
         rows = []
         for name, depth in self.plan.lookback.items():
             width = self.plan.input_width if name == INPUT_BLOCK else self.plan.blocks[name].width
+            if self.kernels == "numpy":
+                rows.append(start_rows(self.plan, arrays, state, name, B, width, dtype))
+                continue
             if state is not None and name in state:
                 rows.append(np.ascontiguousarray(start_rows(self.plan, arrays, state, name, B, width, dtype)))
                 continue
             block = np.empty((depth, B, width), dtype)
-            block[...] = 0.0 if name == INPUT_BLOCK else arrays[self.plan.blocks[name].initial]
+            block[...] = 0.0 if name == INPUT_BLOCK else self.plan.named(arrays)[self.plan.blocks[name].initial]
             rows.append(block)
         return rows
 
     def _scratch(self, arrays, T, B, dtype) -> _Buffers:
-        key = (T, B, np.dtype(dtype))
-        if self._buffers is None or self._buffers.key != key:
-            self._buffers = _Buffers(self.plan, [np.shape(a) for a in arrays], T, B, dtype)
-        return self._buffers
+        """Buffers for (T, B, dtype): the kept ones, cut to T steps when they hold more."""
+        kept = self._buffers
+        if kept is None or kept.key[1:] != (B, np.dtype(dtype)) or kept.key[0] < T:
+            kept = self._buffers = _Buffers(self.plan, [np.shape(a) for a in arrays], T, B, dtype)
+        return kept.first(T)
 
     def forward(self, arrays, x, state=None, records=None, scratch=False):
         """(values: block -> (T, B, width), slots: block -> (T, B, slot_width)) for x (T, B, I)."""
@@ -190,8 +218,9 @@ class CompiledPlan:
 
         Reads before the first step reach the blocks' ``initial`` values, unless
         the run continued a ``state``: that is data, and takes no gradient.
-        The loops always compute x's gradient (cheap at the sizes this engine
-        is for); it is returned only when ``want_x``.
+        The numba loops always compute x's gradient (cheap at the sizes they
+        are for), the numpy kernels only when ``want_x``; it is returned only
+        when ``want_x``.
         """
         plan = self.plan
         T, B = x.shape[:2]
@@ -217,10 +246,12 @@ class CompiledPlan:
             GP = {name: np.zeros((B, b.width), dtype) for name, b in plan.blocks.items()}
             GX = np.zeros_like(x)
             before_input = np.zeros((B, plan.input_width), dtype)   # reads of the input before the start
+        only_numpy = (want_x,) if self.kernels == "numpy" else ()   # the loops always take x's gradient
         self._backward(x, *self._before(arrays, B, dtype, state), *arrays,
                        *(values[name] for name in plan.blocks), *slots.values(), GX,
-                       *G.values(), *GS.values(), *GW, *GP.values(), before_input)
+                       *G.values(), *GS.values(), *GW, *GP.values(), before_input, *only_numpy)
+        at = {name: i for i, name in enumerate(plan.array_names)}
         for name, block in plan.blocks.items():
             if state is None or name not in state:
-                GW[block.initial] += GP[name].sum(axis=0)
+                GW[at[block.initial]] += GP[name].sum(axis=0)
         return GW, (GX if want_x else None)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ..ops import OPS
 from ..plan.ir import INPUT_BLOCK, Plan
+from ..plan.walk import PlanOps, walk_backward, walk_forward
 
 #: activation name -> the code generated_kernels.activate and activate_grad switch on
 ACTIVATION_CODES = {"identity": 0, "tanh": 1, "sigmoid": 2, "relu": 3, "softplus": 4, "g1997": 5, "h1997": 6,
@@ -51,6 +52,11 @@ class _Names:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.index = {name: i for i, name in enumerate(plan.blocks)}
+        self.array = {name: i for i, name in enumerate(plan.array_names)}
+
+    def W(self, array: str) -> str:
+        """The variable of the fused array named ``array`` (its gradient: ``"G" + W``)."""
+        return f"W{self.array[array]}"
 
     def V(self, block):
         return "X" if block == INPUT_BLOCK else f"V{self.index[block]}"
@@ -87,7 +93,7 @@ def _read_row(n: _Names, src: str, delay: int, t: str = "t") -> str:
 def _contribute(out: _Source, n: _Names, p, row: str, t: str) -> None:
     """Add projection ``p`` of the (B, S) row ``row`` into its targets' slot rows at step ``t``."""
     out(f"r = {row}")
-    W = f"W{p.weight}"
+    W = n.W(p.weight)
     if p.runs is None:
         for target in p.targets:
             out(f"dense_add(r, {W}, {target.start}, {n.S(target.block)}[{t}])")
@@ -106,7 +112,7 @@ def _segments(block) -> str:
 
 def _finish(out: _Source, n: _Names, block, t: str) -> None:
     """V[t] = act(combine(S[t]) + bias) for one block at step ``t``."""
-    bias = f"W{block.bias}" if block.bias is not None else "empty"
+    bias = n.W(block.bias) if block.bias is not None else "empty"
     multiply = OPS[block.op].kernel == "multiply"
     out(f"finish({n.S(block.name)}[{t}], {block.factors}, {multiply}, {bias}, "
         f"{block.bias is not None}, {ACTIVATION_CODES[block.activation]}, seg{n.index[block.name]}, "
@@ -126,28 +132,54 @@ def forward_source(plan: Plan) -> str:
         out("empty = np.zeros(1, X.dtype)")
         for name, block in plan.blocks.items():
             out(f"seg{n.index[name]} = {_segments(block)}")
-        for stage in plan.stages:
-            after = dict(stage.instant)
-            for p in stage.hoisted:
-                out("for t in range(T):")
-                with out.indent():
-                    _contribute(out, n, p, _read_row(n, p.source, p.delay), "t")
-            out("for t in range(T):")
-            with out.indent():
-                for p in stage.delayed:
-                    _contribute(out, n, p, _read_row(n, p.source, p.delay), "t")
-                for level in stage.levels:
-                    for block in level:
-                        _finish(out, n, block, "t")
-                        for p in after.get(block.name, ()):
-                            _contribute(out, n, p, f"{n.V(block.name)}[t]", "t")
+        walk_forward(plan, _ForwardSource(out, n))
         out("return 0")
     return out.text()
 
 
+class _Loops(PlanOps):
+    """Source emitters share this: a loop stage's position is the loop variable ``t``."""
+
+    def __init__(self, out: _Source, names: _Names):
+        self.out, self.n = out, names
+
+    def positions(self, stage):
+        return ("t",)
+
+    def end_step(self, stage, t):
+        self.out.depth -= 1
+
+
+class _ForwardSource(_Loops):
+    """Emits the forward pass in the order of plan/walk.py."""
+
+    def hoist(self, stage, p):
+        self.out("for t in range(T):")
+        with self.out.indent():
+            _contribute(self.out, self.n, p, _read_row(self.n, p.source, p.delay), "t")
+
+    def finish_all(self, stage, block):
+        self.out("for t in range(T):")
+        with self.out.indent():
+            _finish(self.out, self.n, block, "t")
+
+    def begin_step(self, stage, t):
+        self.out("for t in range(T):")
+        self.out.depth += 1
+
+    def read(self, p, t):
+        _contribute(self.out, self.n, p, _read_row(self.n, p.source, p.delay), t)
+
+    def finish(self, block, t):
+        _finish(self.out, self.n, block, t)
+
+    def then(self, p, t):
+        _contribute(self.out, self.n, p, f"{self.n.V(p.source)}[{t}]", t)
+
+
 def _finish_vjp(out: _Source, n: _Names, block, t: str) -> None:
     """GS[t] from G[t] through the activation, the bias and the combiner."""
-    bias = f"GW{block.bias}" if block.bias is not None else "empty"
+    bias = "G" + n.W(block.bias) if block.bias is not None else "empty"
     i = n.index[block.name]
     multiply = OPS[block.op].kernel == "multiply"
     out(f"finish_grad(S{i}[{t}], V{i}[{t}], G{i}[{t}], {block.factors}, {multiply}, {bias}, "
@@ -157,21 +189,21 @@ def _finish_vjp(out: _Source, n: _Names, block, t: str) -> None:
 def _contribute_vjp(out: _Source, n: _Names, p, g_row: str | None, t: str, src_row: str | None) -> None:
     """Gradients of projection ``p`` at step ``t``: into the source row ``g_row`` (when not
     None) and, when ``src_row`` is given, into the weights."""
-    W = f"W{p.weight}"
+    W = n.W(p.weight)
     out(f"r = {src_row if src_row is not None else 'dummy'}")
     out(f"gr = {g_row if g_row is not None else 'dummy'}")
     if p.runs is None:
         for target in p.targets:
             g = f"{n.GS(target.block)}[{t}]"
             if src_row is not None:
-                out(f"dense_grad_weight(r, {g}, GW{p.weight}, {target.start})")
+                out(f"dense_grad_weight(r, {g}, G{W}, {target.start})")
             if g_row is not None:
                 out(f"dense_grad_source({g}, {W}, {target.start}, gr)")
         return
     for run in p.runs:
         scale = -1 if run.scale is None else run.scale
         out(f"run_grad(r, {n.GS(run.block)}[{t}], {run.src}, {run.dst}, {run.n}, {W}, {scale}, {run.broadcast}, "
-            f"GW{p.weight}, gr, {src_row is not None}, {g_row is not None})")
+            f"G{W}, gr, {src_row is not None}, {g_row is not None})")
 
 
 def backward_source(plan: Plan) -> str:
@@ -195,38 +227,48 @@ def backward_source(plan: Plan) -> str:
         out("empty = np.zeros(1, X.dtype)")
         for name, block in plan.blocks.items():
             out(f"seg{n.index[name]} = {_segments(block)}")
-        for stage in reversed(plan.stages):
-            after = dict(stage.instant)
-            order = [b for level in reversed(stage.levels) for b in reversed(level)]
-            out("for t in range(T - 1, -1, -1):")
-            with out.indent():
-                for block in order:
-                    for p in after.get(block.name, ()):
-                        if not p.truncate:
-                            _contribute_vjp(out, n, p, f"{n.G(block.name)}[t]", "t", None)
-                    _finish_vjp(out, n, block, "t")
-                for p in stage.delayed:
-                    if not p.truncate:
-                        row = f"({n.G(p.source)}[t - {p.delay}] if t >= {p.delay} else {n.GP(p.source)})"
-                        _contribute_vjp(out, n, p, row, "t", None)
-            for _, projections in stage.instant:
-                for p in projections:
-                    out("for t in range(T):")
-                    with out.indent():
-                        _contribute_vjp(out, n, p, None, "t", f"{n.V(p.source)}[t]")
-            for p in stage.delayed:
-                out("for t in range(T):")
-                with out.indent():
-                    _contribute_vjp(out, n, p, None, "t", _read_row(n, p.source, p.delay))
-            for p in stage.hoisted:
-                out("for t in range(T):")
-                with out.indent():
-                    if p.truncate:
-                        g_row = None
-                    elif not p.delay:
-                        g_row = f"{n.G(p.source)}[t]"
-                    else:
-                        g_row = f"({n.G(p.source)}[t - {p.delay}] if t >= {p.delay} else {n.GP(p.source)})"
-                    _contribute_vjp(out, n, p, g_row, "t", _read_row(n, p.source, p.delay))
+        walk_backward(plan, _BackwardSource(out, n))
         out("return 0")
     return out.text()
+
+
+def _g_row(n: _Names, src: str, delay: int, t: str = "t") -> str:
+    """Expression for the gradient row of ``src`` read ``delay`` steps back at step ``t``."""
+    if not delay:
+        return f"{n.G(src)}[{t}]"
+    return f"({n.G(src)}[{t} - {delay}] if {t} >= {delay} else {n.GP(src)})"
+
+
+class _BackwardSource(_Loops):
+    """Emits the backward pass in the order of plan/walk.py."""
+
+    def finish_all_back(self, stage, block):
+        self.out("for t in range(T - 1, -1, -1):")
+        with self.out.indent():
+            _finish_vjp(self.out, self.n, block, "t")
+
+    def begin_step(self, stage, t):
+        self.out("for t in range(T - 1, -1, -1):")
+        self.out.depth += 1
+
+    def then_back(self, p, t):
+        _contribute_vjp(self.out, self.n, p, f"{self.n.G(p.source)}[{t}]", t, None)
+
+    def finish_back(self, block, t):
+        _finish_vjp(self.out, self.n, block, t)
+
+    def read_back(self, p, t):
+        _contribute_vjp(self.out, self.n, p, _g_row(self.n, p.source, p.delay, t), t, None)
+
+    def end_loop_back(self, stage):
+        # the weights' gradients, after the step loop, from the forward pass's values
+        for p in [p for _, projections in stage.instant for p in projections] + list(stage.delayed):
+            self.out("for t in range(T):")
+            with self.out.indent():
+                _contribute_vjp(self.out, self.n, p, None, "t", _read_row(self.n, p.source, p.delay))
+
+    def hoist_back(self, stage, p):
+        self.out("for t in range(T):")
+        with self.out.indent():
+            g_row = None if p.truncate else _g_row(self.n, p.source, p.delay)
+            _contribute_vjp(self.out, self.n, p, g_row, "t", _read_row(self.n, p.source, p.delay))

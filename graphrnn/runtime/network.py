@@ -7,6 +7,7 @@ from autograd.tracer import getval, isbox
 
 from ..errors import RunError
 from ..ops.losses import LOSS_GRADS, LOSSES
+from ..plan.limits import check_run
 from ..trees import TreeBatch
 from .network_base import CompiledNetwork, check_finite_input, check_loss_kind, computation_dtype
 from .state import final_state
@@ -42,6 +43,7 @@ class Network(CompiledNetwork):
         if not isbox(x):
             x = np.asarray(x, dtype=float)
             check_finite_input(x, self.inputs)
+        check_run(self.plan, *np.shape(x)[:2])   # GR108 before the engine allocates (plan/limits.py)
         return x
 
     def _check_state(self, state) -> None:
@@ -66,7 +68,8 @@ class Network(CompiledNetwork):
         self._check_state(state)
         records = {}
         values = self.engine.run(self.plan, arrays, x, dtype, state, records)
-        return Trace(self.plan, values, final_state(self.plan, arrays, values, state), records)
+        # the state is built when asked for: a delay longer than the run costs nothing otherwise
+        return Trace(self.plan, values, lambda: final_state(self.plan, arrays, values, state), records)
 
     def loss(self, params, x, target, kind: str = "mse", mask=None, state=None):
         """Scalar loss of the outputs against ``target`` (T, B, O), or classes (T, B) for xent;

@@ -81,7 +81,8 @@ class CompiledNetwork:
 
     @property
     def num_params(self) -> int:
-        return int(sum(np.prod(s.shape, dtype=int) for s in self.params.values()))
+        """The parameters' entries that act in the network (a mask's zeros are not counted)."""
+        return sum(s.count for s in self.params.values())
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.name!r}, inputs={self.inputs}, outputs="
@@ -96,6 +97,9 @@ class CompiledNetwork:
 
     def init(self, seed: int = 0) -> dict[str, np.ndarray]:
         """Fresh parameters, float64; the same seed gives the same values."""
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 63:
+            raise RunError("GR200", f"the seed must be a whole number >= 0, got {seed!r}",
+                           fix="call net.init(0), net.init(1), ...")
         return init_params(self.params, seed)
 
     def _check_params(self, params) -> None:

@@ -29,6 +29,14 @@ class ParamSpec:
     mask: object
     loc: Location
 
+    @property
+    def count(self) -> int:
+        """The entries that act in the network: all of them, or the mask's ones (masked entries are
+        multiplied by 0, so they neither act nor learn, and are not counted)."""
+        if self.mask is None:
+            return int(np.prod(self.shape, dtype=int))
+        return int(np.count_nonzero(np.asarray(self.mask, float)))
+
 
 def parameter_table(graph: Graph) -> dict[str, ParamSpec]:
     """Every parameter the graph needs, by name, sorted."""

@@ -14,6 +14,7 @@ import numpy as np
 from autograd.tracer import getval, isbox
 
 from ..plan.ir import INPUT_BLOCK, Plan
+from ..plan.limits import memory_limit
 
 
 class State(dict):
@@ -36,7 +37,7 @@ def start_rows(plan: Plan, arrays, state, name: str, batch: int, width: int, dty
                            f"{(depth, batch, width)}", fix="pass the `state` of a run with the same batch size")
         return rows
     initial = np.zeros(width, dtype) if name == INPUT_BLOCK else \
-        np.asarray(getval(arrays[plan.blocks[name].initial]), dtype=dtype)
+        np.asarray(getval(plan.named(arrays)[plan.blocks[name].initial]), dtype=dtype)
     return np.broadcast_to(initial, (depth, batch, width))
 
 
@@ -49,6 +50,12 @@ def final_state(plan: Plan, arrays, values: dict, state) -> State:
         if T >= depth:
             out[name] = seq[T - depth:].copy()
         else:
+            if depth * B * W * seq.dtype.itemsize > memory_limit():   # a delay far beyond the run
+                from ..errors import RunError
+                raise RunError("GR108", f"carrying block {name}'s state needs its last {depth} steps (its longest "
+                               f"delay), {depth * B * W * seq.dtype.itemsize / 2 ** 30:.3g} GiB",
+                               fix="run the whole sequence at once instead of continuing with `state=`, or "
+                                   "raise GRAPHRNN_MEMORY_LIMIT (plan/limits.py)")
             before = start_rows(plan, arrays, state, name, B, W, seq.dtype)
             out[name] = np.concatenate([before, seq], axis=0)[-depth:]
     return out

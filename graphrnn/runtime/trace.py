@@ -46,7 +46,7 @@ class Trace(NodeValues):
 
     def __init__(self, plan: Plan, block_values: dict, state=None, records=None):
         super().__init__(plan, block_values)
-        self.state = state
+        self._state = state   # a State, or a function that builds it on first use
         self.records = {}
         for block, rows in (records or {}).items():
             node = plan.blocks[block].members[0].node
@@ -54,6 +54,12 @@ class Trace(NodeValues):
         self.outputs = {name: self[node] for name, node in plan.outputs.items()}
         parts = list(self.outputs.values())
         self.y = parts[0] if len(parts) == 1 else anp.concatenate(parts, axis=-1)
+
+    @property
+    def state(self):
+        if callable(self._state):
+            self._state = self._state()
+        return self._state
 
     def __repr__(self) -> str:
         return f"Trace(y={tuple(self.y.shape)}, nodes={len(self.nodes)})"

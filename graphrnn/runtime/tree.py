@@ -26,6 +26,7 @@ from autograd.tracer import getval
 
 from ..graph.ir import Link
 from ..plan.ir import INPUT_BLOCK, Plan
+from ..plan.walk import PlanOps, walk_forward
 from .unroll import contribute, finish
 
 BATCHING = ("level", "node")
@@ -114,57 +115,74 @@ def initial_row(plan: Plan, arrays, name: str, dtype):
 
 def unroll_tree(plan: Plan, arrays, batch, batching: str = "level") -> dict:
     """Every block's values (N, width) over the batch's rows, keyed by block name (and "input")."""
-    x = batch.x
-    N, dtype = x.shape[0], getval(x).dtype
-    values = {INPUT_BLOCK: x}
-    for stage in plan.stages:
-        sources = []            # (projection, its source read for all N rows: linked, truncated)
-        for p in stage.hoisted:
-            src = values[p.source]
-            if p.link is not None:
-                stacked = anp.concatenate([initial_row(plan, arrays, p.source, dtype), src], axis=0)
-                src = gather(stacked, p.link, batch.link_table(p.link), slice(0, N))
-            sources.append((p, getval(src) if p.truncate else src))
-        if stage.loop and batching == "node":
+    ops = _TreeUnroll(plan, arrays, batch, batching)
+    walk_forward(plan, ops)
+    return ops.values
+
+
+class _TreeUnroll(PlanOps):
+    """The plan's operations over a TreeBatch in autograd.numpy, in the order of plan/walk.py;
+    a loop stage's positions are the schedule's groups of rows (start, stop)."""
+
+    def __init__(self, plan, arrays, batch, batching):
+        self.plan, self.arrays, self.batch, self.batching = plan, plan.named(arrays), batch, batching
+        self.N, self.dtype = batch.x.shape[0], getval(batch.x).dtype
+        self.values = {INPUT_BLOCK: batch.x}
+        if batching == "level":
+            self.groups = list(batch.levels)
+        else:
+            self.groups = [(r, r + 1) for r in range(batch.size)]
+
+    def positions(self, stage):
+        return self.groups
+
+    def begin_stage(self, stage):
+        self.hoisted, self.per_group = {}, []
+
+    def hoist(self, stage, p):
+        src = self.values[p.source]
+        if p.link is not None:
+            stacked = anp.concatenate([initial_row(self.plan, self.arrays, p.source, self.dtype), src], axis=0)
+            src = gather(stacked, p.link, self.batch.link_table(p.link), slice(0, self.N))
+        src = getval(src) if p.truncate else src
+        if stage.loop and self.batching == "node":
             # node by node, the projections too (x_r @ W per node): slicing a hoisted (N, .) product
             # per node would cost autograd a full-size zero array per slice in the backward pass
-            values.update(_loop(plan, stage, None, sources, arrays, batch, batching, dtype))
-            continue
-        hoisted: dict = {}
-        for p, src in sources:
-            contribute(hoisted, p, src, arrays)
-        if not stage.loop:
-            for block in stage.blocks():
-                values[block.name] = finish(block, hoisted.get(block.name), arrays, (N,))
-            continue
-        values.update(_loop(plan, stage, hoisted, (), arrays, batch, batching, dtype))
-    return values
+            self.per_group.append((p, src))
+        else:
+            contribute(self.hoisted, p, src, self.arrays)
 
+    def finish_all(self, stage, block):
+        self.values[block.name] = finish(block, self.hoisted.get(block.name), self.arrays, (self.N,))
 
-def _loop(plan, stage, hoisted, per_group, arrays, batch, batching, dtype) -> dict:
-    """Step a loop stage through the schedule's groups; ``hoisted`` holds precomputed slot
-    contributions (N, slots), ``per_group`` (projection, source (N, S)) pairs projected per group."""
-    if batching == "level":
-        groups = batch.levels
-        history = {b.name: LevelHistory(initial_row(plan, arrays, b.name, dtype)) for b in stage.blocks()}
-    else:
-        groups = [(r, r + 1) for r in range(batch.size)]
-        history = {b.name: NodeHistory(initial_row(plan, arrays, b.name, dtype), batch)
-                   for b in stage.blocks()}
-    tables = {p.link: batch.link_table(p.link) for p in stage.delayed}
-    after = dict(stage.instant)
-    for start, stop in groups:
-        rows = slice(start, stop)
-        acc = {name: part[start:stop] for name, part in (hoisted or {}).items()}
-        for p, src in per_group:
-            contribute(acc, p, src[start:stop], arrays)
-        for p in stage.delayed:
-            src = history[p.source].read(p.link, tables[p.link], rows)
-            contribute(acc, p, getval(src) if p.truncate else src, arrays)
-        for level in stage.levels:
-            for block in level:
-                value = finish(block, acc.get(block.name), arrays, (stop - start,))
-                history[block.name].append(value)
-                for p in after.get(block.name, ()):
-                    contribute(acc, p, getval(value) if p.truncate else value, arrays)
-    return {name: h.all() for name, h in history.items()}
+    def begin_loop(self, stage):
+        plan, arrays, dtype = self.plan, self.arrays, self.dtype
+        if self.batching == "level":
+            self.history = {b.name: LevelHistory(initial_row(plan, arrays, b.name, dtype)) for b in stage.blocks()}
+        else:
+            self.history = {b.name: NodeHistory(initial_row(plan, arrays, b.name, dtype), self.batch)
+                            for b in stage.blocks()}
+        self.tables = {p.link: self.batch.link_table(p.link) for p in stage.delayed}
+
+    def begin_step(self, stage, group):
+        start, stop = group
+        self.acc = {name: part[start:stop] for name, part in self.hoisted.items()}
+        for p, src in self.per_group:
+            contribute(self.acc, p, src[start:stop], self.arrays)
+
+    def read(self, p, group):
+        src = self.history[p.source].read(p.link, self.tables[p.link], slice(*group))
+        contribute(self.acc, p, getval(src) if p.truncate else src, self.arrays)
+
+    def finish(self, block, group):
+        value = finish(block, self.acc.get(block.name), self.arrays, (group[1] - group[0],))
+        self.history[block.name].append(value)
+        self.last = value
+
+    def then(self, p, group):
+        value = self.last   # the block just finished is the projection's source
+        contribute(self.acc, p, getval(value) if p.truncate else value, self.arrays)
+
+    def end_stage(self, stage):
+        if stage.loop:
+            self.values.update((name, h.all()) for name, h in self.history.items())

@@ -13,6 +13,7 @@ from autograd.tracer import getval
 
 from ..ops import ACTIVATIONS, OPS
 from ..plan.ir import INPUT_BLOCK, Block, Plan, Projection
+from ..plan.walk import PlanOps, walk_forward
 from .state import start_rows
 
 
@@ -89,64 +90,82 @@ def unroll(plan: Plan, arrays, x, state=None, records=None) -> dict:
     dict, collects what stateful kinds record at each step: block name ->
     [{name: (B, k)} per step].
     """
-    T, B = x.shape[0], x.shape[1]
-    values = {INPUT_BLOCK: x}
+    ops = _Unroll(plan, arrays, x, state, records)
+    walk_forward(plan, ops)
+    return ops.values
 
-    def before(name):
+
+class _Unroll(PlanOps):
+    """The plan's operations in autograd.numpy, in the order of plan/walk.py."""
+
+    def __init__(self, plan, arrays, x, state, records):
+        self.plan, self.arrays, self.x, self.state, self.records = plan, plan.named(arrays), x, state, records
+        self.T, self.B = x.shape[0], x.shape[1]
+        self.dtype = getval(x).dtype
+        self.values = {INPUT_BLOCK: x}
+
+    def before(self, name):
         """k -> the (B, W) value of block ``name`` k steps before the start."""
+        state, x = self.state, self.x
         if (state is not None and name in state) or name == INPUT_BLOCK:
-            width = x.shape[2] if name == INPUT_BLOCK else plan.blocks[name].width
-            rows = start_rows(plan, arrays, state, name, B, width, getval(x).dtype)
+            width = x.shape[2] if name == INPUT_BLOCK else self.plan.blocks[name].width
+            rows = start_rows(self.plan, self.arrays, state, name, self.B, width, self.dtype)
             return lambda k: rows[len(rows) - k]
-        row = arrays[plan.blocks[name].initial] * anp.ones((B, 1), dtype=getval(x).dtype)
+        row = self.arrays[self.plan.blocks[name].initial] * anp.ones((self.B, 1), dtype=self.dtype)
         return lambda k: row
 
-    for stage in plan.stages:
-        hoisted: dict = {}
-        for p in stage.hoisted:
-            src = values[p.source]
-            if p.delay:
-                past = before(p.source)
-                src = _shift(src, p.delay, (lambda k: getval(past(k))) if p.truncate else past)
-            contribute(hoisted, p, getval(src) if p.truncate else src, arrays)
-        if not stage.loop:
-            for block in stage.blocks():
-                values[block.name] = finish(block, hoisted.get(block.name), arrays, (T, B))
-            continue
-        values.update(_loop(stage, hoisted, arrays, before, T, B, records))
-    return values
+    def positions(self, stage):
+        return range(self.T)
 
+    def begin_stage(self, stage):
+        self.hoisted = {}
 
-def _loop(stage, hoisted, arrays, before, T, B, records=None) -> dict:
-    blocks = stage.blocks()
-    history = {b.name: [] for b in blocks}
-    past = {p.source: before(p.source) for p in stage.delayed}
-    after = dict(stage.instant)
-    dtype = getval(arrays[blocks[0].initial]).dtype
-    kept = {b.name: initial_state(b, arrays, B, dtype) for b in blocks if OPS[b.op].stateful}
-    for t in range(T):
-        acc = {name: seq[t] for name, seq in hoisted.items()}
-        for p in stage.delayed:
-            src = history[p.source][t - p.delay] if t >= p.delay else past[p.source](p.delay - t)
-            contribute(acc, p, getval(src) if p.truncate else src, arrays)
-        for level in stage.levels:
-            for block in level:
-                if block.name in kept:
-                    value, kept[block.name], record = step_stateful(block, acc.get(block.name), kept[block.name],
-                                                                    arrays, B, dtype)
-                    if records is not None:
-                        records.setdefault(block.name, []).append(record)
-                else:
-                    value = finish(block, acc.get(block.name), arrays, (B,))
-                history[block.name].append(value)
-                for p in after.get(block.name, ()):
-                    contribute(acc, p, getval(value) if p.truncate else value, arrays)
-    return {name: anp.stack(rows) for name, rows in history.items()}
+    def hoist(self, stage, p):
+        src = self.values[p.source]
+        if p.delay:
+            past = self.before(p.source)
+            src = _shift(src, p.delay, (lambda k: getval(past(k))) if p.truncate else past)
+        contribute(self.hoisted, p, getval(src) if p.truncate else src, self.arrays)
+
+    def finish_all(self, stage, block):
+        self.values[block.name] = finish(block, self.hoisted.get(block.name), self.arrays, (self.T, self.B))
+
+    def begin_loop(self, stage):
+        blocks = stage.blocks()
+        self.history = {b.name: [] for b in blocks}
+        self.past = {p.source: self.before(p.source) for p in stage.delayed}
+        self.kept = {b.name: initial_state(b, self.arrays, self.B, self.dtype) for b in blocks if OPS[b.op].stateful}
+
+    def begin_step(self, stage, t):
+        self.acc = {name: seq[t] for name, seq in self.hoisted.items()}
+
+    def read(self, p, t):
+        src = self.history[p.source][t - p.delay] if t >= p.delay else self.past[p.source](p.delay - t)
+        contribute(self.acc, p, getval(src) if p.truncate else src, self.arrays)
+
+    def finish(self, block, t):
+        if block.name in self.kept:
+            value, self.kept[block.name], record = step_stateful(block, self.acc.get(block.name),
+                                                                 self.kept[block.name], self.arrays, self.B,
+                                                                 self.dtype)
+            if self.records is not None:
+                self.records.setdefault(block.name, []).append(record)
+        else:
+            value = finish(block, self.acc.get(block.name), self.arrays, (self.B,))
+        self.history[block.name].append(value)
+
+    def then(self, p, t):
+        value = self.history[p.source][t]
+        contribute(self.acc, p, getval(value) if p.truncate else value, self.arrays)
+
+    def end_stage(self, stage):
+        if stage.loop:
+            self.values.update((name, anp.stack(rows)) for name, rows in self.history.items())
 
 
 def initial_state(block: Block, arrays, B: int, dtype) -> tuple:
     """The state a stateful kind's block starts a sequence with."""
-    learned = {suffix: arrays[index] for suffix, index in block.state_arrays}
+    learned = {suffix: arrays[name] for suffix, name in block.state_arrays}
     return OPS[block.op].initial_state(dict(block.options), learned, B, dtype)
 
 

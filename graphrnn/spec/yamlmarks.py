@@ -274,14 +274,15 @@ def _reader_error(text: str, file: str) -> SpecError:
     index = found.start() if found else 0
     line = text.count("\n", 0, index) + 1
     col = index - (text.rfind("\n", 0, index) + 1) + 1
-    char = f"#x{ord(text[index]):04x}" if found else "?"
-    return SpecError("GR100", f"character {char} is not allowed in YAML (a control character)",
+    code = ord(text[index]) if found else 0
+    escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return SpecError("GR100", f"character #x{code:04x} is not allowed in YAML (a control character)",
                      loc=Location(file, line, col), fix="delete the character, or write it as an escape "
-                                                        "inside a double-quoted string (\"\\x08\")")
+                                                        f"inside a double-quoted string (\"{escape}\")")
 
 
 def load_yaml(text: str, file: str = "<string>", *, max_depth: int | None = MAX_DEPTH,
-              max_bytes: int = MAX_TEXT_BYTES):
+              max_bytes: int = MAX_TEXT_BYTES, max_nodes: int = MAX_EXPANDED_NODES):
     """Parse one YAML document safely; returns MarkedDict/MarkedList/scalars.
 
     Raises SpecError GR100 (syntax, control characters), GR101 (tags),
@@ -321,10 +322,10 @@ def load_yaml(text: str, file: str = "<string>", *, max_depth: int | None = MAX_
         raise SpecError("GR104", "the file is empty", loc=Location(file, 1, 1),
                         fix="start the file with `graphrnn: 1`")
     size, distinct, deep = _measure(node, max_depth)
-    if size > MAX_EXPANDED_NODES:
+    if size > max_nodes:
         what = (f"YAML aliases expand to {size} values" if size > distinct
                 else f"the document has {size} values")
-        raise SpecError("GR108", f"{what} (limit {MAX_EXPANDED_NODES})", loc=_loc(file, node.start_mark),
+        raise SpecError("GR108", f"{what} (limit {max_nodes})", loc=_loc(file, node.start_mark),
                         fix="write the repeated parts as a module and `use:` it" if size > distinct
                         else "split it into smaller files (specs: into modules)")
     if deep is not None:

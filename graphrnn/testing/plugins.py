@@ -4,7 +4,9 @@ A spec never executes code: a custom node kind is registered in Python
 (:func:`graphrnn.ops.register_op`) and named in YAML (``op: highway``).  A
 *plugin* is the module that does the registering; :func:`load_plugin` imports
 it by dotted name (``mypackage.kinds``) or by file path
-(``examples/custom_kind/kind.py``).
+(``examples/custom_kind/kind.py``).  An *installed* package needs no plugin:
+it declares its kinds under the ``graphrnn.kinds`` entry point group, which
+graphrnn/ops/installed.py loads when a spec names one.
 """
 from __future__ import annotations
 

@@ -58,6 +58,8 @@ def _edge(draw, src, dst, src_size, dst_size, min_delay, max_delay, truncate):
             edge["mask"] = draw(st.lists(st.lists(st.sampled_from([1, 0]), min_size=dst_size,
                                                   max_size=dst_size),
                                          min_size=src_size, max_size=src_size))
+            if not any(map(any, edge["mask"])):     # an all-zero mask is refused (GR112)
+                edge["mask"][0][0] = 1
         if draw(st.booleans()):
             edge["trainable"] = False
     elif kind in ("identity", "diagonal", "broadcast", "scalar"):

@@ -34,11 +34,10 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import jsonschema
 
 from ..compiler import load, resolve_spec
 from ..errors import ConfigError, GraphRNNError, Location, TrainError
-from ..spec.validate import did_you_mean, read_document, read_text, schema_error
+from ..spec.validate import did_you_mean, read_document, read_text, schema_error, strict_validator
 from ..spec.yamlmarks import MarkedDict, plain
 from .loop import TrainingPlan
 
@@ -59,7 +58,7 @@ def experiment_schema() -> dict:
 
 @lru_cache(maxsize=1)
 def _validator():
-    return jsonschema.Draft202012Validator(experiment_schema())
+    return strict_validator(experiment_schema())
 
 
 # -- the structure: JSON Schema, reported like a spec ----------------------------------------

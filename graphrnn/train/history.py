@@ -82,16 +82,18 @@ def json_safe(value):
     return value
 
 
-def plot_curve(history, path, title: str = "", budget: int | None = None) -> Path:
+def curve_figure(history, title: str = "", budget: int | None = None):
     """The learning curve: the loss of every update (faint) and its running mean against
     sequences seen (log scale), and each test's success rate (or its first metric) as marks
-    on a second axis; a vertical line where the criterion first held."""
+    on a second axis; a vertical line where the criterion first held.  The x-axis spans the
+    sequences seen (not the budget, which the axis label gives), and one legend names every
+    series, the test marks included.  Returns the matplotlib Figure."""
     import matplotlib
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    fig = Figure(figsize=(8, 4.5), dpi=100)
+    fig = Figure(figsize=(8, 5.2), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     seqs = np.array([row["sequences"] for row in history], dtype=float)
@@ -113,11 +115,14 @@ def plot_curve(history, path, title: str = "", budget: int | None = None) -> Pat
                 ax.set_ylim(low / 2, high * 1.5)
     ax.set_xlabel("sequences seen")
     ax.set_ylabel("training loss")
+    if len(seqs):
+        ax.set_xlim(0, max(float(seqs.max()), 1.0) * 1.03)
     if budget:
-        ax.set_xlim(0, max(budget, seqs.max() if len(seqs) else 1))
+        ax.set_xlabel(f"sequences seen (budget {budget:,})")
+    handles, top = [], ax
     evaluations = [row for row in history if "test_solved" in row]
     if evaluations:
-        ax2 = ax.twinx()
+        ax2 = top = ax.twinx()     # the legend goes on the top axes, over the test marks
         xs = [row["sequences"] for row in evaluations]
         rates = [success_rate(evaluation_metrics(row)) for row in evaluations]
         if all(r is not None for r in rates):
@@ -127,15 +132,29 @@ def plot_curve(history, path, title: str = "", budget: int | None = None) -> Pat
             key = next(iter(evaluation_metrics(evaluations[0])), None)
             values = [row.get(f"test_{key}", math.nan) for row in evaluations]
             label = f"test: {key}"
-        colors = ["tab:green" if row["test_solved"] else "tab:orange" for row in evaluations]
-        ax2.scatter(xs, values, c=colors, s=14, zorder=3)
-        ax2.set_ylabel(label + "; green: criterion met")
+        for met, color in ((True, "tab:green"), (False, "tab:orange")):
+            picked = [(x, v) for x, v, row in zip(xs, values, evaluations) if bool(row["test_solved"]) == met]
+            if picked:
+                handles.append(ax2.scatter(*zip(*picked), c=color, s=14, zorder=3,
+                                           label=f"{label}, criterion {'met' if met else 'not met'}"))
+        ax2.set_ylabel(label)
     solved = first_solved_row(history, True)
     if solved is not None:
-        ax.axvline(solved["sequences"], color="tab:green", ls="--", lw=1)
-    ax.legend(loc="lower left", fontsize=8)
+        ax.axvline(solved["sequences"], color="tab:green", ls="--", lw=1,
+                   label=f"criterion first met ({solved['sequences']:,} sequences)")
+    lines, _ = ax.get_legend_handles_labels()
+    if lines or handles:
+        # below the axes: inside, it would cover the curve or the test marks
+        top.legend(handles=lines + handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
+                   fontsize=8, frameon=False)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
+    return fig
+
+
+def plot_curve(history, path, title: str = "", budget: int | None = None) -> Path:
+    """Write :func:`curve_figure` as a PNG to ``path`` (atomically)."""
+    fig = curve_figure(history, title, budget)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return write_atomic(path, buffer.getvalue())

@@ -70,7 +70,7 @@ def rtrl_value_and_grad(net, params, x, target, kind: str = "mse", mask=None):
             if name == INPUT_BLOCK:
                 parts.append(anp.zeros(depth * B * widths[name]))
             else:
-                rows = arrays[net.plan.blocks[name].initial] * anp.ones((depth, B, 1))
+                rows = net.plan.named(arrays)[net.plan.blocks[name].initial] * anp.ones((depth, B, 1))
                 parts.append(anp.ravel(rows))
         return anp.concatenate(parts) if parts else anp.zeros(0)
 

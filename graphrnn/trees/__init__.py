@@ -16,12 +16,14 @@ from ..errors import Location, SpecError
 from ..spec.validate import read_text
 from ..spec.yamlmarks import load_yaml
 from .batch import TreeBatch
-from .sexpr import MAX_TREE_NODES, parse_sexpr, parse_sexprs
+from .sexpr import MAX_TREE_DEPTH, MAX_TREE_NODES, parse_sexpr, parse_sexprs
 from .tree import Tree, from_nested, leaf
 from .vocab import Vocabulary
 
+MAX_TREE_BYTES = 64_000_000
+
 __all__ = ["Tree", "TreeBatch", "Vocabulary", "parse_sexpr", "parse_sexprs", "from_nested", "leaf",
-           "parse_json", "read_trees", "MAX_TREE_NODES"]
+           "parse_json", "read_trees", "MAX_TREE_NODES", "MAX_TREE_DEPTH", "MAX_TREE_BYTES"]
 
 
 def parse_json(text: str, file: str = "<string>", labels: str = "head") -> list[Tree]:
@@ -32,7 +34,8 @@ def parse_json(text: str, file: str = "<string>", labels: str = "head") -> list[
     Every node keeps its file:line:col; syntax errors are GR121 there.
     """
     try:
-        data = load_yaml(text, file)     # JSON is YAML; this loader keeps locations and is safe
+        # JSON is YAML; this loader keeps locations, is safe and linear (libyaml bounds nesting at 1,000)
+        data = load_yaml(text, file, max_depth=None, max_bytes=MAX_TREE_BYTES, max_nodes=2 * MAX_TREE_NODES)
     except SpecError as err:
         if err.code != "GR100":
             raise
@@ -51,7 +54,7 @@ def parse_json(text: str, file: str = "<string>", labels: str = "head") -> list[
 def read_trees(path, labels: str = "head") -> list[Tree]:
     """Every tree in a file: ``.json`` as parse_json, anything else as s-expressions."""
     path = Path(path)
-    text = read_text(path, "tree file")
+    text = read_text(path, "tree file", max_bytes=MAX_TREE_BYTES)
     if path.suffix == ".json":
         return parse_json(text, str(path), labels)
     return parse_sexprs(text, str(path), labels)

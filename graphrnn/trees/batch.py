@@ -23,8 +23,12 @@ from functools import cached_property
 
 import numpy as np
 
+from ..errors import Location, SpecError
 from .sexpr import parse_sexpr
 from .tree import Tree
+
+#: numbers in a batch's (nodes x widest arity) children table or (nodes x vocabulary) inputs
+MAX_BATCH_CELLS = 50_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,7 +47,8 @@ class TreeBatch:
         """Batch ``trees`` (Tree records, or s-expression strings) with ``vocab`` for the inputs."""
         trees = [parse_sexpr(t) if isinstance(t, str) else t for t in trees]
         if not trees:
-            raise ValueError("a batch needs at least one tree")
+            raise SpecError("GR121", "a batch needs at least one tree", loc=Location("<trees>"),
+                            fix="give TreeBatch.of a non-empty list of trees")
         records = []     # (height, tree, position, node, child positions) for every node
         for b, tree in enumerate(trees):
             flat, kids = _flatten(tree)
@@ -55,6 +60,13 @@ class TreeBatch:
         records.sort(key=lambda r: r[:3])
         row = {(b, i): r for r, (_, b, i, _, _) in enumerate(records)}
         width = max(1, max(len(r[4]) for r in records))
+        for what, cells in (("children table", len(records) * width), ("inputs", len(records) * vocab.size)):
+            if cells > MAX_BATCH_CELLS:   # refused before the (nodes x arity) and (nodes x vocabulary) arrays exist
+                widest = max(records, key=lambda r: len(r[4]))[3]
+                raise SpecError("GR108", f"the batch's {what} would hold {cells:,} numbers (limit "
+                                f"{MAX_BATCH_CELLS:,}): {len(records):,} nodes, the widest with {width:,} "
+                                f"children, a vocabulary of {vocab.size:,}", loc=widest.loc or Location("<trees>"),
+                                fix="batch fewer trees at a time, or binarise very wide nodes")
         children = np.full((len(records), width), -1, dtype=int)
         for r, (_, b, _, _, kids) in enumerate(records):
             children[r, :len(kids)] = [row[(b, k)] for k in kids]

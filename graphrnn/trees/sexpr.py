@@ -5,38 +5,34 @@
 token.  With ``labels="none"`` every list is an unlabelled node and only
 atoms carry tokens: ``((the cat) sat)``.  Atoms are runs of characters other
 than whitespace and parentheses; ``;`` starts a comment to the end of the
-line.  The parser is iterative, so nesting depth is limited only by
-``MAX_TREE_NODES``.
+line.  Tokenising is one regular-expression pass and parsing is iterative, so
+both are linear in the text; nesting is bounded by ``MAX_TREE_DEPTH``
+(GR108 at the ``(`` past it) and size by ``MAX_TREE_NODES``.
 """
 from __future__ import annotations
+
+import re
 
 from ..errors import Location, SpecError
 from .tree import LABEL_MODES, Tree
 
 MAX_TREE_NODES = 1_000_000
+MAX_TREE_DEPTH = 10_000
+
+
+_TOKEN = re.compile(r"(\()|(\))|(;[^\n]*)|([^\s();]+)|(\n)")   # groups: ( ) comment atom newline
+_KINDS = {1: "(", 2: ")", 4: "atom"}
 
 
 def tokens(text: str, file: str):
-    """Yield (kind, text, Location) with kind "(" , ")" or "atom"."""
-    line, col, i, n = 1, 1, 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\n":
-            line, col, i = line + 1, 1, i + 1
-        elif ch.isspace():
-            col, i = col + 1, i + 1
-        elif ch == ";":
-            while i < n and text[i] != "\n":
-                i += 1
-        elif ch in "()":
-            yield ch, ch, Location(file, line, col)
-            col, i = col + 1, i + 1
-        else:
-            start = i
-            while i < n and not text[i].isspace() and text[i] not in "();":
-                i += 1
-            yield "atom", text[start:i], Location(file, line, col)
-            col += i - start
+    """Yield (kind, text, Location) with kind "(" , ")" or "atom" (one regular-expression pass)."""
+    line, line_start = 1, 0
+    for match in _TOKEN.finditer(text):
+        kind = match.lastindex
+        if kind == 5:
+            line, line_start = line + 1, match.end()
+        elif kind != 3:
+            yield _KINDS[kind], match.group(), Location(file, line, match.start() - line_start + 1)
 
 
 def parse_sexprs(text: str, file: str = "<string>", labels: str = "head") -> list[Tree]:
@@ -53,6 +49,9 @@ def parse_sexprs(text: str, file: str = "<string>", labels: str = "head") -> lis
     count = 0
     for kind, word, loc in tokens(text, file):
         if kind == "(":
+            if len(open_lists) >= MAX_TREE_DEPTH:
+                raise SpecError("GR108", f"trees nested more than {MAX_TREE_DEPTH} levels deep", loc=loc,
+                                fix="flatten the data; very deep trees are better split")
             open_lists.append((loc, []))
             continue
         if kind == "atom":
@@ -67,6 +66,10 @@ def parse_sexprs(text: str, file: str = "<string>", labels: str = "head") -> lis
                 raise SpecError("GR121", "unbalanced parentheses: `)` without a matching `(`", loc=loc,
                                 fix="remove this `)` or add a `(` before it")
             start, items = open_lists.pop()
+            count += 1
+            if count > MAX_TREE_NODES:
+                raise SpecError("GR108", f"more than {MAX_TREE_NODES} tree nodes", loc=loc,
+                                fix="split the data into several files")
             item = _node(items, start, labels)
             item_is_atom = False
         if open_lists:

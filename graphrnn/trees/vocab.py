@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import SpecError
+from ..errors import Location, SpecError
 from ..spec import did_you_mean
 
 
@@ -23,10 +23,12 @@ class Vocabulary:
     def __init__(self, tokens, unknown: str | None = None):
         self.tokens = tuple(str(t) for t in tokens)
         if len(set(self.tokens)) != len(self.tokens):
-            raise ValueError("vocabulary tokens must be distinct")
+            raise SpecError("GR122", "vocabulary tokens must be distinct", loc=Location("<vocabulary>"),
+                            fix="list each token once (Vocabulary.from_trees collects them for you)")
         self.index = {t: i for i, t in enumerate(self.tokens)}
         if unknown is not None and unknown not in self.index:
-            raise ValueError(f"the unknown token {unknown!r} must be one of the tokens")
+            raise SpecError("GR122", f"the unknown token {unknown!r} must be one of the tokens",
+                            loc=Location("<vocabulary>"), fix=f"add {unknown!r} to the tokens")
         self.unknown = unknown
 
     @classmethod

@@ -1,15 +1,17 @@
-"""Drawing the expanded graph of a network as PNG or SVG.
+"""Drawing the expanded graph of a network as PNG or SVG (Graphviz DOT: dot.py).
 
     from graphrnn.viz import draw_graph
-    draw_graph(gr.load("elman"), "elman.png")      # or .svg
+    draw_graph(gr.load("elman"), "elman.png")      # or .svg, or .dot
 
 The picture is layered left to right: inputs in the first column, then each
 node in the column of its longest instantaneous path (delay-0 edges) from a
 source, and output nodes that feed nothing instantaneously in the last
 column.  Inputs are green boxes, hidden nodes blue ellipses, output nodes
 orange ellipses with a thick border; every node shows its name and size.
-Instantaneous edges are solid black arrows; delayed edges are dashed red
-arrows labelled ``z⁻ᵈ`` (``z⁻¹`` for one step back); self-loops sit on
+Edges look as looks.py says: instantaneous edges solid black, delayed edges
+dashed red labelled ``z⁻ᵈ``, tree links dotted blue labelled ``child k`` /
+``children mean`` / ``parent``, masked edges purple labelled ``mask k/n``;
+the legend lists the kinds the graph has.  Self-loops sit on
 top of their node (fanned out when there are several; pointing outwards on
 a ring, see :class:`Layout`).  Other arcs bow away from nodes they would cross.
 
@@ -32,32 +34,20 @@ from matplotlib.path import Path as MplPath
 from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch, Patch
 
 from ..graph.ir import Graph
+from .dot import write_dot
 from .layout import Layout, _output_nodes, layer_of, layered_layout, layout
+from .looks import HIDDEN_STYLE, INPUT_STYLE, OUTPUT_STYLE, delay_label, edge_look, legend_entries
 
 # layer_of, layout and Layout lived here before layout.py; they stay importable from here
 __all__ = ["FORMATS", "Layout", "delay_label", "draw_graph", "figure", "layer_of", "layered_layout", "layout"]
 
-FORMATS = (".png", ".svg")
-
-INPUT_STYLE = dict(facecolor="#d9f2d9", edgecolor="#2e7d32", linewidth=1.2)
-HIDDEN_STYLE = dict(facecolor="#dbe9f8", edgecolor="#1f4e8c", linewidth=1.2)
-OUTPUT_STYLE = dict(facecolor="#fde3c8", edgecolor="#c55a00", linewidth=2.6)
-INSTANT_COLOR = "#222222"
-DELAY_COLOR = "#c62828"
+FORMATS = (".png", ".svg", ".dot")
 
 NODE_HEIGHT = 0.8
 INCHES_PER_UNIT = 0.75
 MAX_INCHES = 30.0
 FONT_SIZE = 9.0
-DASHES = (0, (4, 2.5))
-MAX_EDGE_LABELS = 80     # above this many delayed edges only self-loops get a label
-
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def delay_label(delay: int) -> str:
-    """``z⁻¹`` for a one-step delay, ``z⁻ᵈ`` in general (plain Unicode text)."""
-    return "z" + f"-{delay}".translate(_SUPERSCRIPT)
+MAX_EDGE_LABELS = 80     # above this many labelled edges only self-loops get a label
 
 
 def _as_graph(net_or_graph) -> Graph:
@@ -188,6 +178,13 @@ def _loop_angles(count: int, angle: float) -> list[float]:
     return [angle + step * ((k + 1) // 2) * (1 if k % 2 else -1) for k in range(count)]
 
 
+def _title(net_or_graph) -> str:
+    graph = _as_graph(net_or_graph)
+    count = getattr(net_or_graph, "num_params", None)
+    title = f"{graph.name} — {len(graph.nodes)} nodes, {len(graph.edges)} edges"
+    return title + (f", {count} parameters" if count is not None else "")
+
+
 def figure(net_or_graph, title: str | None = None) -> Figure:
     """A matplotlib Figure of the expanded graph (see the module docstring)."""
     graph = _as_graph(net_or_graph)
@@ -203,7 +200,8 @@ def figure(net_or_graph, title: str | None = None) -> Figure:
     shapes = {n: _Shape(*lay.pos[n], *shapes_size[n], graph.nodes[n].is_input) for n in graph.nodes}
 
     # geometry first (in data units), then a figure sized to hold it
-    label_all = sum(1 for e in graph.edges if e.delay) <= MAX_EDGE_LABELS
+    looks = {id(e): edge_look(e) for e in graph.edges}
+    label_all = sum(1 for e in graph.edges if looks[id(e)].label) <= MAX_EDGE_LABELS
     arcs, loops, edge_labels = [], [], []
     pairs, self_loops = defaultdict(list), defaultdict(list)
     for edge in graph.edges:
@@ -217,16 +215,16 @@ def figure(net_or_graph, title: str | None = None) -> Figure:
         if lay.layer[name] in lay.ring:        # ring nodes loop outwards
             cx, cy = lay.ring[lay.layer[name]]
             angle = math.atan2(lay.pos[name][1] - cy, lay.pos[name][0] - cx)
-        edges = sorted(edges, key=lambda e: (e.delay, e.kind))
+        edges = sorted(edges, key=lambda e: (e.delay, str(e.link), e.kind))
         for edge, direction in zip(edges, _loop_angles(len(edges), angle)):
             path, mid = _loop(shapes[name], direction)
             loops.append((edge, path))
             obstacles.append(_Shape(*mid, 0.5, 0.45, False))    # the loop and its label
-            if edge.delay:
-                edge_labels.append((mid, edge.delay))
+            if looks[id(edge)].label:
+                edge_labels.append((mid, looks[id(edge)]))
     for (u, _), edges in pairs.items():
         n = len(edges)
-        for k, edge in enumerate(sorted(edges, key=lambda e: (e.src, e.dst, e.delay, e.kind))):
+        for k, edge in enumerate(sorted(edges, key=lambda e: (e.src, e.dst, e.delay, str(e.link), e.kind))):
             if n > 1:              # parallel edges fan out, one side each
                 rad = 0.35 * (k - (n - 1) / 2) * (1 if edge.src == u else -1)
             else:                  # backward, same-column or column-skipping edges bow out
@@ -237,11 +235,12 @@ def figure(net_or_graph, title: str | None = None) -> Figure:
             path, mid = _clipped_arc(lay.pos[edge.src], lay.pos[edge.dst], rad,
                                      shapes[edge.src], shapes[edge.dst])
             arcs.append((edge, path))
-            if edge.delay and label_all:
-                edge_labels.append((mid, edge.delay))
+            if looks[id(edge)].label and label_all:
+                edge_labels.append((mid, looks[id(edge)]))
     points = [(s.x + dx, s.y + dy) for s in shapes.values() for dx in (-s.rx, s.rx) for dy in (-s.ry, s.ry)]
     points += [tuple(v) for _, path in arcs + loops for v in path.vertices]
-    points += [(x + dx, y + dy) for (x, y), _ in edge_labels for dx in (-0.3, 0.3) for dy in (-0.2, 0.2)]
+    points += [(x + dx, y + dy) for (x, y), look in edge_labels
+               for dx in (-0.06 * len(look.label) - 0.1, 0.06 * len(look.label) + 0.1) for dy in (-0.2, 0.2)]
     points = points or [(0.0, 0.0)]
     x0, x1 = min(p[0] for p in points) - 0.5, max(p[0] for p in points) + 0.5
     y0, y1 = min(p[1] for p in points) - 1.5, max(p[1] for p in points) + 1.0   # legend, title
@@ -261,44 +260,45 @@ def figure(net_or_graph, title: str | None = None) -> Figure:
         ax.text(shape.x, shape.y, labels[name], ha="center", va="center", fontsize=font, zorder=4,
                 fontweight="bold" if name in outputs else "normal", parse_math=False)
     for edge, path in arcs + loops:
-        delayed = edge.delay > 0
+        look = looks[id(edge)]
         ax.add_patch(FancyArrowPatch(path=path, arrowstyle="-|>", mutation_scale=10 * max(scale, 0.6),
-                                     shrinkA=0, shrinkB=0, color=DELAY_COLOR if delayed else INSTANT_COLOR,
-                                     linestyle=DASHES if delayed else "solid",
-                                     linewidth=1.3 if delayed else 1.1, zorder=2 if delayed else 2.5))
+                                     shrinkA=0, shrinkB=0, color=look.color, linestyle=look.linestyle,
+                                     linewidth=1.1 if look.timing == "instant" else 1.3,
+                                     zorder=2.5 if look.timing == "instant" else 2))
     label_box = dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.85)
-    for (x, y), delay in edge_labels:
-        ax.text(x, y, delay_label(delay), color=DELAY_COLOR, fontsize=font, ha="center",
-                va="center", zorder=5, bbox=label_box)
+    for (x, y), look in edge_labels:
+        ax.text(x, y, look.label, color=look.color, fontsize=font, ha="center",
+                va="center", zorder=5, bbox=label_box, parse_math=False)
 
     handles = [Patch(label="input", **INPUT_STYLE), Patch(label="hidden node", **HIDDEN_STYLE),
-               Patch(label="output node", **OUTPUT_STYLE),
-               Line2D([], [], color=INSTANT_COLOR, label="instantaneous edge"),
-               Line2D([], [], color=DELAY_COLOR, linestyle=DASHES, label="delayed edge (z⁻ᵈ: d steps back)")]
+               Patch(label="output node", **OUTPUT_STYLE)]
+    handles += [Line2D([], [], color=look.color, linestyle=look.linestyle, label=label)
+                for label, look in legend_entries(looks.values())]
     ax.legend(handles=handles, loc="lower left", fontsize=font * 0.85, frameon=False,
-              ncol=len(handles) if (x1 - x0) > 16 else 2, handlelength=2.4)
+              ncol=len(handles) if (x1 - x0) > 16 + 3 * (len(handles) - 5) else 2, handlelength=2.4)
     if title is None:
-        count = getattr(net_or_graph, "num_params", None)
-        title = f"{graph.name} — {len(graph.nodes)} nodes, {len(graph.edges)} edges"
-        title += f", {count} parameters" if count is not None else ""
+        title = _title(net_or_graph)
         if not label_all:
-            title += " (delay labels on self-loops only)"
+            title += " (edge labels on self-loops only)"
     ax.text(x0 + 0.3, y1 - 0.2, title, ha="left", va="top", fontsize=font * 1.15, fontweight="bold",
             parse_math=False)
     return fig
 
 
-def draw_graph(net_or_graph, path: str | os.PathLike, title: str | None = None) -> Path:
-    """Write the expanded graph of a Network (or Graph) to ``path``: ``.png`` or ``.svg``.
+def draw_graph(net_or_graph, path: str | os.PathLike, title: str | None = None, format: str | None = None) -> Path:
+    """Write the expanded graph of a Network (or Graph) to ``path``: ``.png``, ``.svg`` or ``.dot``
+    (Graphviz source, see dot.py); ``format`` (``png``, ``svg``, ``dot``) overrides the suffix.
 
-    Raises ValueError for another suffix (before drawing anything) and
+    Raises ValueError for another format (before drawing anything) and
     OSError when the file cannot be written.
     """
     path = Path(path)
-    suffix = path.suffix.lower()
+    suffix = "." + format.lower().lstrip(".") if format else path.suffix.lower()
     if suffix not in FORMATS:
         raise ValueError(f"cannot draw to `{path}`: unknown image format `{suffix or '(no suffix)'}`;"
-                         f" use a file ending in {' or '.join(FORMATS)}")
+                         f" use a file ending in {', '.join(FORMATS[:-1])} or {FORMATS[-1]}")
+    if suffix == ".dot":
+        return write_dot(_as_graph(net_or_graph), path, title or _title(net_or_graph))
     fig = figure(net_or_graph, title)
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "graphrnn"}):
         fig.savefig(path, format=suffix[1:], dpi=100, facecolor="white",

@@ -30,7 +30,7 @@ def _output_nodes(graph: Graph) -> dict[str, list[str]]:
 
 
 def layer_of(graph: Graph) -> dict[str, int]:
-    """Column of each node: longest path over the delay-0 edges, inputs in column 0.
+    """Column of each node: longest path over the instantaneous edges, inputs in column 0.
 
     Output nodes that feed nothing instantaneously then move one column past
     every other node, so the outputs end up on the right.  Assumes the
@@ -39,7 +39,7 @@ def layer_of(graph: Graph) -> dict[str, int]:
     """
     instant = nx.DiGraph()
     instant.add_nodes_from(graph.nodes)
-    instant.add_edges_from((e.src, e.dst) for e in graph.edges if e.delay == 0 and e.src != e.dst)
+    instant.add_edges_from((e.src, e.dst) for e in graph.edges if e.instant and e.src != e.dst)
     order = list(nx.topological_sort(instant)) if nx.is_directed_acyclic_graph(instant) else \
         sorted(graph.nodes, key=lambda n: (not graph.nodes[n].is_input, _natural(n)))
     layer: dict[str, int] = {}

@@ -35,7 +35,8 @@ def test_the_lstm_gates_share_one_buffer_in_column_order():
 
 def test_joint_and_separate_slots_give_the_same_gradients_bit_for_bit():
     net, stage, p = _stage_and_joint_projection()
-    arrays = [np.asarray(a, dtype=np.float64) for a in net.assembler.forward(net.assembler.flatten(net.init(0)))]
+    arrays = net.plan.named([np.asarray(a, dtype=np.float64)
+                             for a in net.assembler.forward(net.assembler.flatten(net.init(0)))])
     rng = np.random.default_rng(0)
     src = rng.normal(size=(5, 2, arrays[p.weight].shape[0]))
     joint = fused_buffers.slot_buffers(fused_buffers.slot_layout(stage, stage.blocks()), (5, 2), np.float64, np.zeros)
@@ -44,7 +45,7 @@ def test_joint_and_separate_slots_give_the_same_gradients_bit_for_bit():
     separate = {t.block: joint[t.block].copy() for t in p.targets}
     results = []
     for g_slots in (joint, separate):
-        g_arrays = [np.zeros_like(a) for a in arrays]
+        g_arrays = {name: np.zeros_like(a) for name, a in arrays.items()}
         g_src = np.zeros_like(src)
         fused.contribute_vjp(p, src, g_slots, arrays, g_arrays, g_src, scratch={})
         results.append((g_arrays[p.weight], g_src))

@@ -134,3 +134,21 @@ def test_success_rate_and_the_progress_line():
     bar.close()
     text = stream.getvalue()
     assert "50/100 seq" in text and "loss 0.5" in text and "success 75.0%" in text
+
+
+def test_the_command_says_which_budget_a_resumed_run_trains_to(exp_file, tmp_path, capsys):
+    from graphrnn.cli import main
+    assert main(["train", str(exp_file), "--runs-dir", str(tmp_path / "runs"), "-q", "--sequences", "100"]) == 0
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run_dir)]) == 0             # keeps 100, not the file's 300
+    out = capsys.readouterr().out
+    assert "budget 100 sequences (as recorded; --sequences N changes it)" in out and "after 100 sequences" in out
+    assert main(["train", "--resume", str(run_dir), "--sequences", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "budget extended from 100 to 200 sequences (--sequences)" in out and "after 200 sequences" in out
+    meta = json.loads((run_dir / RUN_META).read_text())
+    assert meta["sequences"] == 200 and meta["budget_changes"] == [{"from": 100, "to": 200, "at_sequences": 100}]
+    assert json.loads((run_dir / METRICS_JSON).read_text())["schedule"]["sequences"] == 200
+    assert main(["train", "--resume", str(run_dir), "--sequences", "150", "-q"]) == 2   # cannot shorten
+    assert "has already seen 200 sequences" in capsys.readouterr().err

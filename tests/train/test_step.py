@@ -29,7 +29,7 @@ def sse_experiment(net_folder, latch_experiment):
     text = latch_experiment(sequences=200, seed=4).replace("{name: adam, lr: 0.02}", (
         "{name: momentum, lr: 0.05, momentum: 0.9, clip: {value: 0.3}}")).replace(
         "stop_when_solved: false", "stop_when_solved: false, loss: sse").replace("checkpoint_every: 50", "checkpoint_every: 0")
-    # pinned to the last bit on the fused engine; other engines agree to rounding (below)
+    # pinned on the fused engine (to rounding, see below); other engines agree to rounding too
     (net_folder / "sse.yaml").write_text(text + "engine: fused\n")
     return load_experiment(net_folder / "sse.yaml")
 
@@ -40,7 +40,11 @@ def test_sse_training_makes_the_same_updates_as_before(sse_experiment):
     assert plan.loss == "sse" and plan.batch == 10
     result = train(setup.net, setup.task, setup.optimizer, plan)
     assert result.updates == 20
-    assert {name: value.tolist() for name, value in result.params.items()} == SSE_PARAMS_AFTER_20_UPDATES
+    # pinned by the fused engine's interpreter; its generated kernels add the same terms in another
+    # order, so they agree to rounding (a changed loss scale would move these by far more)
+    assert set(result.params) == set(SSE_PARAMS_AFTER_20_UPDATES)
+    for name, value in SSE_PARAMS_AFTER_20_UPDATES.items():
+        np.testing.assert_allclose(result.params[name], value, rtol=1e-12, atol=1e-14, err_msg=name)
     # the task's own loss trains differently: the scale is applied
     plain = train(setup.net, setup.task, setup.optimizer, TrainingPlan(**{**plan.__dict__, "loss": "task"}))
     assert not np.array_equal(plain.params["h.bias"], result.params["h.bias"])

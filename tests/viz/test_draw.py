@@ -89,7 +89,7 @@ def test_draw_fully_recurrent(tmp_path):
 
 
 def test_bad_suffix_and_bad_object(tmp_path):
-    with pytest.raises(ValueError, match=r"\.png or \.svg"):
+    with pytest.raises(ValueError, match=r"\.png, \.svg or \.dot"):
         draw_graph(gr.load("elman"), tmp_path / "elman.jpg")
     assert not (tmp_path / "elman.jpg").exists()
     with pytest.raises(TypeError):

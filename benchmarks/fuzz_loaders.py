@@ -1,0 +1,180 @@
+"""Fuzz every loader with mutated shipped files, each input in a worker with time and memory limits.
+
+    OMP_NUM_THREADS=1 python benchmarks/fuzz_loaders.py --inputs 100000 --workers 2
+
+prints, per loader: inputs, unhandled exceptions (anything but a GraphRNNError
+with a code, a location and a fix), MemoryError, inputs over the soft time
+limit (2 s), and the first examples of each failure (seed and message), so
+one can be replayed with ``--replay LOADER SEED``. Inputs are generated in
+the workers from (loader, seed) by tests/fuzz/loaders.py's ``mutate`` with
+``random.Random(seed)``; a worker runs under ``resource.setrlimit`` (address
+space, default 3 GiB) and is killed and replaced past the hard time limit.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import random
+import selectors
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+sys.path.insert(0, str(HERE.parents[1] / "tests" / "fuzz"))
+
+
+def make_input(loader: str, seed: int) -> str:
+    import loaders
+    rng = random.Random(f"{loader}:{seed}")
+    texts = loaders.seeds()[loader]
+    return loaders.mutate(texts[rng.randrange(len(texts))], rng.randrange)
+
+
+def worker(memory_bytes: int) -> None:
+    """Read `loader<TAB>seed` lines; answer one JSON line each: outcome, seconds, message."""
+    import resource
+    import warnings
+    warnings.simplefilter("ignore")
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    import loaders
+    for line in sys.stdin:
+        loader, seed = line.rstrip("\n").split("\t")
+        text = make_input(loader, int(seed))
+        start = time.perf_counter()
+        try:
+            loaders.check_rule(loader, text)
+            outcome, message = "ok", ""
+        except MemoryError:
+            outcome, message = "memory", "MemoryError"
+        except AssertionError as err:      # a GraphRNNError without code, location or fix
+            outcome, message = "unhandled", f"incomplete error: {err}"
+        except BaseException as err:       # noqa: BLE001 (the point is to catch everything)
+            outcome, message = "unhandled", f"{type(err).__name__}: {err}"
+        print(json.dumps({"outcome": outcome, "seconds": time.perf_counter() - start,
+                          "message": message[:300]}), flush=True)
+
+
+class Worker:
+    def __init__(self, memory_bytes: int):
+        # graphrnn's own budget (plan/limits.py) below the hard cap, as a user with that much memory sets it
+        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                   GRAPHRNN_MEMORY_LIMIT=os.environ.get("GRAPHRNN_MEMORY_LIMIT", str(memory_bytes // 2)))
+        self.proc = subprocess.Popen([sys.executable, str(HERE), "--worker", str(memory_bytes)], env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.job = None
+        self.started = 0.0
+
+    def send(self, job) -> None:
+        self.job, self.started = job, time.perf_counter()
+        self.proc.stdin.write(f"{job[0]}\t{job[1]}\n")
+        self.proc.stdin.flush()
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def run(jobs, workers: int, memory_bytes: int, soft: float, hard: float):
+    table = collections.defaultdict(collections.Counter)
+    examples = collections.defaultdict(list)
+    pending = list(reversed(jobs))
+    selector = selectors.DefaultSelector()
+    pool = []
+
+    def start():
+        w = Worker(memory_bytes)
+        selector.register(w.proc.stdout, selectors.EVENT_READ, w)
+        pool.append(w)
+        if pending:
+            w.send(pending.pop())
+        return w
+
+    def record(job, outcome, seconds, message):
+        loader, seed = job
+        table[loader]["inputs"] += 1
+        table[loader][outcome] += 1
+        if seconds > soft:
+            table[loader]["over"] += 1
+            outcome = "over" if outcome == "ok" else outcome
+        if outcome != "ok" and len(examples[loader, outcome]) < 5:
+            examples[loader, outcome].append(f"seed {seed} ({seconds:.1f} s): {message}")
+
+    for _ in range(min(workers, len(jobs))):
+        start()
+    done, last = 0, time.time()
+    while any(w.job is not None for w in pool):
+        for key, _ in selector.select(timeout=0.5):
+            w = key.data
+            line = w.proc.stdout.readline()
+            if not line:                      # the worker died (a hard crash): count it, replace it
+                record(w.job, "unhandled", time.perf_counter() - w.started, "worker died")
+                selector.unregister(w.proc.stdout)
+                pool.remove(w)
+                w.kill()
+                start()
+                continue
+            answer = json.loads(line)
+            record(w.job, answer["outcome"], answer["seconds"], answer["message"])
+            done += 1
+            w.job = None
+            if pending:
+                w.send(pending.pop())
+        for w in list(pool):
+            if w.job is not None and time.perf_counter() - w.started > hard:
+                record(w.job, "ok", hard, f"killed after {hard} s")
+                selector.unregister(w.proc.stdout)
+                pool.remove(w)
+                w.kill()
+                start()
+        if time.time() - last > 30:
+            last = time.time()
+            print(f"  ... {done}/{len(jobs)}", file=sys.stderr, flush=True)
+    for w in pool:
+        w.proc.stdin.close()
+        w.kill()
+    return table, examples
+
+
+def main(argv=None) -> int:
+    import loaders
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inputs", type=int, default=1000, help="inputs per loader")
+    parser.add_argument("--loaders", nargs="*", default=list(loaders.LOADERS), help="which loaders")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--memory-gib", type=float, default=3.0)
+    parser.add_argument("--soft", type=float, default=2.0, help="seconds counted as `over`")
+    parser.add_argument("--hard", type=float, default=20.0, help="seconds before a worker is killed")
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--replay", nargs=2, metavar=("LOADER", "SEED"))
+    args = parser.parse_args(argv)
+    if args.replay:
+        text = make_input(args.replay[0], int(args.replay[1]))
+        print(repr(text[:2000]))
+        loaders.check_rule(args.replay[0], text)
+        return 0
+    jobs = [(name, args.first_seed + i) for i in range(args.inputs) for name in args.loaders]
+    start = time.time()
+    table, examples = run(jobs, args.workers, int(args.memory_gib * 2 ** 30), args.soft, args.hard)
+    print(f"\n{len(jobs)} inputs in {time.time() - start:.0f} s, {args.workers} workers, "
+          f"{args.memory_gib} GiB each, soft limit {args.soft} s, hard {args.hard} s\n")
+    print("| loader | inputs | unhandled exceptions | MemoryError | over 2 s |")
+    print("|---|---|---|---|---|")
+    for name in args.loaders:
+        row = table[name]
+        print(f"| {name} | {row['inputs']:,} | {row['unhandled']:,} | {row['memory']:,} | {row['over']:,} |")
+    for (name, outcome), lines in sorted(examples.items()):
+        print(f"\n{name}, {outcome}:")
+        for line in lines:
+            print("  " + line)
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
+        worker(int(sys.argv[2]))
+    else:
+        sys.exit(main())

@@ -1,0 +1,430 @@
+"""A sequence plan's passes as generated straight-line numpy: the compiled engine's numpy kernels.
+
+The same contract as generated_source.py (the numba loops): ``forward(X,
+P..., W..., V..., S...)`` fills the block values V and slot spaces S in
+place, ``backward(...)`` accumulates every gradient in place (see that
+module for the names).  Here each statement is one in-place numpy call over
+a whole (B, width) row, or over all (T, B, width) positions where nothing
+loops: the plan is walked once (plan/walk.py) when the source is made, so
+a step costs its numpy calls and nothing else -- no lookups of kinds,
+activations or arrays, no allocation (the few row buffers are made once
+per call).  It needs no compiler, and numpy's vectorised transcendentals
+keep it ahead of the scalar loops once rows are wide (runtime/engine.py
+chooses between the two per plan and batch).
+
+What it does beyond the interpreter of fused.py: a block's bias gradient
+is one sum over all positions after the step loop (from the slots'
+gradients, which hold it), not one per step; the weights' gradients are
+one product over all positions per projection, as there.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ops import ACTIVATIONS, OPS
+from ..plan.ir import INPUT_BLOCK, Plan
+from ..plan.walk import PlanOps, walk_backward, walk_forward
+from .generated_source import _Names, _Source
+
+
+def supports(plan: Plan) -> bool:
+    """Whether every block is one this source handles: a combiner kind (not a kind with state)."""
+    return all(getattr(OPS[b.op], "kernel", None) in ("add", "multiply") and not b.ports
+               for b in plan.blocks.values())
+
+
+def namespace() -> dict:
+    """The generated module's globals: numpy, the shift helper and every activation's in-place forms."""
+    names = {"np": np, "_shift": _shift}
+    for name, activation in ACTIVATIONS.items():
+        names[f"act_{name}"] = activation.fn_into or activation.apply_into
+        names[f"grad_{name}"] = activation.grad_into or activation.grad_from_output_into
+    return names
+
+
+def _shift(seq, before, delay: int):
+    """seq (T, B, W) read ``delay`` back; before the start, rows of ``before`` (D, B, W)."""
+    out = np.empty_like(seq)
+    head, depth = min(delay, len(seq)), len(before)
+    out[:head] = before[depth - delay:depth - delay + head]
+    out[head:] = seq[:len(seq) - head]
+    return out
+
+
+def _row(n: _Names, src: str, delay: int, t: str) -> str:
+    if not delay:
+        return f"{n.V(src)}[{t}]"
+    return f"({n.V(src)}[{t} - {delay}] if {t} >= {delay} else {n.P(src)}[{n.depth(src)} + {t} - {delay}])"
+
+
+def _g_row(n: _Names, src: str, delay: int, t: str) -> str:
+    if not delay:
+        return f"{n.G(src)}[{t}]"
+    return f"({n.G(src)}[{t} - {delay}] if {t} >= {delay} else {n.GP(src)})"
+
+
+def _sequence(n: _Names, src: str, delay: int) -> str:
+    """All T positions of ``src`` read ``delay`` back, (T, B, width)."""
+    return f"_shift({n.V(src)}, {n.P(src)}, {delay})" if delay else n.V(src)
+
+
+def _act_name(activation: str) -> str:
+    return activation
+
+
+def _cols(at: str, a: int, b: int) -> str:
+    """Index of columns [a, b) at step ``at`` of a (T, B, W) array, or at every position (``...``)."""
+    return f"[..., {a}:{b}]" if at == "..." else f"[{at}, :, {a}:{b}]"
+
+
+def factor_views(plan: Plan) -> dict:
+    """(block, factor k) -> [(projection, run), ...] where factor k of a loop-stage block is the sum of
+    plain runs' source columns (each covering the whole factor, no scale, no broadcast, nothing else
+    writing those slots; one run for a product): such a factor is read where it lies instead of
+    being copied into the block's slots (an identity edge that only passes values between blocks
+    costs nothing, and a sum of them is one add)."""
+    writers: dict = {}    # (block, k) -> [(projection, run)], None when a matmul or a hoisted run writes
+    for stage in plan.stages:
+        inside = list(stage.delayed) + [p for _, ps in stage.instant for p in ps]
+        for p, hoisted in [(p, True) for p in stage.hoisted] + [(p, False) for p in inside]:
+            for target in p.targets:
+                block = plan.blocks[target.block]
+                ks = range(block.factors)
+                if p.runs is None or hoisted or not stage.loop:
+                    writers.update(((block.name, k), None) for k in ks)
+            for run in p.runs or ():
+                w = plan.blocks[run.block].width
+                for k in range(run.dst // w, (run.dst + run.n - 1) // w + 1):
+                    if writers.get((run.block, k), []) is not None:
+                        writers.setdefault((run.block, k), []).append((p, run))
+    views = {}
+    for (name, k), found in writers.items():
+        block = plan.blocks[name]
+        w = block.width
+        if found is None or (len(found) > 1 and OPS[block.op].kernel == "multiply"):
+            continue
+        if all(run.scale is None and not run.broadcast and run.dst == k * w and run.n == w for _, run in found):
+            views[name, k] = found
+    return views
+
+
+class _Emit(PlanOps):
+    """What forward and backward emitters share: variable names, buffers declared up front, and
+    the factors read where they lie (factor_views)."""
+
+    def __init__(self, out: _Source, names: _Names, plan: Plan):
+        self.out, self.n, self.plan = out, names, plan
+        self.buffers = []   # lines declaring row buffers, placed before the loops
+        self.views = factor_views(plan)
+        self.viewed = {id(run) for found in self.views.values() for _, run in found}
+
+    def terms(self, block, k: int, at: str) -> list:
+        """Expressions (..., width) whose sum is factor k of ``block`` at step ``at`` (or ``...``)."""
+        w = block.width
+        if (block.name, k) in self.views:
+            return [f"{_row(self.n, p.source, p.delay, at)}[..., {run.src}:{run.src + w}]"
+                    for p, run in self.views[block.name, k]]
+        s = f"{self.n.S(block.name)}[{at}]"
+        return [s if block.factors == 1 else f"{s}[..., {k * w}:{(k + 1) * w}]"]
+
+    def factor(self, block, k: int, at: str) -> str:
+        """Expression of factor k of a product ``block`` (one term) at step ``at``."""
+        return self.terms(block, k, at)[0]
+
+    def positions(self, stage):
+        return ("t",)
+
+    def end_step(self, stage, t):
+        self.out.depth -= 1
+
+    def buffer(self, name: str, cols) -> str:
+        self.buffers.append(f"{name} = np.empty((Bn, {cols}), X.dtype)")
+        return name
+
+    def W(self, array: str) -> str:
+        return self.n.W(array)
+
+
+class _Forward(_Emit):
+    def hoist(self, stage, p):
+        out, n = self.out, self.n
+        out(f"src = {_sequence(n, p.source, p.delay)}")
+        if p.runs is None:
+            out(f"h = np.matmul(src.reshape(-1, src.shape[-1]), {self.W(p.weight)}).reshape(T, Bn, -1)")
+            for target in p.targets:
+                out(f"{n.S(target.block)} += h[..., {target.start}:{target.stop}]")
+            return
+        self._runs(p, "src", "...")
+
+    def _runs(self, p, src: str, at: str) -> None:
+        for run in p.runs:
+            if id(run) in self.viewed:
+                continue
+            piece = f"{src}[..., {run.src}:{run.src + 1}]" if run.broadcast else f"{src}[..., {run.src}:{run.src + run.n}]"
+            if run.scale is not None:
+                piece += f" * {self.W(p.weight)}[{run.scale}:{run.scale + run.n}]"
+            self.out(f"{self.n.S(run.block)}{_cols(at, run.dst, run.dst + run.n)} += {piece}")
+
+    def _project(self, p, row: str, t: str) -> None:
+        out, n = self.out, self.n
+        if p.runs is None:
+            tmp = self.buffer(f"m_{len(self.buffers)}", self.plan.fused_by_name[p.weight].shape[1])
+            out(f"np.matmul({row}, {self.W(p.weight)}, out={tmp})")
+            for target in p.targets:
+                whole = len(p.targets) == 1
+                out(f"{n.S(target.block)}[{t}] += {tmp}" + ("" if whole else f"[:, {target.start}:{target.stop}]"))
+            return
+        if all(id(run) in self.viewed for run in p.runs):
+            return
+        out(f"r = {row}")
+        self._runs(p, "r", t)
+
+    def finish_all(self, stage, block):
+        self._finish(block, "...")
+
+    def begin_step(self, stage, t):
+        self.out("for t in range(T):")
+        self.out.depth += 1
+
+    def read(self, p, t):
+        self._project(p, _row(self.n, p.source, p.delay, t), t)
+
+    def then(self, p, t):
+        self._project(p, f"{self.n.V(p.source)}[{t}]", t)
+
+    def finish(self, block, t):
+        self._finish(block, t)
+
+    def _finish(self, block, at: str) -> None:
+        """V = act(combine(factors of S) + bias) at ``at`` (a step, or ``...`` for all positions)."""
+        out, n = self.out, self.n
+        v = f"{n.V(block.name)}[{at}]"
+        combine = "np.multiply" if OPS[block.op].kernel == "multiply" else "np.add"
+        first = self.factor(block, 0, at)
+        terms = [term for k in range(block.factors) for term in self.terms(block, k, at)]
+        if combine == "np.add" and len(terms) > 1:
+            out(f"np.add({terms[0]}, {terms[1]}, out={v})")
+            for term in terms[2:]:
+                out(f"{v} += {term}")
+            if block.bias is not None:
+                out(f"{v} += {self.W(block.bias)}")
+        elif block.factors == 1:
+            if block.bias is not None:
+                out(f"np.add({first}, {self.W(block.bias)}, out={v})")
+            elif block.activation != "identity":   # the activation reads the factor where it lies
+                out(f"act_{_act_name(block.activation)}({first}, {v})")
+                return
+            else:
+                out(f"np.copyto({v}, {first})")
+        else:
+            out(f"{combine}({first}, {self.factor(block, 1, at)}, out={v})")
+            for k in range(2, block.factors):
+                out(f"{combine}({v}, {self.factor(block, k, at)}, out={v})")
+            if block.bias is not None:
+                out(f"np.add({v}, {self.W(block.bias)}, out={v})")
+        if block.activation != "identity":
+            out(f"act_{_act_name(block.activation)}({v}, {v})")
+
+
+class _Backward(_Emit):
+    """The backward pass.  A block that only sums its slots (identity activation, one factor, no
+    product) has its slots' gradient equal to its value's: its G array serves as both."""
+
+    def passes_gradient(self, block) -> bool:
+        return block.activation == "identity" and block.factors == 1 and OPS[block.op].kernel == "add"
+
+    def GS(self, name: str) -> str:
+        block = self.plan.blocks[name]
+        return self.n.G(name) if self.passes_gradient(block) else self.n.GS(name)
+
+    def begin_step(self, stage, t):
+        self.out("for t in range(T - 1, -1, -1):")
+        self.out.depth += 1
+        self.out("pass   # a step whose gradients all stop (truncated, no weights) has nothing else")
+
+    def _to_source(self, p, g_slots_at: str, g_row: str) -> None:
+        """g_row (B, S) += the gradient of projection ``p``'s source from its targets' slot gradients."""
+        out, n = self.out, self.n
+        if p.runs is None:
+            width = self.plan.fused_by_name[p.weight].shape[0]
+            tmp = self.buffer(f"g_{len(self.buffers)}", width)
+            out(f"gr = {g_row}")
+            for target in p.targets:
+                weight = self.W(p.weight) + ("" if len(p.targets) == 1 else f"[:, {target.start}:{target.stop}]")
+                out(f"np.matmul({self.GS(target.block)}[{g_slots_at}], {weight}.T, out={tmp})")
+                out(f"gr += {tmp}")
+            return
+        out(f"gr = {g_row}")
+        for run in p.runs:
+            piece = f"{self.GS(run.block)}{_cols(g_slots_at, run.dst, run.dst + run.n)}"
+            if run.scale is not None:
+                piece += f" * {self.W(p.weight)}[{run.scale}:{run.scale + run.n}]"
+            if run.broadcast:
+                out(f"gr[:, {run.src}:{run.src + 1}] += ({piece}).sum(axis=-1, keepdims=True)")
+            else:
+                out(f"gr[:, {run.src}:{run.src + run.n}] += {piece}")
+
+    def then_back(self, p, t):
+        self._to_source(p, t, f"{self.n.G(p.source)}[{t}]")
+
+    def read_back(self, p, t):
+        self._to_source(p, t, _g_row(self.n, p.source, p.delay, t))
+
+    def finish_back(self, block, t):
+        self._finish_back(block, t)
+
+    def finish_all_back(self, stage, block):
+        self._finish_back(block, "...")
+        self._bias(block)
+
+    def _finish_back(self, block, at: str) -> None:
+        """GS at ``at`` from G through the activation and the combiner (the bias: see _bias)."""
+        out, n, w = self.out, self.n, block.width
+        if self.passes_gradient(block):
+            return
+        v, g, gs = f"{n.V(block.name)}[{at}]", f"{n.G(block.name)}[{at}]", f"{n.GS(block.name)}[{at}]"
+        grad = f"grad_{_act_name(block.activation)}"
+        if OPS[block.op].kernel != "multiply" or block.factors == 1:
+            first = gs if block.factors == 1 else f"{gs}[..., 0:{w}]"
+            out(f"{grad}({v}, {g}, {first})")
+            for k in range(1, block.factors):
+                out(f"{gs}[..., {k * w}:{(k + 1) * w}] = {first}")
+            return
+        if block.activation == "identity":
+            gp = g   # the product's gradient is its value's
+        else:
+            gp = f"{n.GS(block.name)}_pre" + ("" if at == "t" else "_all")
+            if at == "t":
+                self.buffers.append(f"{gp} = np.empty((Bn, {w}), X.dtype)")
+            else:
+                out(f"{gp} = np.empty_like({v})")
+            out(f"{grad}({v}, {g}, {gp})")
+        for k in range(block.factors):
+            others = [m for m in range(block.factors) if m != k]
+            target = f"{gs}[..., {k * w}:{(k + 1) * w}]"
+            out(f"np.multiply({gp}, {self.factor(block, others[0], at)}, out={target})")
+            for m in others[1:]:
+                out(f"{target} *= {self.factor(block, m, at)}")
+        if block.bias is not None:   # a product's pre-activation is not in its slots: sum it here
+            out(f"G{self.W(block.bias)} += {gp}.reshape(-1, {w}).sum(axis=0)")
+
+    def _bias(self, block) -> None:
+        """A combiner's bias gradient, all positions at once: the gradient of its pre-activation,
+        which the slots' gradient holds (every slot of a sum; a product's is summed in _finish_back)."""
+        if block.bias is None or OPS[block.op].kernel == "multiply" and block.factors > 1:
+            return
+        w = block.width
+        self.out(f"G{self.W(block.bias)} += {self.GS(block.name)}[..., 0:{w}].reshape(-1, {w}).sum(axis=0)")
+
+    def _weights(self, p, need_source: bool = False) -> None:
+        """The gradient of ``p``'s weights over all positions; ``need_source``: leave its source's
+        values over all positions in ``src`` (hoist_back takes the source's gradient next)."""
+        out, n = self.out, self.n
+        if p.runs is not None and all(run.scale is None for run in p.runs) and not need_source:
+            return   # no weights to learn
+        out(f"src = {_sequence(n, p.source, p.delay)}")
+        if p.runs is None:
+            out("src2 = src.reshape(-1, src.shape[-1])")
+        GW = "G" + self.W(p.weight)
+        if p.runs is None:
+            for target in p.targets:
+                gs = f"{self.GS(target.block)}.reshape(-1, {self.plan.blocks[target.block].slot_width})"
+                cols = "" if len(p.targets) == 1 else f"[:, {target.start}:{target.stop}]"
+                out(f"{GW}{cols} += src2.T @ {gs}")
+            return
+        for run in p.runs:
+            if run.scale is None:
+                continue
+            piece = f"src[..., {run.src}:{run.src + 1}]" if run.broadcast else f"src[..., {run.src}:{run.src + run.n}]"
+            out(f"{GW}[{run.scale}:{run.scale + run.n}] += ({piece} * "
+                f"{self.GS(run.block)}[..., {run.dst}:{run.dst + run.n}]).reshape(-1, {run.n}).sum(axis=0)")
+
+    def end_loop_back(self, stage):
+        for _, projections in stage.instant:
+            for p in projections:
+                self._weights(p)
+        for p in stage.delayed:
+            self._weights(p)
+        for block in stage.blocks():
+            self._bias(block)
+
+    def hoist_back(self, stage, p):
+        self._weights(p, need_source=not p.truncate)
+        if p.truncate:
+            return
+        if p.source == INPUT_BLOCK:   # the input's gradient only for a caller that differentiates x
+            self.out("if want_x:")
+            with self.out.indent():
+                self._source_back(p)
+            return
+        self._source_back(p)
+
+    def _source_back(self, p):
+        out, n = self.out, self.n
+        out("gsrc = np.zeros_like(src)")
+        for target in p.targets:
+            gs = f"{self.GS(target.block)}"
+            if p.runs is None:
+                weight = self.W(p.weight) + ("" if len(p.targets) == 1 else f"[:, {target.start}:{target.stop}]")
+                out(f"gsrc += np.matmul({gs}.reshape(-1, {gs}.shape[-1]), {weight}.T).reshape(gsrc.shape)")
+        if p.runs is not None:
+            for run in p.runs:
+                piece = f"{self.GS(run.block)}[..., {run.dst}:{run.dst + run.n}]"
+                if run.scale is not None:
+                    piece += f" * {self.W(p.weight)}[{run.scale}:{run.scale + run.n}]"
+                if run.broadcast:
+                    out(f"gsrc[..., {run.src}:{run.src + 1}] += ({piece}).sum(axis=-1, keepdims=True)")
+                else:
+                    out(f"gsrc[..., {run.src}:{run.src + run.n}] += {piece}")
+        G = n.G(p.source)
+        if not p.delay:
+            out(f"{G} += gsrc")
+            return
+        out(f"d = min({p.delay}, T)")
+        out(f"{G}[:T - d] += gsrc[d:]")
+        out(f"{n.GP(p.source)} += gsrc[:d].sum(axis=0)")
+
+
+def _function(header: str, prelude: list, emitter, walk, plan: Plan) -> str:
+    out = _Source()
+    out(header)
+    body = _Source()
+    emitter.out = body
+    with body.indent():
+        walk(plan, emitter)
+    with out.indent():
+        out("T = X.shape[0]")
+        out("Bn = X.shape[1]")
+        for line in prelude + emitter.buffers:
+            out(line)
+    out.lines += body.lines
+    with out.indent():
+        out("return 0")
+    return out.text()
+
+
+def forward_source(plan: Plan) -> str:
+    """Python source of ``forward(X, P..., W..., V..., S...)`` in numpy (generated_source's contract)."""
+    n = _Names(plan)
+    args = ["X"] + [n.P(b) for b in plan.lookback] + [f"W{i}" for i in range(len(plan.fused))] + \
+        [n.V(b) for b in plan.blocks] + [n.S(b) for b in plan.blocks]
+    return _function(f"def forward({', '.join(args)}):", [], _Forward(None, n, plan), walk_forward, plan)
+
+
+def backward_source(plan: Plan) -> str:
+    """Python source of ``backward(X, P..., W..., V..., S..., GX, G..., GS..., GW..., GP..., GPX, want_x)``
+    in numpy; ``want_x`` false skips the input's gradient (GX is then left as it was)."""
+    n = _Names(plan)
+    args = ["X"] + [n.P(b) for b in plan.lookback] + [f"W{i}" for i in range(len(plan.fused))] + \
+        [n.V(b) for b in plan.blocks] + [n.S(b) for b in plan.blocks] + ["GX"] + \
+        [n.G(b) for b in plan.blocks] + [n.GS(b) for b in plan.blocks] + \
+        [f"GW{i}" for i in range(len(plan.fused))] + [n.GP(b) for b in plan.blocks] + ["GPX", "want_x=True"]
+    return _function(f"def backward({', '.join(args)}):", [], _Backward(None, n, plan), walk_backward, plan)
+
+
+def load(plan: Plan):
+    """(forward, backward) of ``plan`` as plain Python functions over numpy."""
+    names = namespace()
+    source = forward_source(plan) + "\n\n" + backward_source(plan)
+    exec(compile(source, f"<graphrnn numpy passes of {len(plan.blocks)} blocks>", "exec"), names)
+    return names["forward"], names["backward"]
