@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import autograd.numpy as anp
 import numpy as np
+from autograd.tracer import getval
 
 from ..errors import RunError, SpecError
 from ..ops.losses import LOSSES
@@ -72,6 +73,14 @@ class TreeNetwork(CompiledNetwork):
             raise RunError("GR200", f"the batch's inputs are {batch.x.shape[1]} wide; {self.name} reads "
                            f"{self.input_size} ({' + '.join(f'{k}:{v}' for k, v in self.inputs.items())})",
                            fix="use a vocabulary with as many tokens as the network has inputs")
+        finite = np.isfinite(getval(batch.x))
+        if not finite.all():                 # NaN would run through silently (GR202, at the tree node)
+            row, unit = (int(i) for i in np.argwhere(~finite)[0])
+            node = batch.nodes[row]
+            raise RunError("GR202", f"the input of tree node {node.label!r} (batch row {row}, unit {unit}) is "
+                           f"{getval(batch.x)[row, unit]}; {int(finite.size - np.count_nonzero(finite))} of "
+                           f"{finite.size} input values are not finite", loc=node.loc,
+                           fix="give every tree node finite inputs")
         if self.max_arity is not None and int(batch.arity.max()) > self.max_arity:
             row = int(np.argmax(batch.arity))
             node, edge = batch.nodes[row], self.arity_edge

@@ -276,3 +276,20 @@ def test_no_flipped_byte_or_cut_is_accepted_with_other_values(good_checkpoint, t
             assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
         assert got[2:] == original[2:]
     assert accepted < len(damaged) // 4
+
+
+def test_nan_in_a_tree_batch_is_gr202_at_the_tree_node(tmp_path):
+    import dataclasses
+
+    from graphrnn.trees import Vocabulary, read_trees
+    net = gr.load("tree_lstm_classifier")
+    vocab = Vocabulary([f"t{i}" for i in range(net.input_size)])
+    (tmp_path / "trees.txt").write_text("(t0 t1)\n(t1 (t0 t0) t1)\n")
+    batch = net.batch(read_trees(tmp_path / "trees.txt"), vocab)
+    x = batch.x.copy()
+    x[-1, 1] = np.nan
+    with pytest.raises(RunError) as info:
+        net.run(net.init(0), dataclasses.replace(batch, x=x))
+    err = info.value
+    assert err.code == "GR202" and "unit 1" in err.message and "1 of" in err.message
+    assert str(err.loc).startswith(str(tmp_path / "trees.txt") + ":")
