@@ -78,7 +78,7 @@ class Worker:
         self.proc.wait()
 
 
-def run(jobs, workers: int, memory_bytes: int, soft: float, hard: float):
+def run(jobs, workers: int, memory_bytes: int, soft: float, hard: float, seconds: float = float("inf")):
     table = collections.defaultdict(collections.Counter)
     examples = collections.defaultdict(list)
     pending = list(reversed(jobs))
@@ -105,8 +105,11 @@ def run(jobs, workers: int, memory_bytes: int, soft: float, hard: float):
 
     for _ in range(min(workers, len(jobs))):
         start()
-    done, last = 0, time.time()
+    done, last, deadline = 0, time.time(), time.time() + seconds
     while any(w.job is not None for w in pool):
+        if time.time() > deadline and pending:   # out of time: finish the inputs in flight, start no more
+            print(f"  time is up after {done} inputs", file=sys.stderr, flush=True)
+            pending.clear()
         for key, _ in selector.select(timeout=0.5):
             w = key.data
             line = w.proc.stdout.readline()
@@ -149,6 +152,8 @@ def main(argv=None) -> int:
     parser.add_argument("--soft", type=float, default=2.0, help="seconds counted as `over`")
     parser.add_argument("--hard", type=float, default=20.0, help="seconds before a worker is killed")
     parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--minutes", type=float, default=float("inf"),
+                        help="stop starting inputs after this long and print what was run")
     parser.add_argument("--replay", nargs=2, metavar=("LOADER", "SEED"))
     args = parser.parse_args(argv)
     if args.replay:
@@ -158,8 +163,9 @@ def main(argv=None) -> int:
         return 0
     jobs = [(name, args.first_seed + i) for i in range(args.inputs) for name in args.loaders]
     start = time.time()
-    table, examples = run(jobs, args.workers, int(args.memory_gib * 2 ** 30), args.soft, args.hard)
-    print(f"\n{len(jobs)} inputs in {time.time() - start:.0f} s, {args.workers} workers, "
+    table, examples = run(jobs, args.workers, int(args.memory_gib * 2 ** 30), args.soft, args.hard,
+                          args.minutes * 60)
+    print(f"\n{sum(row['inputs'] for row in table.values())} inputs in {time.time() - start:.0f} s, {args.workers} workers, "
           f"{args.memory_gib} GiB each, soft limit {args.soft} s, hard {args.hard} s\n")
     print("| loader | inputs | unhandled exceptions | MemoryError | over 2 s |")
     print("|---|---|---|---|---|")

@@ -286,7 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("validate", help="check a spec and print a one-line summary",
                             description="Load a network spec through the whole pipeline (schema, "
                                         "module expansion, graph checks, plan) and print "
-                                        "`ok: SPEC (name: nodes, edges, parameters)`.")
+                                        "`ok: SPEC (name: nodes, edges, parameters)`.  A module is "
+                                        "instantiated alone with its default parameters, and a note "
+                                        "says which it took.")
     p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     p.set_defaults(func=cmd_validate)
 
@@ -301,7 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("show", help="print the expanded graph, parameters and plan",
                             description="Print the expanded nodes, the edges with their delays, the "
                                         "outputs, the parameter table (name, shape, count, "
-                                        "trainable/frozen), the total parameter count and the plan.")
+                                        "trainable/frozen), the total parameter count (masked weights "
+                                        "not counted), each mask and fixed value, and the plan.  A "
+                                        "module is shown alone, with its default parameters.")
     p.add_argument("spec", metavar="SPEC", help=SPEC_HELP)
     p.add_argument("--plan", action="store_true",
                    help="print only the plan, the engine that runs it and which other engines could")

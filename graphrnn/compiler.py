@@ -69,14 +69,19 @@ def find_library_spec(name: str) -> Path | None:
     return None
 
 
+_warned: set = set()   # (name, file): each shadow is reported once per process
+
+
 def _warn_if_shadowing(found: Path, name: str) -> None:
-    if any(found.parent == d for d in shipped_dirs()):
+    if any(found.parent == d for d in shipped_dirs()) or (name, found.resolve()) in _warned:
         return
     shadowed = [d / f"{name}{s}" for d in shipped_dirs() for s in SPEC_SUFFIXES if _is_file(d / f"{name}{s}")]
     if shadowed:
-        warnings.warn(f"library spec `{name}` is shadowed by {found.resolve()} (on GRAPHRNN_PATH), "
-                      f"which is used instead of {shadowed[0]}; rename the file to use the library's",
-                      ShadowedSpecWarning, stacklevel=3)
+        _warned.add((name, found.resolve()))
+        # reported at the shadowing file itself (warn_explicit), not at this line of graphrnn
+        warnings.warn_explicit(f"library spec `{name}` is shadowed by {found.resolve()} (on GRAPHRNN_PATH), "
+                               f"which is used instead of {shadowed[0]}; rename the file to use the library's",
+                               ShadowedSpecWarning, str(found.resolve()), 1)
 
 
 class ShadowedSpecWarning(UserWarning):

@@ -55,6 +55,9 @@ def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _sweep_and_folder(args):
+    if args.scheduler and args.workers:
+        raise TrainError("GR310", "--workers sets the local cluster's size; with --scheduler the cluster has its own",
+                         fix="drop --workers (start more workers on the cluster), or drop --scheduler")
     if args.resume and args.out and Path(args.resume) != Path(args.out):
         raise TrainError("GR310", "--resume and --out name different folders",
                          fix="give one of them: --resume SWEEP_DIR continues the sweep there")

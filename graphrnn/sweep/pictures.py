@@ -27,7 +27,7 @@ def solved_fraction(records, budget: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _label(point) -> str:
-    return ", ".join(f"{k}={v}" for k, v in point.values.items()) or "all trials"
+    return ", ".join(f"{k}={Path(v).stem if k == 'network' else v}" for k, v in point.values.items()) or "all trials"
 
 
 def _save(fig, path: Path) -> Path:
@@ -51,7 +51,7 @@ def plot_solved(points, records, path) -> Path:
             x, y = solved_fraction(mine, budget)
             ax.plot(x, y, label=f"{_label(point)} ({sum(r['status'] in COUNTED for r in mine)} trials)")
     ax.set(xlabel="training sequences seen", ylabel="fraction of trials solved", ylim=(-0.02, 1.02),
-           xlim=(0, budget))
+           xlim=(0, budget), title="trials solved after s sequences")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -84,7 +84,8 @@ def plot_curves(points, records, path) -> Path:
             ax.plot(x, loss, color=colour, alpha=0.6, lw=0.9, ls="-" if record["solved"] else "--",
                     label=_label(point) if first else None)
             first = False
-    ax.set(xlabel="training sequences seen", ylabel="training loss (running mean)")
+    ax.set(xlabel="training sequences seen", ylabel="training loss (running mean)",
+           title="learning curves (solid: solved, dashed: not solved)")
     if any(r.get("curve") for r in records) and all(
             np.all(np.asarray(r["curve"], dtype=float)[:, 1] > 0) for r in records if r.get("curve")):
         ax.set_yscale("log")

@@ -121,6 +121,11 @@ def summary_csv(rows, grid_paths) -> str:
     return out.getvalue()
 
 
+def _shown(path: str, value) -> str:
+    """A grid value in the docs' table: a network by its file name."""
+    return Path(value).stem if path == "network" and isinstance(value, str) else _cell(value)
+
+
 def _count(value) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
@@ -131,7 +136,7 @@ def summary_markdown(sweep_name: str, rows, grid_paths) -> str:
             "mean sequences to success", "median", "min-max", "budget"]
     lines = [f"| {' | '.join(head)} |", "|" + "---|" * len(head)]
     for row in rows:
-        name = ", ".join(f"{p} = {_cell(row['values'][p])}" for p in grid_paths) if grid_paths else sweep_name
+        name = ", ".join(f"{p} = {_shown(p, row['values'][p])}" for p in grid_paths) if grid_paths else sweep_name
         if row["success_fraction"] is None:
             success = "-"
         else:
@@ -143,8 +148,8 @@ def summary_markdown(sweep_name: str, rows, grid_paths) -> str:
                      f"{_count(row['mean_sequences_to_success'])} | {_count(row['median_sequences_to_success'])} | "
                      f"{spread} | {_count(row['budget'])} |")
     lines.append("")
-    lines.append(f"Success: trials whose test criterion held within the budget; 95% CI: {INTERVAL}; "
-                 "sequences to success over the solved trials.")
+    lines.append("Success: trials whose test criterion held within the budget (95% confidence interval: Wilson "
+                 "score); sequences to success: over the solved trials.")
     return "\n".join(lines) + "\n"
 
 

@@ -65,6 +65,7 @@ def test_a_library_spec_shadowed_on_graphrnn_path_is_reported(tmp_path, monkeypa
     shadow = tmp_path / "lstm.yaml"
     shadow.write_text(MODULE.replace("module: tiny", "module: lstm"))
     monkeypatch.setenv("GRAPHRNN_PATH", str(tmp_path))
+    monkeypatch.setattr("graphrnn.compiler._warned", set())
     with pytest.warns(ShadowedSpecWarning, match=str(shadow)):
         net = gr.load("lstm_2layer")
     assert net.module_files["lstm"] == shadow.resolve()      # the shadow took effect, and said so

@@ -15,11 +15,12 @@ edges:
   - {from: h, to: y}
 """
 
-# no engine: key, so it trains on the compiled engine where numba is installed, as users' files do
+# the fused engine: a fresh process need not load numba's compiled loops (tests/train covers `compiled`)
 EXPERIMENT = """\
 graphrnn: 1
 experiment: tiny_latch
 network: net.yaml
+engine: fused
 task: {name: latch, min_length: 5, max_length: 8, train_size: 20, test_size: 20}
 optimizer: {name: adam, lr: 0.02}
 train: {sequences: 300, batch: 10, seed: 0, evaluate_every: 50, checkpoint_every: 50}

@@ -17,7 +17,7 @@ def fixed_rows(folder):
 
 def test_a_killed_worker_s_trial_continues_elsewhere_and_the_tables_equal_an_undisturbed_sweep(sweep_file, folder):
     sweep = load_sweep(sweep_file(count=2, lrs="[0.02]",
-                                  overrides="{train.sequences: 1000, train.stop_when_solved: false, engine: fused}"))
+                                  overrides="{train.sequences: 1000, train.stop_when_solved: false}"))
     run_dirs = [folder / "killed" / "optimizer.lr=0.02" / f"s{seed}" for seed in (0, 1)]
     with open_cluster(workers=2) as cluster:
         assert cluster.slots() == 2

@@ -39,6 +39,8 @@ def test_errors_exit_2_with_a_located_message(sweep_file, folder, here, capsys):
     assert main(["sweep", str(bad)]) == 2
     assert f"{bad}:5:23: error GR311" in capsys.readouterr().err
     assert main(["sweep"]) == 2 and "GR310" in capsys.readouterr().err
+    assert main(["sweep", str(bad), "--workers", "2", "--scheduler", "tcp://x:1"]) == 2
+    assert "GR310" in capsys.readouterr().err
     assert main(["sweep", "--resume", str(folder)]) == 2 and "GR302" in capsys.readouterr().err
 
 

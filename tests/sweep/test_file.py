@@ -1,4 +1,6 @@
 """Sweep files: seeds, overrides and a grid by dotted path; located errors (GR103, GR104, GR310, GR311)."""
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -60,3 +62,12 @@ def test_a_sweep_too_large_is_refused_before_anything_runs(folder):
     with pytest.raises(GraphRNNError) as info:
         loads_sweep(text, str(folder / "s.yaml"))
     assert info.value.code == "GR310" and "100,000 points" in info.value.message
+
+
+SHIPPED = sorted((Path(__file__).resolve().parents[2] / "examples" / "reproductions" / "sweeps").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_the_shipped_sweeps_load(path):
+    sweep = load_sweep(path)
+    assert sweep.name == path.stem and len(sweep.trials) >= 5
