@@ -75,7 +75,7 @@ def test_a_module_alone_is_instantiated_with_its_defaults(capsys):
 def test_show_and_draw_take_a_module(tmp_path, capsys):
     code, out, err = run(capsys, "show", "lstm1997_block")
     assert code == 0, err
-    assert "instantiated alone with its defaults (cells=1, in_gate_bias=0.0, out_gate_bias=0.0)" in out
+    assert "instantiated alone with its defaults (cells=1, in_gate_bias=0.0, out_gate_bias=0.0, cell_in_bias=true, cell_in_bias_init=0.0)" in out
     assert "module instances (1):" in out
     code, out, err = run(capsys, "draw", "srn_layer", "-o", str(tmp_path / "m.svg"))
     assert code == 0, err

@@ -12,7 +12,7 @@ from autograd.tracer import getval
 
 from .activations import sigmoid
 from .memory_step import memory_step, step_backward, step_forward
-from .ntm import address, head_sizes, read, split_head, write
+from .ntm import address, head_sizes, read, split_head, write_heads
 from .registry import StatefulKind, register_op
 
 OPTIONS = {"slots": 128, "width": 20, "reads": 1, "writes": 1, "shifts": 3, "init": 1e-6}
@@ -77,7 +77,7 @@ def initial_state(options, learned: dict, B: int, dtype) -> tuple:
 
 def step(options, ports: dict, state: tuple):
     """One step: every head addresses the memory of the previous step; the read heads read it;
-    then the write heads erase and add in turn.  Returns (read vectors (B, reads*width), new
+    then the write heads write: every erase, then every add (ntm.write_heads).  Returns (read vectors (B, reads*width), new
     state, what to record: each head's weighting and each write head's erase and add vectors).
 
     One autograd primitive with a hand-written backward pass (memory_step.py); the same
@@ -141,8 +141,7 @@ def step_composed(options, ports: dict, state: tuple):
         writes.append((weightings[k], head))
         record.update({f"write{j + 1}.w": weightings[k], f"write{j + 1}.erase": head["erase"],
                        f"write{j + 1}.add": head["add"]})
-    for w, head in writes:
-        memory = write(memory, w, head["erase"], head["add"])
+    memory = write_heads(memory, [(w, head["erase"], head["add"]) for w, head in writes])
     value = reads[0] if len(reads) == 1 else anp.concatenate(reads, axis=-1)
     return value, (memory, anp.stack(weightings, axis=1)), record
 

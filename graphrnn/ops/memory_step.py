@@ -106,13 +106,18 @@ def step_forward(raw, memory, weightings, options):
         caches.append(cache)
     for i in range(R):
         reads.append(np.einsum("bn,bnm->bm", new_w[i], memory))
+    # every erase, then every add (the paper's Section 3.2): the heads' order is irrelevant
+    keeps, keep, added = [], 1.0, 0.0
     for j in range(W):
         start = starts[R + j] + span
         erase, add = _sigmoid(raw[:, start:start + M]), raw[:, start + M:start + 2 * M]
         w = new_w[R + j][:, :, None]
-        states.append(states[-1] * (1.0 - w * erase[:, None, :]) + w * add[:, None, :])
+        keeps.append(1.0 - w * erase[:, None, :])
+        keep = keep * keeps[-1]
+        added = added + w * add[:, None, :]
+    new_memory = memory * keep + added if W else memory
     value = reads[0] if R == 1 else np.concatenate(reads, axis=-1)
-    return (value, states[-1], np.stack(new_w, axis=1)), (caches, states)
+    return (value, new_memory, np.stack(new_w, axis=1)), (caches, keeps)
 
 
 @primitive
@@ -127,20 +132,26 @@ def step_backward(raw, memory, weightings, options, outputs, cache, g):
     M, S, R, W, starts = _layout(options)
     span = M + 3 + S
     new_w = outputs[2]
-    caches, states = cache
+    caches, keeps = cache
     g_value, g_memory, g_w = (np.zeros_like(a) if c is None else c for a, c in zip(outputs, g))
     dw = [g_w[:, h].copy() for h in range(R + W)]
     draw = np.zeros_like(raw)
-    dmem = np.array(g_memory, copy=True)
-    for j in reversed(range(W)):                   # the writes, last first
+    dnew = np.asarray(g_memory)
+    dmem = np.array(g_memory, copy=True)             # new = memory * prod_j keep_j + sum_j w_j add_j
+    for j in range(W):
+        others = memory                              # memory times the other heads' keeps: no division
+        for k in range(W):                           # by a keep that may be exactly 0
+            if k != j:
+                others = others * keeps[k]
+        dkeep_j = dnew * others
         start = starts[R + j] + span
         erase, add = _sigmoid(raw[:, start:start + M]), raw[:, start + M:start + 2 * M]
-        before, w = states[j], new_w[:, R + j]
-        dw[R + j] += np.sum(dmem * (add[:, None, :] - before * erase[:, None, :]), axis=-1)
-        derase = -np.einsum("bnm,bnm,bn->bm", dmem, before, w)
+        w = new_w[:, R + j]
+        dw[R + j] += np.sum(dnew * add[:, None, :] - dkeep_j * erase[:, None, :], axis=-1)
+        derase = -np.einsum("bnm,bn->bm", dkeep_j, w)
         draw[:, start:start + M] = derase * erase * (1.0 - erase)
-        draw[:, start + M:start + 2 * M] = np.einsum("bnm,bn->bm", dmem, w)
-        dmem = dmem * (1.0 - w[:, :, None] * erase[:, None, :])
+        draw[:, start + M:start + 2 * M] = np.einsum("bnm,bn->bm", dnew, w)
+        dmem *= keeps[j]
     for i in range(R):                               # the reads of the old memory
         dr = g_value[:, i * M:(i + 1) * M]
         dw[i] += np.einsum("bm,bnm->bn", dr, memory)

@@ -10,7 +10,8 @@ Addressing one head, from the raw head parameters the controller emits
 the key strength beta (softplus, >= 0), interpolation with the previous
 weighting by the gate g (sigmoid), circular convolution with the shift
 weighting s (softmax over the offsets), sharpening by gamma (1 + softplus,
->= 1).  Writing: erase e (sigmoid), then add a (as emitted).  Numerically
+>= 1).  Writing: erase e (sigmoid), then add a (as emitted); with several
+write heads, every head's erase, then every head's add (:func:`write_heads`).  Numerically
 safe by construction: the cosine's denominator and the sharpening's base
 carry an epsilon and the sharpening is a softmax of logs, so zero memory, zero keys and weights that underflowed to
 exactly 0 give finite values and finite gradients.
@@ -102,5 +103,21 @@ def read(memory, w):
 
 def write(memory, w, erase, add):
     """memory_i * (1 - w_i e) + w_i a: memory (B, N, M), w (B, N), erase, add (B, M) -> (B, N, M)."""
-    wc = w[..., :, None]
-    return memory * (1.0 - wc * erase[..., None, :]) + wc * add[..., None, :]
+    return write_heads(memory, [(w, erase, add)])
+
+
+def write_heads(memory, heads):
+    """Several write heads at once, as the paper's Section 3.2 has it: every erase, then every add
+    (eqs. 3-4; "the order in which the erasures are performed is irrelevant", and so is that of the
+    adds).  ``heads``: [(w (B, N), erase (B, M), add (B, M)), ...] -> the new memory (B, N, M).
+
+    So one head's erase never wipes another head's add of the same step: one slot of width 1 at
+    0, head 1 adding 1 with no erase and head 2 erasing 0.5 and adding 0 gives 1.0, whatever
+    the heads' order.
+    """
+    keep, added = 1.0, 0.0
+    for w, erase, add in heads:
+        wc = w[..., :, None]
+        keep = keep * (1.0 - wc * erase[..., None, :])
+        added = added + wc * add[..., None, :]
+    return memory * keep + added

@@ -484,3 +484,27 @@ def test_a_bad_module_argument_is_located_at_the_instance(tmp_path, arg, needle)
     line, col = at(text, needle)
     where = f"{path}:{line}:{col}"
     assert str(info.value).startswith(where) or any(where in note for note in info.value.notes), str(info.value)
+
+
+def test_a_module_bias_parameter_takes_a_draw():
+    """Module parameters used as initialisations take {uniform: r} (the 1997 papers draw their gate
+    biases), so each seed draws them anew inside [-r, r]."""
+    text = ("graphrnn: 1\nname: drawn\ninputs: {x: 2}\noutputs: {y: 1}\nnodes:\n"
+            "  b: {use: lstm1997_block, cells: 2, in_gate_bias: {uniform: 0.2}, cell_in_bias: false}\n"
+            "  y: {size: 1}\nedges:\n  - {from: x, to: b}\n  - {from: b, to: y}\n")
+    net = gr.loads(text)
+    assert "b.cell_in.bias" not in net.params
+    draws = [float(net.init(seed)["b.in_gate.bias"][0]) for seed in range(6)]
+    assert all(-0.2 <= d <= 0.2 for d in draws) and len(set(draws)) == 6
+
+
+def test_the_1997_networks_start_as_the_papers_do():
+    reber = gr.load("lstm1997_reber")
+    assert reber.num_params == 276   # the paper's count: no cell-input biases
+    p = reber.init(3)
+    assert [float(p[f"block{k}.out_gate.bias"][0]) for k in (1, 2, 3)] == [-1.0, -2.0, -3.0]
+    assert all(abs(float(p[f"block{k}.in_gate.bias"][0])) <= 0.2 for k in (1, 2, 3))
+    adding = gr.load("lstm1997_adding").init(3)
+    assert [float(adding[f"block{k}.in_gate.bias"][0]) for k in (1, 2)] == [-3.0, -6.0]
+    drawn = [adding[f"block{k}.{n}.bias"] for k in (1, 2) for n in ("out_gate", "cell_in")]
+    assert all(np.all(np.abs(d) <= 0.1) for d in drawn) and np.any(np.concatenate(drawn) != 0)

@@ -49,3 +49,26 @@ def test_backward_pass_matches_central_differences():
         down[idx] -= h
         numeric[idx] = (f(ports, up, weightings) - f(ports, down, weightings)) / (2 * h)
     assert np.abs(analytic - numeric).max() / np.abs(numeric).max() < 1e-6
+
+
+def test_several_write_heads_erase_first_then_add_as_the_paper_does():
+    """Graves et al. 2014, sec. 3.2: every erase, then every add.  One slot of width 1 at 0; head 1
+    adds 1 and erases nothing, head 2 erases half and adds 0: the paper's memory is 1.0 (erasing
+    one head at a time after the other's add would give 0.5), in either order of the heads."""
+    from graphrnn.ops import ntm
+    memory = np.zeros((1, 1, 1))
+    one = np.ones((1, 1))
+    first, second = (one, 0.0 * one, one), (one, 0.5 * one, 0.0 * one)
+    assert ntm.write_heads(memory, [first, second])[0, 0, 0] == 1.0
+    assert ntm.write_heads(memory, [second, first])[0, 0, 0] == 1.0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_order_of_the_write_heads_does_not_matter(seed):
+    options, ports, memory, weightings, probes = case(1, 2, seed)
+    swapped = {**ports, "write1": ports["write2"], "write2": ports["write1"]}
+    swapped_w = weightings[:, [0, 2, 1]]
+    _, (new, new_w), _ = mem.step(options, ports, (memory, weightings))
+    _, (new_swapped, new_w_swapped), _ = mem.step(options, swapped, (memory, swapped_w))
+    np.testing.assert_allclose(new, new_swapped, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(new_w[:, [0, 2, 1]], new_w_swapped, rtol=1e-13, atol=1e-13)
