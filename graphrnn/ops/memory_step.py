@@ -99,7 +99,7 @@ def step_forward(raw, memory, weightings, options):
     """((read vectors, new memory, new weightings), what :func:`step_backward` needs); numpy."""
     M, S, R, W, starts = _layout(options)
     span = M + 3 + S
-    new_w, caches, reads, states = [], [], [], [memory]
+    new_w, caches, reads = [], [], []
     for h in range(R + W):
         w, cache = _address(memory, weightings[:, h], raw[:, starts[h]:starts[h] + span], M, S)
         new_w.append(w)

@@ -68,10 +68,6 @@ def _sequence(n: _Names, src: str, delay: int) -> str:
     return f"_shift({n.V(src)}, {n.P(src)}, {delay})" if delay else n.V(src)
 
 
-def _act_name(activation: str) -> str:
-    return activation
-
-
 def _cols(at: str, a: int, b: int) -> str:
     """Index of columns [a, b) at step ``at`` of a (T, B, W) array, or at every position (``...``)."""
     return f"[..., {a}:{b}]" if at == "..." else f"[{at}, :, {a}:{b}]"
@@ -212,7 +208,7 @@ class _Forward(_Emit):
             if block.bias is not None:
                 out(f"np.add({first}, {self.W(block.bias)}, out={v})")
             elif block.activation != "identity":   # the activation reads the factor where it lies
-                out(f"act_{_act_name(block.activation)}({first}, {v})")
+                out(f"act_{block.activation}({first}, {v})")
                 return
             else:
                 out(f"np.copyto({v}, {first})")
@@ -223,7 +219,7 @@ class _Forward(_Emit):
             if block.bias is not None:
                 out(f"np.add({v}, {self.W(block.bias)}, out={v})")
         if block.activation != "identity":
-            out(f"act_{_act_name(block.activation)}({v}, {v})")
+            out(f"act_{block.activation}({v}, {v})")
 
 
 class _Backward(_Emit):
@@ -244,7 +240,7 @@ class _Backward(_Emit):
 
     def _to_source(self, p, g_slots_at: str, g_row: str) -> None:
         """g_row (B, S) += the gradient of projection ``p``'s source from its targets' slot gradients."""
-        out, n = self.out, self.n
+        out = self.out
         if p.runs is None:
             width = self.plan.fused_by_name[p.weight].shape[0]
             tmp = self.buffer(f"g_{len(self.buffers)}", width)
@@ -283,7 +279,7 @@ class _Backward(_Emit):
         if self.passes_gradient(block):
             return
         v, g, gs = f"{n.V(block.name)}[{at}]", f"{n.G(block.name)}[{at}]", f"{n.GS(block.name)}[{at}]"
-        grad = f"grad_{_act_name(block.activation)}"
+        grad = f"grad_{block.activation}"
         if OPS[block.op].kernel != "multiply" or block.factors == 1:
             first = gs if block.factors == 1 else f"{gs}[..., 0:{w}]"
             out(f"{grad}({v}, {g}, {first})")
@@ -385,7 +381,7 @@ class _Backward(_Emit):
         out(f"{n.GP(p.source)} += gsrc[:d].sum(axis=0)")
 
 
-def _function(header: str, prelude: list, emitter, walk, plan: Plan) -> str:
+def _function(header: str, emitter, walk, plan: Plan) -> str:
     out = _Source()
     out(header)
     body = _Source()
@@ -395,7 +391,7 @@ def _function(header: str, prelude: list, emitter, walk, plan: Plan) -> str:
     with out.indent():
         out("T = X.shape[0]")
         out("Bn = X.shape[1]")
-        for line in prelude + emitter.buffers:
+        for line in emitter.buffers:
             out(line)
     out.lines += body.lines
     with out.indent():
@@ -408,7 +404,7 @@ def forward_source(plan: Plan) -> str:
     n = _Names(plan)
     args = ["X"] + [n.P(b) for b in plan.lookback] + [f"W{i}" for i in range(len(plan.fused))] + \
         [n.V(b) for b in plan.blocks] + [n.S(b) for b in plan.blocks]
-    return _function(f"def forward({', '.join(args)}):", [], _Forward(None, n, plan), walk_forward, plan)
+    return _function(f"def forward({', '.join(args)}):", _Forward(None, n, plan), walk_forward, plan)
 
 
 def backward_source(plan: Plan) -> str:
@@ -419,7 +415,7 @@ def backward_source(plan: Plan) -> str:
         [n.V(b) for b in plan.blocks] + [n.S(b) for b in plan.blocks] + ["GX"] + \
         [n.G(b) for b in plan.blocks] + [n.GS(b) for b in plan.blocks] + \
         [f"GW{i}" for i in range(len(plan.fused))] + [n.GP(b) for b in plan.blocks] + ["GPX", "want_x=True"]
-    return _function(f"def backward({', '.join(args)}):", [], _Backward(None, n, plan), walk_backward, plan)
+    return _function(f"def backward({', '.join(args)}):", _Backward(None, n, plan), walk_backward, plan)
 
 
 def load(plan: Plan):
