@@ -100,19 +100,27 @@ def check_network(plan: Plan, graph=None, itemsize: int = 8) -> None:
         _refuse("this network", total, culprit, "use smaller nodes, fewer memory slots or sparser edges", loc)
 
 
-def run_bytes(plan: Plan, T: int, B: int, itemsize: int = 8) -> tuple[int, str]:
+def run_bytes(plan: Plan, T: int, B: int, itemsize: int = 8, delays_materialised: bool = False) -> tuple[int, str]:
     """(estimated bytes of a run of T steps over B sequences with its backward pass, the block
-    that needs most)."""
+    that needs most).  ``delays_materialised``: the engine keeps every delayed block's last
+    ``lookback`` steps as real rows (the compiled engine), so long delays cost memory there."""
     parts = [(T * B * plan.input_width * itemsize, "the inputs")]
     for block in plan.blocks.values():
         per_step = block.width + block.slot_width + state_numbers(block)
         parts.append((2 * T * B * per_step * itemsize, f"the values of {_nodes(block)}"))
+    if delays_materialised:
+        for name, depth in (plan.lookback or {}).items():
+            block = plan.blocks.get(name)
+            width = block.width if block else plan.input_width
+            parts.append((2 * depth * B * width * itemsize,
+                          f"the {depth} delayed steps of {_nodes(block) if block else 'the inputs'}"))
     total = sum(n for n, _ in parts)
     return total, max(parts, key=lambda p: p[0])[1]
 
 
-def check_run(plan: Plan, T: int, B: int, itemsize: int = 8) -> None:
-    """GR108 before a run of T steps over B sequences that would exceed the budget."""
+def check_run(plan: Plan, T: int, B: int, itemsize: int = 8, engine: str | None = None) -> None:
+    """GR108 before a run of T steps over B sequences that would exceed the budget (``engine``:
+    the engine's name; the compiled engine materialises delays)."""
     for name, depth in (plan.lookback or {}).items():   # numpy cannot even describe a view this long
         width = plan.input_width if name not in plan.blocks else plan.blocks[name].width
         if depth * int(B) * width >= 2 ** 62:
@@ -120,7 +128,9 @@ def check_run(plan: Plan, T: int, B: int, itemsize: int = 8) -> None:
             raise PlanError("GR108", f"a delay of {depth} steps over {B} sequences of "
                             f"{_nodes(block) if block else 'the inputs'} is past what numpy can index",
                             fix="use a shorter delay (a delay longer than the run reads only initial values)")
-    total, culprit = run_bytes(plan, int(T), int(B), itemsize)
+    compiled = engine == "compiled"
+    total, culprit = run_bytes(plan, int(T), int(B), itemsize, delays_materialised=compiled)
     if total > memory_limit():
         _refuse(f"a run of {T} steps over {B} sequences", total, culprit,
+                "use the fused engine, where delays cost nothing" if "delayed steps" in culprit else
                 "run shorter sequences or smaller batches (or truncate: train.method tbptt)")

@@ -43,7 +43,7 @@ class Network(CompiledNetwork):
         if not isbox(x):
             x = np.asarray(x, dtype=float)
             check_finite_input(x, self.inputs)
-        check_run(self.plan, *np.shape(x)[:2])   # GR108 before the engine allocates (plan/limits.py)
+        check_run(self.plan, *np.shape(x)[:2], engine=self.engine.name)   # GR108 before the engine allocates
         return x
 
     def _check_state(self, state) -> None:

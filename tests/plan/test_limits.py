@@ -123,3 +123,11 @@ def test_the_per_parameter_cost_covers_what_building_and_differentiating_takes()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < net.num_params * limits.BYTES_PER_PARAMETER
+
+
+def test_the_compiled_engine_keeps_delays_as_rows_so_a_long_one_is_refused():
+    pytest.importorskip("numba")
+    net = gr.loads(spec(delay=str(10 ** 9)), "d.yaml", engine="compiled")
+    with pytest.raises(gr.GraphRNNError) as info:
+        net.run(net.init(0), np.ones((3, 2, 2)))
+    assert info.value.code == "GR108" and "delayed steps" in info.value.message and "fused" in info.value.fix

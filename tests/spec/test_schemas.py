@@ -82,3 +82,24 @@ def test_the_independent_validator_reports_a_bad_file(tmp_path):
     result = subprocess.run([sys.executable, "-m", "check_jsonschema", "--schemafile", str(schema_path("spec")),
                              str(bad)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 1 and "16" in result.stdout
+
+
+def language_server() -> str | None:
+    import os
+    import shutil
+    return os.environ.get("YAML_LANGUAGE_SERVER") or shutil.which("yaml-language-server")
+
+
+@pytest.mark.skipif(language_server() is None, reason="yaml-language-server (node) is not installed; "
+                                                      "set YAML_LANGUAGE_SERVER to its path to run this")
+def test_yaml_language_server_validates_a_spec_through_the_modeline(tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("lsp_client", Path(__file__).with_name("lsp_client.py"))
+    client = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(client)
+    modeline = f"# yaml-language-server: $schema={schema_path('spec').as_uri()}\n"
+    bad = modeline + "graphrnn: 1\ninputs: {x: 2}\noutputs: {y: 2}\nnodes:\n  y: {size: \"16\"}\n"
+    found = client.yaml_diagnostics(language_server(), str(tmp_path / "bad.yaml"), bad)
+    assert any("integer" in d["message"] and d["range"]["start"]["line"] == 5 for d in found), found
+    good = modeline + (ROOT / "specs" / "elman.yaml").read_text()
+    assert client.yaml_diagnostics(language_server(), str(tmp_path / "elman.yaml"), good) == []
