@@ -233,11 +233,11 @@ def _run_trial(exp, seed, run_dir, resume, sequences, progress, stream, on_row) 
         source = meta.get("experiment_file", source)
     record = {"experiment": exp.name, "experiment_file": source, "network": exp.network_path, "seed": seed,
               "sequences": plan.sequences, "engine": setup.net.engine.name, "dtype": exp.dtype}
-    extensions = list(meta.get("budget_changes", [])) if isinstance(meta.get("budget_changes"), list) else []
+    changes = list(meta["budget_changes"]) if isinstance(meta.get("budget_changes"), list) else []
     if meta.get("sequences") not in (None, plan.sequences):
-        extensions.append({"from": meta["sequences"], "to": plan.sequences, "at_sequences": resumed_from})
-    if extensions:
-        record["budget_changes"] = extensions
+        changes.append({"from": meta["sequences"], "to": plan.sequences, "at_sequences": resumed_from})
+    if changes:
+        record["budget_changes"] = changes
     # run.json first: a run killed between the two writes still knows its experiment file
     write_atomic(run_dir / RUN_META, json.dumps(record, indent=1) + "\n")
     write_atomic(run_dir / EXPERIMENT_COPY, exp.text)
