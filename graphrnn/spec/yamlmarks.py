@@ -114,31 +114,12 @@ def _children(node):
     return ()
 
 
-def _measure(root, max_depth: int | None):
-    """(nodes once aliases are expanded, distinct nodes, a node deeper than max_depth or None),
-    without recursion; an alias that contains itself counts once."""
-    size: dict[int, int] = {}
-    height: dict[int, int] = {}
-    stack = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            kids = _children(node)
-            size[id(node)] = 1 + sum(size.get(id(k), 1) for k in kids)
-            height[id(node)] = 1 + max((height.get(id(k), 1) for k in kids), default=0)
-            continue
-        if id(node) in size:
-            continue
-        size[id(node)] = 1   # placeholder: a recursive alias meets it
-        stack.append((node, True))
-        stack.extend((k, False) for k in _children(node) if id(k) not in size)
-    deep = None
-    if max_depth is not None and height[id(root)] > max_depth:
-        deep, depth = root, 1
-        while depth < max_depth:   # follow a deepest path down to the first node past the limit
-            deep = max(_children(deep), key=lambda k: height.get(id(k), 1))
-            depth += 1
-    return size[id(root)], len(size), deep
+def _too_deep(root, height: dict, max_depth: int):
+    """The first node past ``max_depth`` on a deepest path from the root."""
+    node = root
+    for _ in range(max_depth - 1):
+        node = max(_children(node), key=lambda k: height[id(k)])
+    return node
 
 
 def _scalar(node, file: str):
@@ -180,9 +161,11 @@ def _key_name(key) -> str:
 class _Builder:
     """MarkedDict/MarkedList/scalars from a composed node graph, without recursion."""
 
-    def __init__(self, file: str):
-        self.file = file
+    def __init__(self, file: str, max_nodes: int = MAX_EXPANDED_NODES):
+        self.file, self.max_nodes = file, max_nodes
         self.built: dict[int, object] = {}
+        self.size: dict[int, int] = {}     # values under a node once aliases are expanded (itself included)
+        self.height: dict[int, int] = {}   # levels of nesting under a node (a scalar: 1)
 
     def build(self, root):
         visiting = set()   # started and not finished: the ancestors of where the walk is
@@ -193,6 +176,7 @@ class _Builder:
                 continue
             if isinstance(node, yaml.ScalarNode):
                 self.built[id(node)] = _scalar(node, self.file)
+                self.size[id(node)] = self.height[id(node)] = 1
                 continue
             kids = _children(node)
             if not ready:
@@ -208,6 +192,10 @@ class _Builder:
             if any(id(k) not in self.built for k in kids):
                 raise SpecError("GR104", "a YAML alias refers to the node that contains it",
                                 loc=_loc(self.file, node.start_mark), fix="remove the recursive alias (`&x [*x]`)")
+            self.size[id(node)] = 1 + sum(self.size[id(k)] for k in kids)
+            self.height[id(node)] = 1 + max((self.height[id(k)] for k in kids), default=0)
+            if self.size[id(node)] > self.max_nodes:   # an alias bomb: stop before anything walks it
+                return None
             self.built[id(node)] = self._sequence(node) if node.tag == _SEQ else self._mapping(node)
         return self.built[id(root)]
 
@@ -321,17 +309,23 @@ def load_yaml(text: str, file: str = "<string>", *, max_depth: int | None = MAX_
     if node is None:
         raise SpecError("GR104", "the file is empty", loc=Location(file, 1, 1),
                         fix="start the file with `graphrnn: 1`")
-    size, distinct, deep = _measure(node, max_depth)
+    builder = _Builder(file, max_nodes)
+    value = builder.build(node)
+    if value is None and node.tag in (_SEQ, _MAP):   # stopped at a node past the value limit
+        size, distinct = max(builder.size.values()), len(builder.size)
+    else:
+        size, distinct = builder.size[id(node)], len(builder.size)
     if size > max_nodes:
         what = (f"YAML aliases expand to {size} values" if size > distinct
                 else f"the document has {size} values")
         raise SpecError("GR108", f"{what} (limit {max_nodes})", loc=_loc(file, node.start_mark),
                         fix="write the repeated parts as a module and `use:` it" if size > distinct
                         else "split it into smaller files (specs: into modules)")
-    if deep is not None:
+    if max_depth is not None and builder.height[id(node)] > max_depth:
+        deep = _too_deep(node, builder.height, max_depth)
         raise SpecError("GR108", f"the YAML is nested more than {max_depth} levels deep",
                         loc=_loc(file, deep.start_mark), fix="flatten the nesting; specs need only a few levels")
-    return _Builder(file).build(node)
+    return value
 
 
 def plain(value):

@@ -191,7 +191,7 @@ def run_trial(exp, seed: int, run_dir, resume: bool = False, *, sequences: int |
     Raises TrainError GR301 (diverged: metrics are written, the checkpoint is left as it
     was), GR302 (cannot resume), GR303 (a damaged checkpoint), GR304 (another process is
     writing ``run_dir``); KeyboardInterrupt passes through after the metrics so far are
-    written.  The exception carries the trial's ``run_dir`` (not for GR304).
+    written.  The exception carries the trial's ``run_dir`` to resume (not for GR302-GR304).
     """
     run_dir = Path(run_dir)
     if resume and not run_dir.is_dir():
@@ -201,7 +201,8 @@ def run_trial(exp, seed: int, run_dir, resume: bool = False, *, sequences: int |
     try:
         return _run_trial(exp, int(seed), run_dir, resume, sequences, progress, stream, on_row)
     except (GraphRNNError, KeyboardInterrupt) as err:
-        err.run_dir = run_dir
+        if getattr(err, "code", None) not in ("GR302", "GR303"):     # those cannot be resumed
+            err.run_dir = run_dir
         raise
     finally:
         lock.release()
@@ -233,11 +234,11 @@ def _run_trial(exp, seed, run_dir, resume, sequences, progress, stream, on_row) 
         source = meta.get("experiment_file", source)
     record = {"experiment": exp.name, "experiment_file": source, "network": exp.network_path, "seed": seed,
               "sequences": plan.sequences, "engine": setup.net.engine.name, "dtype": exp.dtype}
-    extensions = list(meta.get("budget_changes", [])) if isinstance(meta.get("budget_changes"), list) else []
+    changes = list(meta["budget_changes"]) if isinstance(meta.get("budget_changes"), list) else []
     if meta.get("sequences") not in (None, plan.sequences):
-        extensions.append({"from": meta["sequences"], "to": plan.sequences, "at_sequences": resumed_from})
-    if extensions:
-        record["budget_changes"] = extensions
+        changes.append({"from": meta["sequences"], "to": plan.sequences, "at_sequences": resumed_from})
+    if changes:
+        record["budget_changes"] = changes
     # run.json first: a run killed between the two writes still knows its experiment file
     write_atomic(run_dir / RUN_META, json.dumps(record, indent=1) + "\n")
     write_atomic(run_dir / EXPERIMENT_COPY, exp.text)

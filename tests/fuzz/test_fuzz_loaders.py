@@ -24,6 +24,16 @@ _spec.loader.exec_module(loaders)
 SEEDS = loaders.seeds()
 
 
+@pytest.fixture(autouse=True, scope="module")
+def small_budget():
+    """A memory budget of 256 MiB (plan/limits.py), so a mutation that asks for a huge network is
+    refused quickly here instead of building one that fits the default 4 GiB."""
+    from graphrnn.plan import limits
+    limits.set_memory_limit(256 * 2 ** 20)
+    yield
+    limits.set_memory_limit(None)
+
+
 @pytest.mark.parametrize("loader", list(loaders.LOADERS))
 def test_the_shipped_files_load(loader):
     for text in SEEDS[loader]:

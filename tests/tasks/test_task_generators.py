@@ -142,3 +142,7 @@ def test_latch():
     logistic = make_task("latch", min_length=50, max_length=60, train_size=10, test_size=10,
                          targets=(1.0, 0.0))
     assert set(np.unique(logistic.train.at_end(logistic.train.target))) == {0.0, 1.0}
+    quiet = make_task("latch", min_length=50, max_length=60, train_size=200, test_size=10, noise_std=0.1)
+    real = np.arange(quiet.train.steps)[:, None] < quiet.train.lengths[None, :]
+    real[0] = False
+    assert abs(quiet.train.x[..., 0][real].std() - 0.1) < 0.005   # the other reading: std 0.1
