@@ -53,6 +53,10 @@ REPRODUCTIONS = {
                "paper": "74,000 sequences on average (10 trials), 1 of 2560 test sequences wrong (Table 7, T=100)"},
     "latch": {"sweep": None, "network": "latch_unit.yaml", "max_trials": 10_000,
               "paper": "22 trials on average (latch variant II, one tanh unit, weights in [-100, 100])"},
+    "latch_std01": {"sweep": None, "network": "latch_unit.yaml", "max_trials": 10_000,
+                    "task": "latch", "options": {"noise_std": 0.1},
+                    "paper": "22 trials on average (the same, read with noise of standard deviation 0.1 "
+                             "instead of the text's variance 0.2)"},
     "parity": {"sweep": None, "network": "parity_a1.yaml", "max_trials": 30_000,
                "paper": "2,906 trials on average (architecture A1, n = 1, weights in [-100, 100])"},
 }
@@ -75,8 +79,9 @@ def guess_trial(name: str, max_trials: int, seed: int) -> Guessed:
     from graphrnn.compiler import load
     from graphrnn.tasks import make_task
     from graphrnn.train.guess import guess
-    net = load(HERE / REPRODUCTIONS[name]["network"])
-    task = make_task(name)
+    entry = REPRODUCTIONS[name]
+    net = load(HERE / entry["network"])
+    task = make_task(entry.get("task", name), **entry.get("options", {}))
     started = time.perf_counter()
     result = guess(net, task.criterion(), r=100.0, max_trials=max_trials, seed=seed)
     seconds = time.perf_counter() - started
