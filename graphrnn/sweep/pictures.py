@@ -27,7 +27,7 @@ def solved_fraction(records, budget: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _label(point) -> str:
-    return ", ".join(f"{k}={Path(v).stem if k == 'network' else v}" for k, v in point.values.items()) or "all trials"
+    return ", ".join(f"{k}={Path(v).stem if k == 'network' else v}" for k, v in point.values.items()) or "all"
 
 
 def _save(fig, path: Path) -> Path:

@@ -29,7 +29,7 @@ from ..train.runs import EXPERIMENT_COPY
 from .pictures import CURVES_PNG, SOLVED_PNG, plot_curves, plot_solved
 from .progress import SweepProgress
 from .tables import COUNTED, write_tables
-from .trial import read_record, sweep_trial
+from .trial import read_record, same_experiment, sweep_trial
 
 __all__ = ["run_sweep", "SweepResult", "SWEEP_COPY", "SWEEP_META", "trial_dir"]
 
@@ -59,7 +59,7 @@ def _prepare(sweep, directory: Path) -> list:
     experiments = []
     for point in sweep.points:
         copy = directory / point.label / EXPERIMENT_COPY
-        if copy.is_file() and copy.read_text(encoding="utf-8") != point.experiment.text:
+        if copy.is_file() and not same_experiment(copy.read_text(encoding="utf-8"), point.experiment.text):
             raise TrainError("GR312", f"{copy.parent} holds trials of another experiment than the grid point "
                                       f"`{point.label}` of {sweep.file} now makes",
                              fix="give the sweep another directory (--out DIR), or remove that folder to start over")

@@ -14,12 +14,14 @@ import time
 import traceback
 from pathlib import Path
 
+import yaml
+
 from ..atomic import write_atomic
 from ..errors import GraphRNNError
 from ..train.loop import CHECKPOINT
 from ..train.runs import EXPERIMENT_COPY, METRICS_JSON, run_trial
 
-__all__ = ["sweep_trial", "read_record", "TRIAL_JSON", "ERROR_TXT"]
+__all__ = ["sweep_trial", "read_record", "same_experiment", "TRIAL_JSON", "ERROR_TXT"]
 
 TRIAL_JSON = "trial.json"
 ERROR_TXT = "error.txt"
@@ -82,12 +84,21 @@ def sweep_trial(exp, seed: int, run_dir, point: str, values: dict) -> dict:
     return {**record, "curve": curve}
 
 
+def same_experiment(a: str, b: str) -> bool:
+    """Two experiment texts say the same (comments and layout aside: the header a sweep writes
+    names the file as the command line gave it)."""
+    try:
+        return yaml.safe_load(a) == yaml.safe_load(b)
+    except yaml.YAMLError:
+        return False
+
+
 def read_record(run_dir, text: str) -> dict | None:
     """The record of a trial already done in ``run_dir`` (finished or diverged) with the
     experiment ``text``, with its curve; None when it has to run (again)."""
     run_dir = Path(run_dir)
     path, copy = run_dir / TRIAL_JSON, run_dir / EXPERIMENT_COPY
-    if not path.is_file() or not copy.is_file() or copy.read_text(encoding="utf-8") != text:
+    if not path.is_file() or not copy.is_file() or not same_experiment(copy.read_text(encoding="utf-8"), text):
         return None
     record = json.loads(path.read_text(encoding="utf-8"))
     if record.get("status") not in ("finished", "diverged"):

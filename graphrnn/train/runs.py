@@ -191,7 +191,7 @@ def run_trial(exp, seed: int, run_dir, resume: bool = False, *, sequences: int |
     Raises TrainError GR301 (diverged: metrics are written, the checkpoint is left as it
     was), GR302 (cannot resume), GR303 (a damaged checkpoint), GR304 (another process is
     writing ``run_dir``); KeyboardInterrupt passes through after the metrics so far are
-    written.  The exception carries the trial's ``run_dir`` (not for GR304).
+    written.  The exception carries the trial's ``run_dir`` to resume (not for GR302-GR304).
     """
     run_dir = Path(run_dir)
     if resume and not run_dir.is_dir():
@@ -201,7 +201,8 @@ def run_trial(exp, seed: int, run_dir, resume: bool = False, *, sequences: int |
     try:
         return _run_trial(exp, int(seed), run_dir, resume, sequences, progress, stream, on_row)
     except (GraphRNNError, KeyboardInterrupt) as err:
-        err.run_dir = run_dir
+        if getattr(err, "code", None) not in ("GR302", "GR303"):     # those cannot be resumed
+            err.run_dir = run_dir
         raise
     finally:
         lock.release()

@@ -33,6 +33,14 @@ def test_sweep_prints_the_table_and_writes_the_sweep_directory(sweep_file, folde
     assert "0 trials run now, 2 done before" in capsys.readouterr().out and here[-1] == ("tcp://x:1", None)
 
 
+
+def test_resume_of_a_sweep_started_with_a_relative_path(sweep_file, folder, here, capsys):
+    sweep_file(count=1, lrs="[0.02]")
+    assert main(["sweep", "sweep.yaml", "-q", "--out", "s"]) == 0      # experiment: exp.yaml, relative
+    assert main(["sweep", "--resume", "s", "-q"]) == 0                   # read back from s/sweep.yaml
+    assert "0 trials run now, 1 done before" in capsys.readouterr().out
+
+
 def test_errors_exit_2_with_a_located_message(sweep_file, folder, here, capsys):
     bad = folder / "bad.yaml"
     bad.write_text("graphrnn: 1\nsweep: x\nexperiment: exp.yaml\nseeds: [0]\ngrid: {optimizer.lr: [0]}\n")
