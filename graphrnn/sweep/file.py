@@ -36,12 +36,11 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import jsonschema
 import yaml
 
 from ..compiler import resolve_spec
 from ..errors import GraphRNNError, Location, TrainError
-from ..spec.validate import read_document, read_text, schema_error
+from ..spec.validate import read_document, read_text, schema_error, strict_validator
 from ..spec.yamlmarks import MarkedDict, plain
 from ..train.experiment import Experiment, load_experiment, loads_experiment
 
@@ -75,7 +74,7 @@ def sweep_schema() -> dict:
 
 @lru_cache(maxsize=1)
 def _validator():
-    return jsonschema.Draft202012Validator(sweep_schema())
+    return strict_validator(sweep_schema())   # `count: 3.0` is not an integer (spec/validate.py)
 
 
 @dataclass(frozen=True)
