@@ -251,14 +251,19 @@ class _Backward(_Emit):
                 out(f"gr += {tmp}")
             return
         out(f"gr = {g_row}")
+        self._runs_back(p, g_slots_at, "gr")
+
+    def _runs_back(self, p, at: str, g_src: str) -> None:
+        """``g_src`` (a row, or all positions when ``at`` is ``...``) += the gradient of the source
+        of elementwise projection ``p`` from its runs' slot gradients."""
         for run in p.runs:
-            piece = f"{self.GS(run.block)}{_cols(g_slots_at, run.dst, run.dst + run.n)}"
+            piece = f"{self.GS(run.block)}{_cols(at, run.dst, run.dst + run.n)}"
             if run.scale is not None:
                 piece += f" * {self.W(p.weight)}[{run.scale}:{run.scale + run.n}]"
             if run.broadcast:
-                out(f"gr[:, {run.src}:{run.src + 1}] += ({piece}).sum(axis=-1, keepdims=True)")
+                self.out(f"{g_src}[..., {run.src}:{run.src + 1}] += ({piece}).sum(axis=-1, keepdims=True)")
             else:
-                out(f"gr[:, {run.src}:{run.src + run.n}] += {piece}")
+                self.out(f"{g_src}[..., {run.src}:{run.src + run.n}] += {piece}")
 
     def then_back(self, p, t):
         self._to_source(p, t, f"{self.n.G(p.source)}[{t}]")
@@ -364,14 +369,7 @@ class _Backward(_Emit):
                 weight = self.W(p.weight) + ("" if len(p.targets) == 1 else f"[:, {target.start}:{target.stop}]")
                 out(f"gsrc += np.matmul({gs}.reshape(-1, {gs}.shape[-1]), {weight}.T).reshape(gsrc.shape)")
         if p.runs is not None:
-            for run in p.runs:
-                piece = f"{self.GS(run.block)}[..., {run.dst}:{run.dst + run.n}]"
-                if run.scale is not None:
-                    piece += f" * {self.W(p.weight)}[{run.scale}:{run.scale + run.n}]"
-                if run.broadcast:
-                    out(f"gsrc[..., {run.src}:{run.src + 1}] += ({piece}).sum(axis=-1, keepdims=True)")
-                else:
-                    out(f"gsrc[..., {run.src}:{run.src + run.n}] += {piece}")
+            self._runs_back(p, "...", "gsrc")
         G = n.G(p.source)
         if not p.delay:
             out(f"{G} += gsrc")
