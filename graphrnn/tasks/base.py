@@ -225,9 +225,15 @@ class RecentWindow(Criterion):
                 f"max_average_error={self.max_average_error}; seen {self.seen}, wrong {self.wrong})")
 
 
-def _check_int(name: str, value, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ConfigError(f"{name} must be a whole number >= {low}, got {value!r}", name)
+#: the largest count or length a task option may ask for (sequences, steps, symbols): past it a
+#: task's data would not fit in memory anyway, and the error comes before anything is drawn
+MAX_TASK_COUNT = 10_000_000
+
+
+def _check_int(name: str, value, low: int = 1, high: int | None = None) -> int:
+    high = (2 ** 63 - 1 if name.endswith("seed") else MAX_TASK_COUNT) if high is None else high
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high:,}, got {value!r}", name)
     return int(value)
 
 

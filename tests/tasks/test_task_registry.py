@@ -42,6 +42,9 @@ def test_unknown_option_suggests_the_closest():
     ("long_lag_2a", {"p": 1}, "p"),
     ("continual_embedded_reber", {"threshold": 0}, "threshold"),
     ("latch", {"targets": (1.0,)}, "targets"),
+    ("latch", {"test_size": 252_147_483_648}, "test_size"),   # refused before any data is drawn
+    ("latch", {"noise_std": -1.0}, "noise_std"),
+    ("embedded_reber", {"train_size": 10 ** 8}, "train_size"),
 ])
 def test_bad_values_name_the_option(name, options, word):
     with pytest.raises(ValueError, match=word):
