@@ -85,6 +85,12 @@ def _load_or_module(spec: str, engine: str | None = None):
 def cmd_validate(args) -> int:
     net = _load_or_module(args.spec)
     print(f"ok: {args.spec} ({_summary(net)})")
+    alone = str(net.ir.file).startswith("<module ")   # a module alone: its note said which defaults
+    for instance in net.ir.instances:   # a module's defaults are taken, but not silently
+        if instance.defaulted and not alone:
+            values = dict(instance.params)
+            taken = ", ".join(f"{k}={values[k]}" for k in instance.defaulted)
+            print(f"note: `{instance.name}` ({instance.module}) took by default: {taken}")
     return EXIT_OK
 
 

@@ -53,9 +53,22 @@ def test_validate_every_library_network(capsys, spec):
     code, out, err = run_cli(capsys, "validate", spec)
     net = gr.load(spec)
     assert code == 0, err
-    assert out == (f"ok: {spec} ({net.name}: {len(net.ir.nodes)} nodes, {len(net.ir.edges)} edges, "
-                   f"{net.num_params} parameters)\n")
+    first, *notes = out.splitlines()
+    assert first == (f"ok: {spec} ({net.name}: {len(net.ir.nodes)} nodes, {len(net.ir.edges)} edges, "
+                     f"{net.num_params} parameters)")
+    defaulted = [i for i in net.ir.instances if i.defaulted]   # a note for each, none for others
+    assert len(notes) == len(defaulted) and all(n.startswith("note: `") for n in notes)
     assert err == ""
+
+
+def test_a_module_parameter_taken_by_default_is_said(capsys, tmp_path):
+    spec = tmp_path / "g2.yaml"
+    spec.write_text("graphrnn: 1\nname: g2\ninputs: {x: 3}\noutputs: {y: 2}\nnodes:\n  cell: {use: gru2}\n"
+                    "  y: {size: 2}\nedges:\n  - {from: x, to: cell}\n  - {from: cell, to: y}\n")
+    code, out, _ = run_cli(capsys, "validate", spec)
+    assert code == 0 and "note: `cell` (gru2) took by default: bias=True, size=8" in out
+    code, out, _ = run_cli(capsys, "show", spec)
+    assert "cell = gru2(bias=True (default), size=8 (default))" in out
 
 
 def test_validate_elman_line(capsys):

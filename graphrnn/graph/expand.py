@@ -172,7 +172,8 @@ class Expander(ValueReader):
         inner = Scope(prefix=f"{scope.prefix}{name}.", file=module.file, params=params,
                       param_locs=param_locs)
         self.instances.append(ModuleInstance(scope.prefix + name, module.name,
-                                             tuple(sorted(params.items())), data.loc))
+                                             tuple(sorted(params.items())), data.loc,
+                                             tuple(sorted(k for k in declared if k not in data))))
         self.module_stack.append(module.file)
         self.body(module.data, inner)
         self.module_stack.pop()

@@ -137,9 +137,10 @@ class ModuleInstance:
     module: str
     params: tuple          # ((parameter, value), ...) as instantiated
     loc: Location = field(default=Location("<graph>"), compare=False)
+    defaulted: tuple = field(default=(), compare=False)   # the parameters it took by default
 
     def __str__(self) -> str:
-        args = ", ".join(f"{k}={v}" for k, v in self.params)
+        args = ", ".join(f"{k}={v}" + (" (default)" if k in self.defaulted else "") for k, v in self.params)
         return f"{self.name} = {self.module}({args})"
 
 
