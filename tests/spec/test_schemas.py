@@ -15,7 +15,7 @@ from graphrnn.cli import main
 from graphrnn.spec.schemas import SCHEMAS, schema_path
 
 ROOT = Path(__file__).resolve().parents[2]
-DESCRIBED = ["spec", "experiment", "hierarchy"]     # sweep's schema belongs to the sweep command
+DESCRIBED = ["spec", "experiment", "hierarchy", "sweep"]
 
 
 def properties(node, where=""):
@@ -35,7 +35,7 @@ def properties(node, where=""):
 def test_every_property_has_a_description_and_examples_the_schema_accepts(kind):
     schema = json.loads(schema_path(kind).read_text())
     found = list(properties(schema))
-    assert len(found) > 15
+    assert len(found) > (8 if kind == "sweep" else 15)   # a sweep file has few keys
     for where, sub in found:
         assert len(sub.get("description", "")) > 10, f"{kind}{where} has no description"
         assert sub.get("examples"), f"{kind}{where} has no examples"
