@@ -1,7 +1,7 @@
 """Sweeps: the trials of an experiment over seeds and a grid of settings, on a Dask cluster.
 
     from graphrnn.sweep import load_sweep, open_cluster, run_sweep
-    sweep = load_sweep("examples/reproductions/reber_short.yaml")   # located errors, GR310-GR313
+    sweep = load_sweep("examples/reproductions/sweeps/reber_short.yaml")   # located errors, GR310-GR313
     with open_cluster(workers=2) as cluster:                          # or scheduler="tcp://host:8786"
         result = run_sweep(sweep, "runs/sweeps/reber_short", executor=cluster.executor, slots=cluster.slots)
     result.summary          # one row per grid point: success fraction, 95% interval, sequences to success

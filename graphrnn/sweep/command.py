@@ -1,6 +1,6 @@
 """``graphrnn sweep``: the trials of a sweep file on a Dask cluster, into one sweep directory.
 
-    graphrnn sweep examples/reproductions/reber_short.yaml                 # every core of this machine
+    graphrnn sweep examples/reproductions/sweeps/reber_short.yaml                 # every core of this machine
     graphrnn sweep SWEEP.yaml --workers 2 --out runs/sweeps/mine
     graphrnn sweep SWEEP.yaml --scheduler tcp://host:8786                  # an existing Dask cluster
     graphrnn sweep --resume runs/sweeps/reber_short                        # continue it
@@ -39,7 +39,7 @@ def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``sweep`` to ``subparsers`` (from ``parser.add_subparsers()``); returns its parser."""
     p = subparsers.add_parser("sweep", help="run the trials of a sweep file on a Dask cluster",
                               description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
-                              epilog="Example: graphrnn sweep examples/reproductions/reber_short.yaml --workers 2")
+                              epilog="Example: graphrnn sweep examples/reproductions/sweeps/reber_short.yaml --workers 2")
     p.add_argument("sweep", nargs="?", metavar="SWEEP.yaml",
                    help="a sweep file; with --resume, default: the copy in SWEEP_DIR")
     p.add_argument("--scheduler", metavar="ADDRESS",
@@ -74,7 +74,7 @@ def _sweep_and_folder(args):
         sweep = loads_sweep(copy.read_text(encoding="utf-8"), str(copy), base_dir=base)
     else:
         raise TrainError("GR310", "name a sweep file, or --resume SWEEP_DIR",
-                         fix="graphrnn sweep examples/reproductions/reber_short.yaml")
+                         fix="graphrnn sweep examples/reproductions/sweeps/reber_short.yaml")
     return sweep, Path(folder) if folder else Path("runs") / "sweeps" / sweep.name
 
 
