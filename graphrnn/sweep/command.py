@@ -39,7 +39,8 @@ def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``sweep`` to ``subparsers`` (from ``parser.add_subparsers()``); returns its parser."""
     p = subparsers.add_parser("sweep", help="run the trials of a sweep file on a Dask cluster",
                               description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
-                              epilog="Example: graphrnn sweep examples/reproductions/sweeps/reber_short.yaml --workers 2")
+                              epilog="Example: graphrnn sweep examples/reproductions/sweeps/reber_short.yaml "
+                                     "--workers 2")
     p.add_argument("sweep", nargs="?", metavar="SWEEP.yaml",
                    help="a sweep file; with --resume, default: the copy in SWEEP_DIR")
     p.add_argument("--scheduler", metavar="ADDRESS",
