@@ -23,8 +23,9 @@ import numpy as np
 
 from ..ops import ACTIVATIONS, OPS
 from ..plan.ir import INPUT_BLOCK, Plan
-from ..plan.walk import PlanOps, walk_backward, walk_forward
-from .generated_source import _Names, _Source
+from ..plan.walk import walk_backward, walk_forward
+from .factor_views import factor_views
+from .generated_source import _g_row, _Loops, _Names, _read_row as _row, _Source
 
 
 def supports(plan: Plan) -> bool:
@@ -51,18 +52,6 @@ def _shift(seq, before, delay: int):
     return out
 
 
-def _row(n: _Names, src: str, delay: int, t: str) -> str:
-    if not delay:
-        return f"{n.V(src)}[{t}]"
-    return f"({n.V(src)}[{t} - {delay}] if {t} >= {delay} else {n.P(src)}[{n.depth(src)} + {t} - {delay}])"
-
-
-def _g_row(n: _Names, src: str, delay: int, t: str) -> str:
-    if not delay:
-        return f"{n.G(src)}[{t}]"
-    return f"({n.G(src)}[{t} - {delay}] if {t} >= {delay} else {n.GP(src)})"
-
-
 def _sequence(n: _Names, src: str, delay: int) -> str:
     """All T positions of ``src`` read ``delay`` back, (T, B, width)."""
     return f"_shift({n.V(src)}, {n.P(src)}, {delay})" if delay else n.V(src)
@@ -73,43 +62,14 @@ def _cols(at: str, a: int, b: int) -> str:
     return f"[..., {a}:{b}]" if at == "..." else f"[{at}, :, {a}:{b}]"
 
 
-def factor_views(plan: Plan) -> dict:
-    """(block, factor k) -> [(projection, run), ...] where factor k of a loop-stage block is the sum of
-    plain runs' source columns (each covering the whole factor, no scale, no broadcast, nothing else
-    writing those slots; one run for a product): such a factor is read where it lies instead of
-    being copied into the block's slots (an identity edge that only passes values between blocks
-    costs nothing, and a sum of them is one add)."""
-    writers: dict = {}    # (block, k) -> [(projection, run)], None when a matmul or a hoisted run writes
-    for stage in plan.stages:
-        inside = list(stage.delayed) + [p for _, ps in stage.instant for p in ps]
-        for p, hoisted in [(p, True) for p in stage.hoisted] + [(p, False) for p in inside]:
-            for target in p.targets:
-                block = plan.blocks[target.block]
-                ks = range(block.factors)
-                if p.runs is None or hoisted or not stage.loop:
-                    writers.update(((block.name, k), None) for k in ks)
-            for run in p.runs or ():
-                w = plan.blocks[run.block].width
-                for k in range(run.dst // w, (run.dst + run.n - 1) // w + 1):
-                    if writers.get((run.block, k), []) is not None:
-                        writers.setdefault((run.block, k), []).append((p, run))
-    views = {}
-    for (name, k), found in writers.items():
-        block = plan.blocks[name]
-        w = block.width
-        if found is None or (len(found) > 1 and OPS[block.op].kernel == "multiply"):
-            continue
-        if all(run.scale is None and not run.broadcast and run.dst == k * w and run.n == w for _, run in found):
-            views[name, k] = found
-    return views
-
-
-class _Emit(PlanOps):
-    """What forward and backward emitters share: variable names, buffers declared up front, and
-    the factors read where they lie (factor_views)."""
+class _Emit(_Loops):
+    """What forward and backward emitters share: variable names, the loop variable ``t`` as a
+    loop stage's position (generated_source._Loops), buffers declared up front, and the factors
+    read where they lie (factor_views)."""
 
     def __init__(self, out: _Source, names: _Names, plan: Plan):
-        self.out, self.n, self.plan = out, names, plan
+        super().__init__(out, names)
+        self.plan = plan
         self.buffers = []   # lines declaring row buffers, placed before the loops
         self.views = factor_views(plan)
         self.viewed = {id(run) for found in self.views.values() for _, run in found}
@@ -126,12 +86,6 @@ class _Emit(PlanOps):
     def factor(self, block, k: int, at: str) -> str:
         """Expression of factor k of a product ``block`` (one term) at step ``at``."""
         return self.terms(block, k, at)[0]
-
-    def positions(self, stage):
-        return ("t",)
-
-    def end_step(self, stage, t):
-        self.out.depth -= 1
 
     def buffer(self, name: str, cols) -> str:
         self.buffers.append(f"{name} = np.empty((Bn, {cols}), X.dtype)")
