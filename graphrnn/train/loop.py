@@ -148,7 +148,19 @@ def train(net, task, optimizer, plan: TrainingPlan, params=None, run_dir=None, r
             next_checkpoint = _next_mark(seen, plan.checkpoint_every)
         if solved and plan.stop_when_solved:
             break
+    if evaluation is None and resume:
+        evaluation = _last_evaluation(net, task, params, history, plan.seed)
     return TrainResult(params, solved, seen, updates, time.perf_counter() - start_time, history, evaluation)
+
+
+def _last_evaluation(net, task, params, history, seed):
+    """The last evaluation of a resumed run that made none of its own (killed after its last
+    checkpoint): recomputed from the same parameters and the same stream, so its words are those
+    the uninterrupted run printed."""
+    rows = [row for row in history if "test_solved" in row]
+    if not rows:
+        return None
+    return task.success(net, params, np.random.default_rng([seed, EVAL_STREAM + rows[-1]["update"]]))
 
 
 def _next_mark(seen: int, every: int) -> int:

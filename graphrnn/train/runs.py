@@ -255,8 +255,9 @@ def _run_trial(exp, seed, run_dir, resume, sequences, progress, stream, on_row) 
 
     if resume and _finished(history, plan):
         bar.close()
-        params = load_checkpoint(run_dir, setup.net)[0]
-        verdict = _verdict_from(history)
+        result = train(setup.net, setup.task, setup.optimizer, plan, run_dir=run_dir, resume=True)
+        params = result.params
+        verdict = str(result.evaluation) if result.evaluation is not None else _verdict_from(history)
         _write_results(run_dir, exp, seed, plan, history, "finished", 0.0, resumed_from, verdict,
                        params=params)
         solved_row = first_solved_row(history, True)

@@ -95,10 +95,13 @@ def test_resume_with_a_larger_budget_continues_like_one_long_run(exp_file, tmp_p
 
 def test_resuming_a_finished_run_changes_nothing(exp_file, tmp_path):
     exp = load_experiment(exp_file)
-    run_trial(exp, 1, tmp_path / "a")
-    before = (tmp_path / "a" / METRICS_CSV).read_bytes()
+    first = run_trial(exp, 1, tmp_path / "a")
+    before = (tmp_path / "a" / METRICS_CSV).read_bytes(), (tmp_path / "a" / METRICS_JSON).read_text()
     again = run_trial(exp, 1, tmp_path / "a", resume=True)
-    assert again.sequences == 300 and (tmp_path / "a" / METRICS_CSV).read_bytes() == before
+    assert again.sequences == 300 and (tmp_path / "a" / METRICS_CSV).read_bytes() == before[0]
+    # the verdict in the task's own words (a killed run resumed after its last update says the same)
+    assert again.verdict == first.verdict and "within" in first.verdict
+    assert json.loads(before[1])["final"] == json.loads((tmp_path / "a" / METRICS_JSON).read_text())["final"]
 
 
 def test_nan_stops_with_gr301_and_leaves_the_checkpoint_intact(net_folder, latch_experiment, tmp_path):
