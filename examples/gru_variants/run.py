@@ -5,6 +5,7 @@ From the repository root (needs scikit-learn: ``pip install -e ".[examples]"``):
     python examples/gru_variants/run.py                          # the whole study (8 variants x 2 forms x 5 seeds)
     python examples/gru_variants/run.py --workers 1              # on one worker process
     python examples/gru_variants/run.py --forms rows --seeds 2 --epochs 3 --out /tmp/gru_quick
+    python examples/gru_variants/run.py --resume                 # run only the trials not yet in its CSV
     python examples/gru_variants/run.py --from runs/gru_variants  # table and picture from its CSV again
 
 The variants, one hidden layer of ``--hidden`` units each, read by a 10-way softmax:
@@ -112,6 +113,20 @@ def read_csv(path: Path) -> list:
     return rows
 
 
+def finished_rows(args) -> list:
+    """The rows of --out's accuracy.csv from trials run with these settings to the last epoch."""
+    path = args.out / "accuracy.csv"
+    if not path.is_file():
+        return []
+    rows = [r for r in read_csv(path) if (r["hidden"], r["lr"], r["batch"]) == (args.hidden, args.lr, args.batch)
+            and r["variant"] in args.variants and r["form"] in args.forms and r["seed"] < args.seeds]
+    last: dict = {}
+    for r in rows:
+        key = (r["variant"], r["form"], r["seed"])
+        last[key] = max(last.get(key, 0), r["epoch"])
+    return [r for r in rows if last[r["variant"], r["form"], r["seed"]] == args.epochs]
+
+
 def curves(rows: list) -> dict:
     """(variant, form) -> accuracy array (seeds, epochs + 1), seeds in order."""
     table: dict = {}
@@ -190,10 +205,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=5, help="trials per variant and form, seeds 0..N-1 (default 5)")
     parser.add_argument("--epochs", type=int, default=15, help="passes over the training images (default 15)")
     parser.add_argument("--hidden", type=int, default=16, help="units of the GRU layer (default 16)")
-    parser.add_argument("--lr", type=float, default=3e-3, help="RMSProp learning rate (default 3e-3)")
-    parser.add_argument("--batch", type=int, default=32, help="sequences per update (default 32)")
+    parser.add_argument("--lr", type=float, default=1e-2, help="RMSProp learning rate (default 1e-2)")
+    parser.add_argument("--batch", type=int, default=64, help="sequences per update (default 64)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "gru_variants", help="output folder")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the finished trials of --out's accuracy.csv (same settings), run the rest")
     parser.add_argument("--from", dest="source", type=Path, help="a finished study's folder: report it again")
     args = parser.parse_args(argv)
     if args.source is not None:
@@ -210,11 +227,17 @@ def main(argv=None) -> int:
     from graphrnn.train.trials import run_each
 
     args.out.mkdir(parents=True, exist_ok=True)
-    trials = [(v, f, s) for f in args.forms for v in args.variants for s in range(args.seeds)]
+    # seed by seed: a study stopped early has whole seeds of every variant in its CSV
+    trials = [(v, f, s) for s in range(args.seeds) for f in args.forms for v in args.variants]
     trial = partial(digits_trial, epochs=args.epochs, hidden=args.hidden, lr=args.lr, batch=args.batch)
     print(f"{len(trials)} trials: {len(args.variants)} variants x {len(args.forms)} forms x {args.seeds} seeds; "
           f"{args.hidden} units, RMSProp lr {args.lr:g}, batch {args.batch}, {args.epochs} epochs", flush=True)
-    rows: list = []
+    rows: list = finished_rows(args) if args.resume else []
+    if rows:
+        finished = {(r["variant"], r["form"], r["seed"]) for r in rows}
+        trials = [key for key in trials if key not in finished]
+        print(f"resumed: {len(finished)} trials already in {args.out / 'accuracy.csv'}, {len(trials)} to run",
+              flush=True)
 
     def done(outcome):
         rows.extend(outcome)

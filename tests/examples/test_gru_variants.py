@@ -3,6 +3,7 @@ network for every variant, a few training steps through graphrnn's loop, and the
 from __future__ import annotations
 
 import importlib
+import argparse
 import importlib.util
 import sys
 from pathlib import Path
@@ -122,3 +123,17 @@ def test_without_scikit_learn_the_study_says_how_to_install_it(monkeypatch, caps
     monkeypatch.setitem(sys.modules, "sklearn", None)         # import sklearn raises ImportError
     assert study.main(["--out", str(tmp_path)]) == 2
     assert 'pip install -e ".[examples]"' in capsys.readouterr().err
+
+
+def test_resume_keeps_the_trials_finished_with_the_same_settings(tmp_path):
+    def trial_rows(variant, seed, epochs, lr=0.01):
+        return [dict(variant=variant, form="rows", seed=seed, epoch=e, sequences=40 * e, test_accuracy=0.5,
+                     parameters=100, cell_parameters=60, hidden=16, lr=lr, batch=64, seconds=1.0)
+                for e in range(epochs + 1)]
+    rows = trial_rows("gru", 0, 2) + trial_rows("gru", 1, 1) + trial_rows("gru1", 0, 2, lr=0.1) \
+        + trial_rows("gru2", 0, 2)
+    study.write_csv(tmp_path / "accuracy.csv", rows)
+    args = argparse.Namespace(out=tmp_path, hidden=16, lr=0.01, batch=64, epochs=2, seeds=5,
+                              variants=["gru", "gru1"], forms=["rows"])
+    kept = study.finished_rows(args)       # seed 1 stopped at epoch 1, gru1 had another lr, gru2 not asked
+    assert {(r["variant"], r["seed"]) for r in kept} == {("gru", 0)} and len(kept) == 3
