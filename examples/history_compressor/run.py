@@ -3,6 +3,7 @@
     nice -n 10 python examples/history_compressor/run.py            # 10 seeds, flat budget 100,000
     python examples/history_compressor/run.py --seeds 3 --budget 20000   # quicker
     python examples/history_compressor/run.py --workers 2                # seeds side by side (Dask)
+    nice -n 10 python examples/history_compressor/run.py --joint    # the collapsed system trained jointly
 
 For every seed:
 
@@ -22,7 +23,15 @@ For every seed:
   is trained on its next input and on the chunker's state; reported: how many
   symbols of each sequence the automatizer alone still fails to predict.
 
-Writes ``results.json``, ``levels_before.png`` and ``levels_after.png`` (which
+With ``--joint`` (``lag20_joint.yaml``), instead, per seed: the **collapsed system
+trained jointly** (graphrnn.models.joint): automatizer and chunker learn together
+from the start; the chunker reads only what the automatizer fails to predict at the
+time of each batch.  Reported: when A + C first describe both sequences by their
+first symbol (the compressor's criterion), and when A alone first does (the collapse
+complete); training runs until A alone does or the budget is spent.  Writes
+``joint.json``.
+
+Otherwise writes ``results.json``, ``levels_before.png`` and ``levels_after.png`` (which
 inputs each level receives) to ``--out`` and prints the table of docs/compressor.md.
 """
 from __future__ import annotations
@@ -38,6 +47,7 @@ import numpy as np
 
 import graphrnn as gr
 from graphrnn.models import draw_level_inputs, events_per_sequence, load_hierarchy, train_automatizer
+from graphrnn.models.joint import describe, joint_from_hierarchy, train_joint
 from graphrnn.models.level_training import train_level
 from graphrnn.tasks import make_task
 from graphrnn.train.loop import TrainingPlan, train
@@ -119,6 +129,33 @@ def compressor_trial(seed: int, budget: int, collapse: int, out: Path) -> dict:
             "seconds": {"compressor": round(t_comp, 1), "flat": round(time.time() - start, 1)}}
 
 
+def joint_trial(seed: int, budget: int) -> dict:
+    """One seed of the collapsed system trained jointly (``lag20_joint.yaml``); a picklable row."""
+    spec = load_hierarchy(HERE / "lag20_joint.yaml")
+    task = make_task("history_lag")
+    both = [np.eye(22)[task.symbols([f])[0]] for f in (0, 1)]
+    system = joint_from_hierarchy(spec, seed)
+    start = time.time()
+    result = train_joint(system, task.sequences, spec.collapse.optimizer(spec.training["optimizer"]),
+                         spec.optimizer(1), probe=both, budget=budget, batch=spec.training["batch"],
+                         evaluate_every=spec.training["evaluate_every"], seed=seed)
+    return {"seed": seed, "joint": {
+        "described": result.described_at is not None, "described_at": result.described_at,
+        "absorbed": result.absorbed_at is not None, "absorbed_at": result.absorbed_at, "seen": result.sequences,
+        "final_events": describe(system, both),          # per sequence: (A's events, C's events)
+        "events_to_chunker": [[h[0], h[3]] for h in result.history]},   # mean per sequence, per test
+        "seconds": round(time.time() - start, 1)}
+
+
+def joint_summary(rows) -> dict:
+    out = {"runs": len(rows)}
+    for key in ("described", "absorbed"):
+        wins = [r["joint"][f"{key}_at"] for r in rows if r["joint"][key]]
+        out[key] = {"solved": len(wins), "median_sequences": median(wins),
+                    "min": min(wins) if wins else None, "max": max(wins) if wins else None}
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=10, help="trials (seeds 0 .. N-1)")
@@ -126,10 +163,13 @@ def main(argv=None):
     parser.add_argument("--collapse", type=int, default=3200, help="automatizer training sequences (0: skip)")
     parser.add_argument("--workers", type=int, default=1,
                         help="trials side by side on a local Dask cluster of this many processes (default 1: here)")
+    parser.add_argument("--joint", action="store_true",
+                        help="run the collapsed system trained jointly instead (lag20_joint.yaml; writes joint.json)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    trial = partial(compressor_trial, budget=args.budget, collapse=args.collapse, out=args.out)
+    trial = partial(joint_trial, budget=args.budget) if args.joint else \
+        partial(compressor_trial, budget=args.budget, collapse=args.collapse, out=args.out)
     seeds = [(seed,) for seed in range(args.seeds)]
     show = lambda row: print(json.dumps(row), flush=True)    # noqa: E731
     if args.workers > 1:        # the runner of graphrnn train and graphrnn sweep, on a Dask cluster
@@ -138,6 +178,15 @@ def main(argv=None):
             rows = run_each(trial, seeds, executor=cluster.executor, on_outcome=show)
     else:
         rows = run_each(trial, seeds, on_outcome=show)
+    if args.joint:
+        summary = joint_summary(rows)
+        (args.out / "joint.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+                                                         "summary": summary, "runs": rows}, indent=1))
+        print(f"\n| joint system | solved | median sequences (solved runs) | range |\n|---|---|---|---|")
+        for key, what in (("described", "A + C describe both sequences"), ("absorbed", "A alone")):
+            s = summary[key]
+            print(f"| {what} | {s['solved']} of {summary['runs']} | {s['median_sequences']} | {s['min']} - {s['max']} |")
+        return
     summary = {}
     for system in ("compressor", "flat"):
         wins = [r[system]["sequences"] for r in rows if r[system]["solved"]]

@@ -20,7 +20,8 @@ guessing trials), ``--workers W`` (worker processes of the local Dask cluster;
 default: one per core), ``--out DIR`` (the sweep directory; default
 runs/reproductions/NAME).  A training reproduction writes a sweep directory
 (trials.csv, summary.md, pictures, a run directory per trial; see
-docs/training.md); guessing prints one line per trial.  Both end with the
+docs/training.md); guessing prints one line per trial and writes the same
+tables (trials.csv, summary.md: weight sets tried until success).  Both end with the
 table row: success fraction and the median (and mean) number of training
 sequences (guessing trials) to success, next to the paper's.  Every trial
 goes through graphrnn.train.trials.run_each on the same Dask cluster
@@ -35,6 +36,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
 
@@ -89,15 +91,31 @@ def guess_trial(name: str, max_trials: int, seed: int) -> Guessed:
     return Guessed(seed, result.solved, result.trials if result.solved else None, result.trials, seconds, verdict)
 
 
-def run_guessing(name: str, seeds, budget, cluster) -> list:
+def run_guessing(name: str, seeds, budget, cluster, out: Path) -> list:
+    """Guessing trials on the cluster; writes ``out``'s trials.csv and summary.csv/json/md
+    with the sweep's tables (graphrnn.sweep.tables), counting weight sets instead of sequences."""
+    from graphrnn.sweep.file import GridPoint
+    from graphrnn.sweep.tables import write_tables
     from graphrnn.train.trials import run_each
 
     def report(outcome):
         print(f"  seed {outcome.seed}: {'solved' if outcome.solved else 'not solved'} after {outcome.trials:,} "
               f"trials ({outcome.seconds:.1f} s); {outcome.verdict}", flush=True)
     max_trials = budget or REPRODUCTIONS[name]["max_trials"]
-    return run_each(partial(guess_trial, name, max_trials), [(seed,) for seed in seeds], executor=cluster.executor,
-                    on_outcome=report)
+    outcomes = run_each(partial(guess_trial, name, max_trials), [(seed,) for seed in seeds],
+                        executor=cluster.executor, on_outcome=report)
+    records = [{"point": "base", "seed": o.seed, "status": "finished", "solved": o.solved, "solved_at": o.solved_at,
+                "sequences": o.trials, "updates": o.trials, "budget": max_trials, "seconds": round(o.seconds, 3),
+                "final_verdict": o.verdict} for o in outcomes]
+    entry = REPRODUCTIONS[name]
+    sweep = SimpleNamespace(name=name, grid={}, points=[GridPoint("base", {}, None)], seeds=list(seeds),
+                            experiment_file=f"{entry['network']} (random guessing, task {entry.get('task', name)} "
+                                            f"{entry.get('options', {})})",
+                            overrides={"max_trials": max_trials})
+    out.mkdir(parents=True, exist_ok=True)
+    write_tables(out, sweep, records, unit="weight sets")
+    print(f"sweep directory: {out} (summary.md, trials.csv)")
+    return outcomes
 
 
 def sweep_with(name: str, seeds, budget):
@@ -141,10 +159,10 @@ def main(argv=None) -> int:
           + (f" [{info['sweep']}]" if info["sweep"] else " [random guessing]"), flush=True)
     started = time.perf_counter()
     with open_cluster(workers=args.workers) as cluster:
+        out = args.out or ROOT / "runs" / "reproductions" / args.name
         if info["sweep"] is None:
-            outcomes, unit = run_guessing(args.name, seeds, args.budget, cluster), "trials"
+            outcomes, unit = run_guessing(args.name, seeds, args.budget, cluster, out), "trials"
         else:
-            out = args.out or ROOT / "runs" / "reproductions" / args.name
             records = run_training(args.name, seeds, args.budget, cluster, out)
             outcomes, unit = [Outcome(r["solved"], r["solved_at"], r["seconds"] or 0.0) for r in records], "sequences"
     wall = time.perf_counter() - started

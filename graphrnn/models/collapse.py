@@ -29,7 +29,8 @@ from ..ops.losses import LOSSES, mse
 from ..train.step import training_step
 from .compressor import HistoryCompressor, time_code
 
-__all__ = ["collapse_targets", "automatizer_loss", "automatizer_init", "train_automatizer", "events_per_sequence"]
+__all__ = ["collapse_targets", "hold_states", "automatizer_loss", "automatizer_gradient", "automatizer_init",
+           "train_automatizer", "events_per_sequence"]
 
 
 def collapse_targets(compressor: HistoryCompressor, sequence, chunker_state: str) -> np.ndarray:
@@ -44,9 +45,14 @@ def collapse_targets(compressor: HistoryCompressor, sequence, chunker_state: str
     events = HistoryCompressor(compressor.levels[:1]).compress_one(sequence).top
     stream = np.concatenate([events.values, time_code(events.times, compressor.time_codes)], axis=1)
     states = np.asarray(chunker.net.run(chunker.params, stream[:, None, :])[chunker_state])[:, 0]
-    # the index of the last event at or before each t (event 0 is at t = 0: the first input)
-    last = np.searchsorted(events.times, np.arange(len(sequence)), side="right") - 1
-    return states[last]
+    return hold_states(states, events.times, len(sequence))
+
+
+def hold_states(states, times, length: int) -> np.ndarray:
+    """The chunker's states after each event (E, H) at event times (E,) (increasing, times[0] = 0)
+    -> (length, H): at every t the state after the last event at or before t."""
+    last = np.searchsorted(np.asarray(times), np.arange(length), side="right") - 1
+    return np.asarray(states)[last]
 
 
 def automatizer_loss(net, params, x, next_target, chunker_target, mask=None, *, w_next=1.0, w_distill=1.0,
@@ -60,6 +66,19 @@ def automatizer_loss(net, params, x, next_target, chunker_target, mask=None, *, 
     if target is not None:
         loss = loss + w_target * mse(outputs["target"], target, mask)
     return loss
+
+
+def automatizer_gradient(net, x, chunk, *, w_next=1.0, w_distill=1.0, next_kind: str = "mse"):
+    """The gradient function of :func:`graphrnn.train.step.training_step` for the automatizer on whole
+    sequences x (T, B, I) with chunker targets chunk (T, B, H): A reads x_0 .. x_{T-2} and learns
+    x_1 .. x_{T-1} and c_0 .. c_{T-2}.  Returns p -> (loss, trainable gradients, None)."""
+    objective = value_and_grad(lambda p: automatizer_loss(
+        net, p, x[:-1], x[1:], chunk[:-1], w_next=w_next, w_distill=w_distill, next_kind=next_kind))
+
+    def gradient(p):
+        value, grads = objective(p)
+        return value, {n: g for n, g in grads.items() if n in net.trainable}, None
+    return gradient
 
 
 def automatizer_init(net, level0, seed: int = 0) -> dict:
@@ -104,13 +123,8 @@ def train_automatizer(compressor: HistoryCompressor, collapse, sample, optimizer
         seqs = sample(rng, batch)
         x = np.stack(seqs, axis=1)
         chunk = np.stack([targets(s) for s in seqs], axis=1)
-        objective = value_and_grad(lambda p: automatizer_loss(
-            net, p, x[:-1], x[1:], chunk[:-1], w_next=collapse.next, w_distill=collapse.distill,
-            next_kind=next_kind))
-
-        def gradient(p):
-            value, grads = objective(p)
-            return value, {n: g for n, g in grads.items() if n in net.trainable}, None
+        gradient = automatizer_gradient(net, x, chunk, w_next=collapse.next, w_distill=collapse.distill,
+                                        next_kind=next_kind)
         step = training_step(gradient, params, state, optimizer, updates, seen=seen, label="automatizer: ")
         params, state = step.params, step.state
         updates, seen = updates + 1, seen + batch
@@ -126,4 +140,4 @@ def events_per_sequence(net, params, criterion, sequence, output: str = "next") 
     """
     x = np.asarray(sequence, dtype=float)
     y = np.asarray(net.run(params, x[:-1, None, :]).outputs[output])[:, 0]
-    return 1 + sum(criterion.surprised(y[t], x[t + 1]) for t in range(len(x) - 1))
+    return len(criterion.event_times(y, x))

@@ -38,6 +38,12 @@ class SurpriseCriterion(ABC):
     def decode(self, prediction: np.ndarray) -> np.ndarray:
         """(I,) prediction -> (I,) the input it stands for."""
 
+    def event_times(self, predictions, sequence) -> np.ndarray:
+        """The steps of ``sequence`` (T, I) a predictor failed to predict, given its ``predictions``
+        (T - 1, I) of x_1 .. x_{T-1}: (E,) int, increasing, starting with 0 (x_0 is never predicted)."""
+        return np.array([0] + [t for t in range(1, len(sequence))
+                               if self.surprised(predictions[t - 1], sequence[t])], dtype=int)
+
     #: what an input must be, and the fix when it is not (for GR131)
     codes: str
     codes_fix: str

@@ -130,10 +130,11 @@ def _count(value) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
 
-def summary_markdown(sweep_name: str, rows, grid_paths) -> str:
-    """A table ready for the docs: a row per grid point."""
+def summary_markdown(sweep_name: str, rows, grid_paths, unit: str = "sequences") -> str:
+    """A table ready for the docs: a row per grid point; ``unit``: what a trial counts until
+    success (training sequences; weight sets for random guessing)."""
     head = ["grid point" if grid_paths else "sweep", "trials", "solved", "success (95% CI)",
-            "mean sequences to success", "median", "min-max", "budget"]
+            f"mean {unit} to success", "median", "min-max", "budget"]
     lines = [f"| {' | '.join(head)} |", "|" + "---|" * len(head)]
     for row in rows:
         name = ", ".join(f"{p} = {_shown(p, row['values'][p])}" for p in grid_paths) if grid_paths else sweep_name
@@ -149,13 +150,14 @@ def summary_markdown(sweep_name: str, rows, grid_paths) -> str:
                      f"{spread} | {_count(row['budget'])} |")
     lines.append("")
     lines.append("Success: trials whose test criterion held within the budget (95% confidence interval: Wilson "
-                 "score); sequences to success: over the solved trials.")
+                 f"score); {unit} to success: over the solved trials.")
     return "\n".join(lines) + "\n"
 
 
-def write_tables(directory, sweep, records) -> list[dict]:
+def write_tables(directory, sweep, records, unit: str = "sequences") -> list[dict]:
     """trials.csv, summary.csv, summary.json and summary.md in ``directory`` (atomically) from
-    the trial records so far; returns the summary rows."""
+    the trial records so far (``sweep``: its name, grid, points, experiment_file, seeds and
+    overrides are read); returns the summary rows."""
     directory = Path(directory)
     paths = list(sweep.grid)
     rows = summarize_points(sweep.points, records)
@@ -164,5 +166,5 @@ def write_tables(directory, sweep, records) -> list[dict]:
     write_atomic(directory / SUMMARY_JSON, json.dumps({"sweep": sweep.name, "experiment": sweep.experiment_file,
                                                       "seeds": list(sweep.seeds), "overrides": sweep.overrides,
                                                       "interval": INTERVAL, "points": rows}, indent=1) + "\n")
-    write_atomic(directory / SUMMARY_MD, summary_markdown(sweep.name, rows, paths))
+    write_atomic(directory / SUMMARY_MD, summary_markdown(sweep.name, rows, paths, unit))
     return rows

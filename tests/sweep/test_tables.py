@@ -58,6 +58,9 @@ def test_summaries_count_finished_and_diverged_trials_and_list_failed_ones():
     table = summary_markdown("s", [a, b], ["lr"])
     assert "| lr = a | 4 | 2 of 4 (1 failed) | 50% (15%-85%) | 60 | 60 | 40-80 | 100 |" in table
     assert "| lr = b | 1 | 0 of 1 | 0% (0%-79%) | - | - | - | 100 |" in table
+    assert "mean sequences to success" in table.splitlines()[0]
+    guessed = summary_markdown("s", [a], ["lr"], unit="weight sets")    # random guessing counts weight sets
+    assert "mean weight sets to success" in guessed.splitlines()[0] and "sequences" not in guessed
     csv_text = trials_csv(records, ["lr"])
     assert csv_text.splitlines()[0].startswith("point,lr,seed,status,solved,solved_at")
     assert csv_text.splitlines()[5].endswith(",boom,") and csv_text.count("\n") == 7
