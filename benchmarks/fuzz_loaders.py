@@ -9,6 +9,10 @@ one can be replayed with ``--replay LOADER SEED``. Inputs are generated in
 the workers from (loader, seed) by tests/fuzz/loaders.py's ``mutate`` with
 ``random.Random(seed)``; a worker runs under ``resource.setrlimit`` (address
 space, default 3 GiB) and is killed and replaced past the hard time limit.
+A worker loads each loader's first shipped file before it times anything, so
+one-time costs of a process (imports, numba's start-up: about 1.5 s) are not
+counted against the first input of each kind.  ``--slow-log FILE`` writes
+every input over the soft limit (loader, seed, seconds, outcome) to replay.
 """
 from __future__ import annotations
 
@@ -41,13 +45,15 @@ def worker(memory_bytes: int) -> None:
     warnings.simplefilter("ignore")
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     import loaders
+    loaders.warm_up()
+    print("ready", flush=True)
     for line in sys.stdin:
         loader, seed = line.rstrip("\n").split("\t")
         text = make_input(loader, int(seed))
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
-            loaders.check_rule(loader, text)
-            outcome, message = "ok", ""
+            err = loaders.check_rule(loader, text)
+            outcome, message = "ok", f"{err.code}: {err}" if err is not None else "loaded"
         except MemoryError:
             outcome, message = "memory", "MemoryError"
         except AssertionError as err:      # a GraphRNNError without code, location or fix
@@ -55,7 +61,7 @@ def worker(memory_bytes: int) -> None:
         except BaseException as err:       # noqa: BLE001 (the point is to catch everything)
             outcome, message = "unhandled", f"{type(err).__name__}: {err}"
         print(json.dumps({"outcome": outcome, "seconds": time.perf_counter() - start,
-                          "message": message[:300]}), flush=True)
+                          "cpu": time.process_time() - cpu, "message": message[:300]}), flush=True)
 
 
 class Worker:
@@ -65,6 +71,8 @@ class Worker:
                    GRAPHRNN_MEMORY_LIMIT=os.environ.get("GRAPHRNN_MEMORY_LIMIT", str(memory_bytes // 2)))
         self.proc = subprocess.Popen([sys.executable, str(HERE), "--worker", str(memory_bytes)], env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        if self.proc.stdout.readline().strip() != "ready":    # warmed up: the hard limit counts from here
+            raise RuntimeError("a fuzz worker did not start (run one input with --replay to see why)")
         self.job = None
         self.started = 0.0
 
@@ -78,7 +86,8 @@ class Worker:
         self.proc.wait()
 
 
-def run(jobs, workers: int, memory_bytes: int, soft: float, hard: float, seconds: float = float("inf")):
+def run(jobs, workers: int, memory_bytes: int, soft: float, hard: float, seconds: float = float("inf"),
+        slow_log=None, clock: str = "wall"):
     table = collections.defaultdict(collections.Counter)
     examples = collections.defaultdict(list)
     pending = list(reversed(jobs))
@@ -93,15 +102,20 @@ def run(jobs, workers: int, memory_bytes: int, soft: float, hard: float, seconds
             w.send(pending.pop())
         return w
 
-    def record(job, outcome, seconds, message):
+    def record(job, outcome, seconds, message, cpu=None):
         loader, seed = job
         table[loader]["inputs"] += 1
         table[loader][outcome] += 1
-        if seconds > soft:
+        if (seconds if clock == "wall" or cpu is None else cpu) > soft:
             table[loader]["over"] += 1
             outcome = "over" if outcome == "ok" else outcome
+            if slow_log is not None:    # every slow input, to replay one by one (--replay LOADER SEED)
+                slow_log.write(json.dumps({"loader": loader, "seed": seed, "seconds": round(seconds, 2),
+                                           "cpu": cpu and round(cpu, 2), "message": message[:300]}) + "\n")
+                slow_log.flush()
         if outcome != "ok" and len(examples[loader, outcome]) < 5:
-            examples[loader, outcome].append(f"seed {seed} ({seconds:.1f} s): {message}")
+            examples[loader, outcome].append(f"seed {seed} ({seconds:.1f} s" + (f", {cpu:.1f} s CPU" if cpu else "")
+                                             + f"): {message}")
 
     for _ in range(min(workers, len(jobs))):
         start()
@@ -121,7 +135,7 @@ def run(jobs, workers: int, memory_bytes: int, soft: float, hard: float, seconds
                 start()
                 continue
             answer = json.loads(line)
-            record(w.job, answer["outcome"], answer["seconds"], answer["message"])
+            record(w.job, answer["outcome"], answer["seconds"], answer["message"], answer["cpu"])
             done += 1
             w.job = None
             if pending:
@@ -150,23 +164,32 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-gib", type=float, default=3.0)
     parser.add_argument("--soft", type=float, default=2.0, help="seconds counted as `over`")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="what `over` measures: wall-clock seconds (the rule, on a quiet machine) or the "
+                             "worker's CPU seconds (to find the slow inputs on a busy one; a worker killed at "
+                             "the hard limit counts as over either way)"),
     parser.add_argument("--hard", type=float, default=20.0, help="seconds before a worker is killed")
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--minutes", type=float, default=float("inf"),
                         help="stop starting inputs after this long and print what was run")
     parser.add_argument("--replay", nargs=2, metavar=("LOADER", "SEED"))
+    parser.add_argument("--slow-log", type=argparse.FileType("w"), metavar="FILE",
+                        help="write every input over the soft limit to FILE, a JSON line each")
     args = parser.parse_args(argv)
     if args.replay:
         text = make_input(args.replay[0], int(args.replay[1]))
         print(repr(text[:2000]))
-        loaders.check_rule(args.replay[0], text)
+        start = time.perf_counter()
+        err = loaders.check_rule(args.replay[0], text)
+        print(f"{time.perf_counter() - start:.2f} s: " + (f"{err.code}: {err}" if err else "loaded"))
         return 0
     jobs = [(name, args.first_seed + i) for i in range(args.inputs) for name in args.loaders]
-    start = time.time()
+    start, load_before = time.time(), os.getloadavg()[0]
     table, examples = run(jobs, args.workers, int(args.memory_gib * 2 ** 30), args.soft, args.hard,
-                          args.minutes * 60)
+                          args.minutes * 60, slow_log=args.slow_log, clock=args.clock)
     print(f"\n{sum(row['inputs'] for row in table.values())} inputs in {time.time() - start:.0f} s, {args.workers} workers, "
-          f"{args.memory_gib} GiB each, soft limit {args.soft} s, hard {args.hard} s\n")
+          f"{args.memory_gib} GiB each, soft limit {args.soft} s ({args.clock} clock), hard {args.hard} s, "
+          f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end\n")
     print("| loader | inputs | unhandled exceptions | MemoryError | over 2 s |")
     print("|---|---|---|---|---|")
     for name in args.loaders:

@@ -53,6 +53,8 @@ MAX_TRIALS = 100_000
 #: experiment fields a sweep does not set: the trials' seeds are the sweep's own
 SEED_PATHS = ("seeds", "runs", "train.seed", "graphrnn", "experiment")
 BASE_LABEL = "base"
+#: libyaml's emitter where PyYAML has it: a grid point's text is written per point (the pure-Python one costs ~30 ms)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 FIELD_HINTS = {
     "graphrnn": "1",
@@ -118,6 +120,7 @@ class _Reader:
         for key in ("seeds", "runs"):
             self.doc.pop(key, None)
         self.doc["network"] = base.network_path      # absolute: the variant is read from elsewhere
+        self.built = {}     # each distinct task, optimizer and network, built once (Experiment.build)
 
     def path_error(self, path: str, loc: Location) -> None:
         if path in SEED_PATHS or path.split(".")[0] in ("seeds", "runs", "graphrnn", "experiment"):
@@ -145,9 +148,10 @@ class _Reader:
                                      fix="name a field of a mapping (docs/training.md lists the keys)")
             node[keys[-1]] = value
         header = f"# {self.base.file}" + (f" with {label_text(assignments)}" if assignments else "") + "\n"
-        text = header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+        text = header + yaml.dump(doc, Dumper=_DUMPER, sort_keys=False, allow_unicode=True)
         try:
-            exp = loads_experiment(text, f"<{what}>", base_dir=Path(self.base.file).parent, build=build)
+            exp = loads_experiment(text, f"<{what}>", base_dir=Path(self.base.file).parent, build=build,
+                                   shared=self.built)
         except GraphRNNError as err:
             raise TrainError("GR311", f"{what} makes an invalid experiment: {err.message}", loc=loc,
                              fix=err.fix, notes=(f"in the experiment {self.base.file} with {label_text(assignments)}",)

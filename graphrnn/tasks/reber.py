@@ -140,17 +140,37 @@ class EmbeddedReber(Task):
         self.test_size = _check_int("test_size", test_size)
         self.data_seed = _check_int("data_seed", data_seed, low=0)
         self._options = {"train_size": train_size, "test_size": test_size, "data_seed": data_seed}
-        self.train_strings = self.test_strings = None
-        if self.train_size is not None:
+        self._sets = None   # drawn on first use: checking the options (reading an experiment) draws nothing
+
+    def _drawn(self) -> tuple[list, list]:
+        """The fixed (training, test) sets of (string, nexts) pairs, drawn once from ``data_seed``."""
+        if self._sets is None:
             rng = np.random.default_rng(self.data_seed)
-            self._train = [embedded_reber_string(rng) for _ in range(self.train_size)]
-            seen, self._test = {s for s, _ in self._train}, []
-            while len(self._test) < self.test_size:
+            train = [embedded_reber_string(rng) for _ in range(self.train_size)]
+            seen, test = {s for s, _ in train}, []
+            while len(test) < self.test_size:
                 s, nexts = embedded_reber_string(rng)
                 if s not in seen:
-                    self._test.append((s, nexts))
-            self.train_strings = [s for s, _ in self._train]
-            self.test_strings = [s for s, _ in self._test]
+                    test.append((s, nexts))
+            self._sets = (train, test)
+        return self._sets
+
+    @property
+    def _train(self) -> list | None:
+        return None if self.train_size is None else self._drawn()[0]
+
+    @property
+    def _test(self) -> list | None:
+        return None if self.train_size is None else self._drawn()[1]
+
+    @property
+    def train_strings(self) -> list[str] | None:
+        """The fixed training strings (None with ``train_size: null``: fresh strings every time)."""
+        return None if self.train_size is None else [s for s, _ in self._train]
+
+    @property
+    def test_strings(self) -> list[str] | None:
+        return None if self.train_size is None else [s for s, _ in self._test]
 
     @staticmethod
     def batch_of(strings: list[tuple[str, list[str]]]) -> Batch:

@@ -176,12 +176,17 @@ class Experiment:
         """The same experiment with other trial seeds."""
         return replace(self, seeds=tuple(int(s) for s in seeds))
 
-    def build(self) -> Setup:
-        """(net, task, optimizer), built once; raises the located errors of the module docstring."""
+    def build(self, shared: dict | None = None) -> Setup:
+        """(net, task, optimizer), built once; raises the located errors of the module docstring.
+
+        ``shared``: a dict the caller keeps across experiments that differ in a few values (a
+        sweep's grid points), so each distinct task, optimizer and network is built once and
+        only checked against the others after that (a built task generates its data sets, a
+        network compiles: most of a check's time)."""
         if self._setup is None:
-            task = self.make_task()
-            optimizer = self.make_optimizer()
-            net = self.load_network()
+            task = _once(shared, ("task", repr(self.task), self.loss), self.make_task)
+            optimizer = _once(shared, ("optimizer", repr(self.optimizer)), self.make_optimizer)
+            net = _once(shared, ("network", self.network_path, self.engine, self.dtype), self.load_network)
             if (net.input_size, net.output_size) != (task.input_size, task.output_size):
                 raise self.error(
                     f"network `{net.name}` has {net.input_size} inputs and {net.output_size} outputs; "
@@ -240,16 +245,27 @@ class Experiment:
         return net
 
 
+def _once(shared: dict | None, key: tuple, make):
+    """``make()``, or what it returned for ``key`` before (only what built without an error is kept)."""
+    if shared is None:
+        return make()
+    if key not in shared:
+        shared[key] = make()
+    return shared[key]
+
+
 #: the errors of an engine that cannot run a network: no kernel or rule (GR115), numba missing (GR116),
 #: a tree network (GR124)
 ENGINE_REFUSALS = ("GR115", "GR116", "GR124")
 
 
 # -- loading -----------------------------------------------------------------------------------
-def loads_experiment(text: str, file: str = "<string>", base_dir=None, build: bool = True) -> Experiment:
+def loads_experiment(text: str, file: str = "<string>", base_dir=None, build: bool = True,
+                     shared: dict | None = None) -> Experiment:
     """An Experiment from YAML text; ``file`` names it in errors, ``base_dir`` anchors ``network:``
     (default: the file's folder, or the current one).  ``build``: also compile the network and
-    check task, optimizer and sizes (all errors surface now, not mid-training)."""
+    check task, optimizer and sizes (all errors surface now, not mid-training); ``shared``: see
+    :meth:`Experiment.build`."""
     data = read_document(text, file, "an experiment", "experiment", FORMAT_VERSION)
     _check_structure(data, file)
     if base_dir is None:
@@ -283,7 +299,7 @@ def loads_experiment(text: str, file: str = "<string>", base_dir=None, build: bo
                         "k1" if k1 is not None else "k2", key=True, fix="remove them, or write `method: tbptt`")
     exp.plan()                             # GR300 for anything the TrainingPlan refuses
     if build:
-        exp.build()
+        exp.build(shared)
     return exp
 
 

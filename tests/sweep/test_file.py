@@ -71,3 +71,35 @@ SHIPPED = sorted((Path(__file__).resolve().parents[2] / "examples" / "reproducti
 def test_the_shipped_sweeps_load(path):
     sweep = load_sweep(path)
     assert sweep.name == path.stem and len(sweep.trials) >= 5
+
+
+def test_each_distinct_network_and_task_is_built_once_while_a_grid_is_checked(folder, monkeypatch):
+    """A grid point's check reuses what an equal task, optimizer or network built before (each
+    build draws data sets or compiles); what differs is still built and checked."""
+    import graphrnn.train.experiment as experiment
+    built = {"load": 0, "make_task": 0}
+    load, make_task = experiment.load, experiment.Experiment.make_task
+
+    def counting_load(*args, **kwargs):
+        built["load"] += 1
+        return load(*args, **kwargs)
+
+    def counting_make_task(self):
+        built["make_task"] += 1
+        return make_task(self)
+
+    monkeypatch.setattr(experiment, "load", counting_load)
+    monkeypatch.setattr(experiment.Experiment, "make_task", counting_make_task)
+    (folder / "other.yaml").write_text((folder / "net.yaml").read_text().replace("size: 3", "size: 4"))
+    text = ("graphrnn: 1\nsweep: g\nexperiment: exp.yaml\nseeds: [0]\n"
+            "grid: {optimizer.lr: [0.1, 0.2, 0.3], network: [net.yaml, other.yaml], task.data_seed: [0, 1]}\n")
+    sweep = loads_sweep(text, str(folder / "s.yaml"))
+    assert len(sweep.points) == 12
+    # tasks: the file's (no data_seed: the lr values' own checks), data_seed 0 and 1
+    assert built == {"load": 2, "make_task": 3}, built
+    # an equal task that failed is not kept: each grid value is still refused at itself
+    bad = text.replace("task.data_seed: [0, 1]", "task.data_seed: [0, -1]")
+    with pytest.raises(GraphRNNError) as info:
+        loads_sweep(bad, str(folder / "s.yaml"))
+    col = bad.splitlines()[4].index("-1") + 1
+    assert info.value.code == "GR311" and str(info.value.loc).endswith(f"5:{col}"), str(info.value)

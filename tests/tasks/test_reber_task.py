@@ -101,3 +101,12 @@ def test_continual_sample_has_no_padding():
     task = make_task("continual_embedded_reber", length=64)
     b = task.sample(0, 3)
     assert b.x.shape == (64, 3, 7) and b.mask.all() and (b.lengths == 64).all()
+
+
+def test_the_sets_are_drawn_on_first_use_and_the_same_as_drawn_at_once():
+    lazy = make_task("embedded_reber", train_size=30, test_size=20, data_seed=4)
+    assert lazy._sets is None                      # nothing drawn while the options are checked
+    batch = lazy.sample(1, 5)
+    assert lazy._sets is not None and set(batch.info["strings"]) <= set(lazy.train_strings)
+    again = make_task("embedded_reber", train_size=30, test_size=20, data_seed=4)
+    assert again.test_strings == lazy.test_strings and again.train_strings == lazy.train_strings

@@ -197,3 +197,18 @@ def test_unsafe_yaml_is_refused(net_folder):
 def test_the_shipped_experiments_load(path):
     exp = load_experiment(path)
     assert exp.seeds and exp.name
+
+
+def test_a_task_asking_for_a_million_strings_is_checked_without_drawing_them(net_folder):
+    """Reading an experiment checks its task's options; the data sets are drawn when training
+    first asks for them (a million Reber strings take a minute)."""
+    (net_folder / "reber.yaml").write_text(
+        "graphrnn: 1\nname: r\ninputs: {x: 7}\noutputs: {y: 7}\nnodes:\n  h: {size: 3}\n  y: {size: 7}\n"
+        "edges:\n  - {from: x, to: h}\n  - {from: h, to: h, delay: 1}\n  - {from: h, to: y}\n")
+    text = GOOD.replace("net.yaml", "reber.yaml").replace(
+        "{name: latch, min_length: 5, max_length: 8, train_size: 20, test_size: 20}",
+        "{name: embedded_reber, train_size: 1000000, test_size: 1000000}")
+    task = load(net_folder, text).build().task
+    assert task.train_size == task.test_size == 1_000_000 and task._sets is None
+    too_many = error_of(net_folder, text.replace("train_size: 1000000", "train_size: 10000001"))
+    assert too_many.code == "GR300" and "train_size" in too_many.message
