@@ -8,10 +8,12 @@ Symbols are coded locally (one-hot).  In Tasks 2a/2b the network predicts
 every next symbol; in Task 2c only the last one.  The success criterion of
 all three is a test "after training, during 10,000 successive, randomly
 chosen input sequences" (:meth:`success`).  The paper gives no training stop
-for these tasks other than a budget of 5 million sequences; :meth:`monitor`
-returns our reading of the same criterion on the training history (the
-10,000 most recent training sequences were all processed correctly) --
-not verified.
+for these tasks other than a budget of 5 million sequences (Table 11).  For
+2b and 2c :meth:`monitor` returns our reading of the same criterion on the
+training history (the 10,000 most recent training sequences were all
+processed correctly) -- not verified.  Task 2a has none: its test runs two
+sequences, so the loop runs the paper's test itself (see
+:meth:`LongLag2a.monitor`).
 """
 from __future__ import annotations
 
@@ -128,13 +130,24 @@ class LongLag2a(_LongLag):
 
     def success(self, net, params, rng) -> Evaluation:
         seq = self._symbols(as_rng(rng), self.test_size)         # the same draws as sample()
-        distinct, inverse = np.unique(seq.T, axis=0, return_inverse=True)
+        # the first symbol fixes the whole sequence: unique over it, not over (p + 1)-long rows
+        _, index, inverse = np.unique(seq[0], return_index=True, return_inverse=True)
         inverse = np.asarray(inverse).reshape(-1)
-        small = self._batch(distinct.T)
+        small = self._batch(seq[:, index])
         correct, mse = self.sequence_results(small, self.outputs(net, params, small))
         wrong = int(np.sum(~correct[inverse]))
         return Evaluation(wrong == 0, {"wrong": wrong, "of": self.test_size,
                                        "mse": float(np.mean(mse[inverse]))}, self.criterion_text)
+
+    def monitor(self) -> None:
+        """None: a trial is solved when the paper's test passes (run every ``evaluate_every``).
+
+        A window of the 10,000 most recent training sequences cannot be met before 10,000
+        sequences, yet Table 2 reports success after 5,040 on average; the test ("after
+        training, during 10,000 successive, randomly chosen input sequences") is cheap here,
+        since only two sequences exist.
+        """
+        return None
 
 
 class LongLag2b(LongLag2a):
@@ -173,6 +186,7 @@ class LongLag2b(LongLag2a):
         return np.vstack([first, middle, first])
 
     success = _LongLag.success   # (almost) all 10,000 sequences differ: run them all
+    monitor = _LongLag.monitor   # ... so the test is costly: judge the training history instead
 
 
 class LongLag2c(_LongLag):

@@ -164,13 +164,20 @@ def test_multiplication_stop_counts_fewer_than_n_seq_wrong():
 
 
 def test_long_lag_monitor_window_is_10000():
-    task = make_task("long_lag_2a", p=4)
+    task = make_task("long_lag_2b", p=4)
     m = task.monitor()
     assert m.window == 10_000
     b = task.sample(0, 9999)
     assert m.update(b, b.target) is False
     b = task.sample(1, 1)
     assert m.update(b, b.target) is True
+
+
+def test_long_lag_2a_is_judged_by_its_test_not_by_a_window():
+    """Table 2 reports success after 5,040 sequences on average, before a 10,000-sequence window
+    could fill; the test itself runs two sequences."""
+    assert make_task("long_lag_2a", p=4).monitor() is None
+    assert make_task("long_lag_2c", p=4, q=4).monitor().window == 10_000
 
 
 def test_tasks_without_history_criterion():
@@ -262,6 +269,22 @@ def test_long_lag_2a_runs_only_the_distinct_sequences():
     task.eval_batch = 4
     ev = task.success(net, None, 0)
     assert ev.solved and ev.metrics["of"] == 10_000 and net.calls == 1
+
+
+def test_long_lag_2a_test_counts_every_drawn_copy_of_a_wrong_sequence():
+    """An oracle wrong only on the sequences that start with x: the test counts exactly the draws
+    that start with x, as running all 10,000 would."""
+    task = make_task("long_lag_2a", p=5, test_size=10_000)
+    x_unit = task.p - 1
+
+    def wrong_after_x(x):
+        y = lag2a_oracle(x)
+        y[-1, x[0, :, x_unit] == 1.0] = 0.5
+        return y
+    ev = task.success(Oracle(task, wrong_after_x), None, 3)
+    drawn = task._symbols(np.random.default_rng(3), 10_000)
+    assert ev.metrics["wrong"] == int(np.sum(drawn[0] == x_unit)) and 4000 < ev.metrics["wrong"] < 6000
+    assert not ev.solved
 
 
 def test_guessing_criterion_for_graphrnn_train_guess():
