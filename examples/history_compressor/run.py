@@ -129,9 +129,12 @@ def compressor_trial(seed: int, budget: int, collapse: int, out: Path) -> dict:
             "seconds": {"compressor": round(t_comp, 1), "flat": round(time.time() - start, 1)}}
 
 
-def joint_trial(seed: int, budget: int) -> dict:
-    """One seed of the collapsed system trained jointly (``lag20_joint.yaml``); a picklable row."""
+def joint_trial(seed: int, budget: int, automatizer_lr: float | None = None) -> dict:
+    """One seed of the collapsed system trained jointly (``lag20_joint.yaml``; ``automatizer_lr``
+    replaces the file's Adam learning rate of the automatizer); a picklable row."""
     spec = load_hierarchy(HERE / "lag20_joint.yaml")
+    if automatizer_lr is not None:
+        spec.collapse.optimizer_config = dict(spec.collapse.optimizer_config, lr=automatizer_lr)
     task = make_task("history_lag")
     both = [np.eye(22)[task.symbols([f])[0]] for f in (0, 1)]
     system = joint_from_hierarchy(spec, seed)
@@ -165,10 +168,12 @@ def main(argv=None):
                         help="trials side by side on a local Dask cluster of this many processes (default 1: here)")
     parser.add_argument("--joint", action="store_true",
                         help="run the collapsed system trained jointly instead (lag20_joint.yaml; writes joint.json)")
+    parser.add_argument("--automatizer-lr", type=float, default=None,
+                        help="with --joint: the automatizer's Adam learning rate (default: lag20_joint.yaml's, 0.01)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    trial = partial(joint_trial, budget=args.budget) if args.joint else \
+    trial = partial(joint_trial, budget=args.budget, automatizer_lr=args.automatizer_lr) if args.joint else \
         partial(compressor_trial, budget=args.budget, collapse=args.collapse, out=args.out)
     seeds = [(seed,) for seed in range(args.seeds)]
     show = lambda row: print(json.dumps(row), flush=True)    # noqa: E731
@@ -180,7 +185,8 @@ def main(argv=None):
         rows = run_each(trial, seeds, on_outcome=show)
     if args.joint:
         summary = joint_summary(rows)
-        (args.out / "joint.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+        name = "joint.json" if args.automatizer_lr is None else f"joint_lr{args.automatizer_lr:g}.json"
+        (args.out / name).write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                                          "summary": summary, "runs": rows}, indent=1))
         print(f"\n| joint system | solved | median sequences (solved runs) | range |\n|---|---|---|---|")
         for key, what in (("described", "A + C describe both sequences"), ("absorbed", "A alone")):
