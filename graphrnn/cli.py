@@ -169,7 +169,7 @@ def cmd_run(args) -> int:
         return _run_trees(net, args)
     params = net.init(seed=args.seed)
     rng = np.random.default_rng(args.seed)
-    check_run(net.plan, args.steps, args.batch)    # GR108 before the input is drawn, not after
+    check_run(net.plan, args.steps, args.batch, graph=net.ir)    # GR108 before the input is drawn, not after
     x = rng.standard_normal((args.steps, args.batch, net.input_size))
     trace = net.run(params, x)
     header = ["t"]

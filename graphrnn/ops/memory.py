@@ -16,6 +16,10 @@ from .ntm import address, head_sizes, read, split_head, write_heads
 from .registry import StatefulKind, register_op
 
 OPTIONS = {"slots": 128, "width": 20, "reads": 1, "writes": 1, "shifts": 3, "init": 1e-6}
+#: the most read heads and the most write heads a memory node may have, checked before its ports
+#: exist: each head is a port, a weighting in the state and a step of its own in the memory's
+#: loop (Graves et al. 2014 use one or two); assign a larger number here to allow more
+MAX_HEADS = 64
 
 
 def _options(options) -> dict:
@@ -29,6 +33,10 @@ def check_options(options: dict, size: int) -> tuple | None:
         value = options[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             return key, f"memory option `{key}` must be an integer >= {low}, got {value!r}"
+    for key in ("reads", "writes"):
+        if options[key] > MAX_HEADS:
+            return key, (f"memory option `{key}` must be at most {MAX_HEADS}, got {options[key]} (every head is "
+                         f"a port and a step of its own; graphrnn.ops.memory.MAX_HEADS raises the limit)")
     if options["shifts"] % 2 == 0 or options["shifts"] > options["slots"]:
         return "shifts", (f"memory option `shifts` must be odd and at most `slots` (offsets -s//2 .. s//2), "
                           f"got {options['shifts']}")

@@ -104,33 +104,53 @@ def run_bytes(plan: Plan, T: int, B: int, itemsize: int = 8, delays_materialised
     """(estimated bytes of a run of T steps over B sequences with its backward pass, the block
     that needs most).  ``delays_materialised``: the engine keeps every delayed block's last
     ``lookback`` steps as real rows (the compiled engine), so long delays cost memory there."""
-    parts = [(T * B * plan.input_width * itemsize, "the inputs")]
+    total, culprit, _ = _run_parts(plan, T, B, itemsize, delays_materialised)
+    return total, culprit
+
+
+def _run_parts(plan: Plan, T: int, B: int, itemsize: int, delays_materialised: bool) -> tuple[int, str, str | None]:
+    """run_bytes, and the first node of the block that needs most (None: the inputs)."""
+    parts = [(T * B * plan.input_width * itemsize, "the inputs", None)]
     for block in plan.blocks.values():
         per_step = block.width + block.slot_width + state_numbers(block)
-        parts.append((2 * T * B * per_step * itemsize, f"the values of {_nodes(block)}"))
+        parts.append((2 * T * B * per_step * itemsize, f"the values of {_nodes(block)}", block.members[0].node))
     if delays_materialised:
         for name, depth in (plan.lookback or {}).items():
             block = plan.blocks.get(name)
             width = block.width if block else plan.input_width
             parts.append((2 * depth * B * width * itemsize,
-                          f"the {depth} delayed steps of {_nodes(block) if block else 'the inputs'}"))
-    total = sum(n for n, _ in parts)
-    return total, max(parts, key=lambda p: p[0])[1]
+                          f"the {depth} delayed steps of {_nodes(block) if block else 'the inputs'}",
+                          block.members[0].node if block else None))
+    total = sum(n for n, _, _ in parts)
+    _, culprit, node = max(parts, key=lambda p: p[0])
+    return total, culprit, node
 
 
-def check_run(plan: Plan, T: int, B: int, itemsize: int = 8, engine: str | None = None) -> None:
+def _node_loc(graph, node: str | None):
+    """Where ``node`` (None: the first input) is declared in the spec, when ``graph`` is given."""
+    nodes = getattr(graph, "nodes", {})
+    if node is None:
+        node = next((name for name, n in nodes.items() if getattr(n, "is_input", False)), None)
+    found = nodes.get(node) if node is not None else None
+    return getattr(found, "loc", None)
+
+
+def check_run(plan: Plan, T: int, B: int, itemsize: int = 8, engine: str | None = None, graph=None) -> None:
     """GR108 before a run of T steps over B sequences that would exceed the budget (``engine``:
-    the engine's name; the compiled engine materialises delays)."""
+    the engine's name; the compiled engine materialises delays), located at the spec's node that
+    needs most where ``graph`` (the network's checked Graph) is given."""
     for name, depth in (plan.lookback or {}).items():   # numpy cannot even describe a view this long
         width = plan.input_width if name not in plan.blocks else plan.blocks[name].width
         if depth * int(B) * width >= 2 ** 62:
             block = plan.blocks.get(name)
             raise PlanError("GR108", f"a delay of {depth} steps over {B} sequences of "
                             f"{_nodes(block) if block else 'the inputs'} is past what numpy can index",
+                            loc=_node_loc(graph, block.members[0].node if block else None),
                             fix="use a shorter delay (a delay longer than the run reads only initial values)")
     compiled = engine == "compiled"
-    total, culprit = run_bytes(plan, int(T), int(B), itemsize, delays_materialised=compiled)
+    total, culprit, node = _run_parts(plan, int(T), int(B), itemsize, delays_materialised=compiled)
     if total > memory_limit():
         _refuse(f"a run of {T} steps over {B} sequences", total, culprit,
                 "use the fused engine, where delays cost nothing" if "delayed steps" in culprit else
-                "run shorter sequences or smaller batches (or truncate: train.method tbptt)")
+                "run shorter sequences or smaller batches (or truncate: train.method tbptt)",
+                _node_loc(graph, node))

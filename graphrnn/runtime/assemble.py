@@ -19,8 +19,17 @@ class Assembler:
 
     ``names``/``offsets`` lay the parameters out in theta; for fused array i,
     ``base[i]`` holds its constants and ``array.flat[target[i]] +=
-    theta[source[i]] * scale[i]`` adds its parameters (scale carries masks).
+    theta[source[i]] * scale[i]`` adds its small parameters (scale carries
+    masks).  A matrix or vector of at least ``SLICE_FROM`` entries is added as
+    a block instead (``array[rows, cols] += theta[start:stop].reshape(...)``):
+    no index table per entry, so a network of millions of parameters is
+    assembled at the speed of a copy, while a unit-level network's thousands
+    of tiny parameters stay one bincount.
     """
+
+    #: entries from which a dense or vector placement is a block, not indices (measured: below
+    #: a few hundred entries the per-placement Python step costs more than its indices)
+    SLICE_FROM = 4096
 
     def __init__(self, fused, shapes: dict):
         self.names = sorted(shapes)
@@ -40,10 +49,21 @@ class Assembler:
                        for names, shape, start in self.runs]
         self.fused = fused
         self.base, self.target, self.source, self.scale = [], [], [], []
-        for recipe in fused:
+        self._blocks = []    # (fused index, its region (slices), theta start, stop, region shape, mask or None)
+        for i, recipe in enumerate(fused):
             base = np.zeros(recipe.shape)
             targets, sources, scales = [], [], []
             for p in recipe.placements:
+                region = _block(p)
+                if region is not None and p.param is None:
+                    base[region] += np.reshape(p.value, base[region].shape) if np.size(p.value) > 1 else p.value
+                    continue
+                if region is not None and base[region].size >= self.SLICE_FROM:
+                    shape = base[region].shape
+                    mask = None if p.mask is None else np.asarray(p.mask, float).reshape(shape)
+                    first = int(start[p.param])
+                    self._blocks.append((i, region, first, first + base[region].size, shape, mask))
+                    continue
                 tgt, src_local, value = _entries(p, recipe.shape)
                 if p.param is None:
                     np.add.at(base.reshape(-1), tgt, np.broadcast_to(value, tgt.shape))
@@ -94,20 +114,40 @@ class Assembler:
         flat = self._base.copy()
         if self._target.size:
             flat += np.bincount(self._target, theta[self._source] * self._scale, minlength=flat.size)
-        return [flat[a:b].reshape(shape) for a, b, shape in self._slices]
+        arrays = [flat[a:b].reshape(shape) for a, b, shape in self._slices]
+        for i, region, first, stop, shape, mask in self._blocks:
+            part = theta[first:stop].reshape(shape)
+            arrays[i][region] += part if mask is None else part * mask
+        return arrays
 
     def backward(self, cotangents, size: int) -> np.ndarray:
         """The gradient of theta (``size``,) from the gradients of the fused arrays."""
         if not self._target.size:
-            return np.zeros(size)
-        flat = np.concatenate([np.reshape(g, -1) for g in cotangents])
-        return np.bincount(self._source, flat[self._target] * self._scale, minlength=size)
+            g_theta = np.zeros(size)
+        else:
+            flat = np.concatenate([np.reshape(g, -1) for g in cotangents])
+            g_theta = np.bincount(self._source, flat[self._target] * self._scale, minlength=size)
+        for i, region, first, stop, shape, mask in self._blocks:
+            part = np.reshape(cotangents[i], self._slices[i][2])[region]
+            out = g_theta[first:stop].reshape(shape)     # a view: no copy of a strided region
+            out += part if mask is None else part * mask
+        return g_theta
 
     def split(self, theta: np.ndarray) -> dict:
         out = {}
         for names, shape, start, stop in self._spans:
             out.update(zip(names, theta[start:stop].reshape((len(names),) + shape)))
         return out
+
+
+def _block(p) -> tuple | None:
+    """The region (a tuple of slices) a dense matrix or a vector fills, entry k at its k-th
+    position in C order; None for placements that are not a block (diagonal, scalar, identity)."""
+    if p.how == "dense" and p.rows:
+        return slice(*p.rows), slice(*p.cols)
+    if p.how == "vector" and not p.rows:
+        return (slice(*p.cols),)
+    return None
 
 
 def _entries(p, shape):

@@ -43,7 +43,7 @@ class Network(CompiledNetwork):
         if not isbox(x):
             x = np.asarray(x, dtype=float)
             check_finite_input(x, self.inputs)
-        check_run(self.plan, *np.shape(x)[:2], engine=self.engine.name)   # GR108 before the engine allocates
+        check_run(self.plan, *np.shape(x)[:2], engine=self.engine.name, graph=self.ir)   # GR108 before allocating
         return x
 
     def _check_state(self, state) -> None:

@@ -183,3 +183,17 @@ def test_memory_options_on_another_kind_and_unknown_ports_are_refused():
     text = (SPEC % "1.0e-6").replace("mem.write1]", "mem.write2]")
     with pytest.raises(gr.GraphError, match="no port `write2`"):
         gr.loads(text)
+
+
+def test_a_memory_with_more_heads_than_the_limit_is_refused_before_its_ports_exist():
+    """A million write heads would be a million ports: refused at the option, at once."""
+    import graphrnn as gr
+    from graphrnn.ops import memory
+    text = ("graphrnn: 1\ninputs: {x: 2}\noutputs: {y: 20}\nnodes:\n"
+            f"  mem: {{op: memory, size: 20, memory: {{slots: 8, width: 20, writes: {10 ** 6}}}}}\n"
+            "  y: {size: 20}\nedges:\n  - {from: x, to: [mem.read1, mem.write1]}\n  - {from: mem, to: y}\n")
+    with pytest.raises(gr.GraphRNNError) as info:
+        gr.loads(text, "heads.yaml")
+    err = info.value
+    assert err.code == "GR104" and f"at most {memory.MAX_HEADS}" in err.message
+    assert str(err).startswith("heads.yaml:5:") and "MAX_HEADS" in err.message, str(err)

@@ -131,3 +131,12 @@ def test_the_compiled_engine_keeps_delays_as_rows_so_a_long_one_is_refused():
     with pytest.raises(gr.GraphRNNError) as info:
         net.run(net.init(0), np.ones((3, 2, 2)))
     assert info.value.code == "GR108" and "delayed steps" in info.value.message and "fused" in info.value.fix
+
+
+def test_a_run_too_large_for_the_budget_is_refused_at_the_node_that_needs_most():
+    net = gr.loads(spec(size="500"), "big.yaml")
+    limits.set_memory_limit(2 ** 20)
+    with pytest.raises(gr.GraphRNNError) as info:
+        net.run(net.init(0), np.ones((1000, 2, 2)))
+    err = info.value
+    assert err.code == "GR108" and "`h`" in err.message and str(err).startswith("big.yaml:5:3:"), str(err)   # `h:`
