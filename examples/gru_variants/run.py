@@ -179,7 +179,9 @@ def plot(rows: list, path: Path) -> None:
             if paper:
                 ax.fill_between(epochs, mean - std, mean + std, color=colors[LABELS[variant]], alpha=0.12, lw=0)
         steps = "8 steps x 8 pixels" if form == "rows" else "64 steps x 1 pixel"
-        ax.set_title(f"digits, {form} ({steps}), {a.shape[0]} seeds")
+        counts = sorted({v.shape[0] for k, v in acc.items() if k[1] == form})
+        seeds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+        ax.set_title(f"digits, {form} ({steps}), {seeds} seeds")
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("test accuracy (mean over seeds)")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from ..errors import TrainError
@@ -79,6 +79,10 @@ def open_cluster(scheduler: str | None = None, workers: int | None = None, timeo
     try:
         yield Cluster(client, client.get_executor(pure=False), link, where)
     finally:
-        client.close()
+        # a cluster slow to shut down (workers busy in a trial when Ctrl-C came) must not
+        # replace the interrupt or the finished sweep by a TimeoutError: the results are written
+        with suppress(OSError, TimeoutError):
+            client.close()
         if local is not None:
-            local.close()
+            with suppress(OSError, TimeoutError):
+                local.close()

@@ -6,6 +6,8 @@ import signal
 import threading
 import time
 
+import pytest
+
 from graphrnn.sweep import load_sweep, open_cluster, run_sweep
 
 FIXED = ("point", "seed", "status", "solved", "solved_at", "sequences", "updates", "final_loss")
@@ -49,3 +51,33 @@ def test_a_killed_worker_s_trial_continues_elsewhere_and_the_tables_equal_an_und
         assert (folder / "killed" / point / f"s{seed}" / "metrics.csv").read_bytes() == \
                (folder / "undisturbed" / point / f"s{seed}" / "metrics.csv").read_bytes()
     assert undisturbed.ran == 2
+
+
+class SlowToClose:
+    """A Dask client or cluster whose shutdown times out (workers still busy in a trial)."""
+
+    def __init__(self, *args, **kwargs):
+        self.closed = False
+
+    def scheduler_info(self):
+        return {"services": {}}
+
+    def get_executor(self, pure):
+        return None
+
+    def close(self):
+        self.closed = True
+        raise TimeoutError("the workers did not stop in time")
+
+
+def test_an_interrupt_stays_an_interrupt_when_the_cluster_is_slow_to_close(monkeypatch):
+    import distributed
+    monkeypatch.setattr(distributed, "LocalCluster", SlowToClose)
+    monkeypatch.setattr(distributed, "Client", SlowToClose)
+    with pytest.raises(KeyboardInterrupt):          # not the TimeoutError of the shutdown
+        with open_cluster(workers=1) as cluster:
+            raise KeyboardInterrupt
+    assert cluster.client.closed
+    with open_cluster(workers=1) as cluster:        # a finished sweep is not an error either
+        pass
+    assert cluster.client.closed
