@@ -39,10 +39,13 @@ def evaluation_rows(history) -> list[dict]:
 
 
 def first_solved_row(history, stop_when_solved: bool):
-    """The first row at which the criterion held (a passed test or a fired history criterion)."""
-    for row in history:
-        if row.get("history_criterion") or row.get("test_solved"):
-            return row
+    """The first row at which the criterion held: where the task's training stop fired (a
+    history criterion, as the 1997 experiments count sequences, even when a periodic test
+    passed before it), else the first passed test."""
+    for key in ("history_criterion", "test_solved"):
+        for row in history:
+            if row.get(key):
+                return row
     return None
 
 
