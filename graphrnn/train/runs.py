@@ -132,14 +132,6 @@ class RunOutcome:
                 "verdict": self.verdict, "run_dir": str(self.run_dir)}
 
 
-def _finished(history, plan) -> bool:
-    if not history:
-        return False
-    if history[-1]["sequences"] >= plan.sequences:
-        return True
-    return plan.stop_when_solved and first_solved_row(history, True) is not None
-
-
 def _write_results(run_dir: Path, exp, seed, plan, history, status, seconds, resumed_from, verdict,
                    error=None, params=None, timing=None) -> None:
     solved_row = first_solved_row(history, plan.stop_when_solved)
@@ -253,17 +245,6 @@ def _run_trial(exp, seed, run_dir, resume, sequences, progress, stream, on_row) 
         if on_row is not None:
             on_row(row)
 
-    if resume and _finished(history, plan):
-        bar.close()
-        result = train(setup.net, setup.task, setup.optimizer, plan, run_dir=run_dir, resume=True)
-        params = result.params
-        verdict = str(result.evaluation) if result.evaluation is not None else _verdict_from(history)
-        _write_results(run_dir, exp, seed, plan, history, "finished", 0.0, resumed_from, verdict,
-                       params=params)
-        solved_row = first_solved_row(history, True)
-        return RunOutcome(run_dir, seed, "finished", solved_row is not None, history[-1]["sequences"],
-                          history[-1]["update"], solved_row["sequences"] if solved_row else None, 0.0,
-                          verdict, params, history)
     started = time.perf_counter()
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):   # NaN/inf: GR301 below
