@@ -25,6 +25,8 @@ def _count(value) -> str:
 
 def cell(solved_at: list, trials: int, budget, unit: str) -> str:
     """``solved_at``: sequences (or weight sets) to success of the solved trials, of ``trials``."""
+    if not trials:
+        return "no trials yet"
     low, high = wilson_interval(len(solved_at), trials)
     text = (f"**{len(solved_at)} of {trials}** within {_count(budget)} {unit} "
             f"({len(solved_at) / trials:.0%}, 95% interval {low:.0%}-{high:.0%}, Wilson)")
@@ -51,7 +53,7 @@ def rows(directory: Path) -> list[str]:
                      f"{seconds:,.0f} s of training")
     if len(summary["points"]) > 1:
         solved = [int(t["solved_at"]) for t in trials if t["solved"] == "true" and t["solved_at"]]
-        budget = max(p["budget"] for p in summary["points"])
+        budget = max((p["budget"] for p in summary["points"] if p["budget"]), default=None)
         lines.append(f"{summary['sweep']} [all points]: {cell(solved, len(trials), budget, unit)}; "
                      f"{sum(float(t['seconds'] or 0) for t in trials):,.0f} s of training")
     return lines
