@@ -54,9 +54,25 @@ class _GuessingTask(Task):
         self.tolerance = _check_float("tolerance", tolerance)
         self._options = {"min_length": min_length, "max_length": max_length, "train_size": train_size,
                          "test_size": test_size, "data_seed": data_seed, "tolerance": tolerance, **extra}
-        rng = np.random.default_rng(self.data_seed)
-        self.train = self._balanced(rng, self.train_size)
-        self.test = self._balanced(rng, self.test_size)
+        self._sets = None   # drawn on first use: checking the options (reading an experiment) draws nothing
+
+    def _drawn(self) -> tuple[Batch, Batch]:
+        """(train, test), drawn once from ``data_seed``, the training set first."""
+        if self._sets is None:
+            rng = np.random.default_rng(self.data_seed)
+            train = self._balanced(rng, self.train_size)
+            self._sets = (train, self._balanced(rng, self.test_size))
+        return self._sets
+
+    @property
+    def train(self) -> Batch:
+        """The fixed training set: ``train_size`` sequences (Batch, time-major)."""
+        return self._drawn()[0]
+
+    @property
+    def test(self) -> Batch:
+        """The fixed test set: ``test_size`` sequences."""
+        return self._drawn()[1]
 
     def _balanced(self, rng, size: int) -> Batch:
         """``size`` sequences, half of each class (class 1 first when odd), in random order."""

@@ -146,3 +146,16 @@ def test_latch():
     real = np.arange(quiet.train.steps)[:, None] < quiet.train.lengths[None, :]
     real[0] = False
     assert abs(quiet.train.x[..., 0][real].std() - 0.1) < 0.005   # the other reading: std 0.1
+
+
+def test_guessing_sets_are_drawn_on_first_use_and_the_same_as_drawn_at_once():
+    # checking an experiment's options draws nothing: ten million sequences only cost when used
+    huge = make_task("parity", train_size=10_000_000, max_length=10_000_000)
+    assert huge._sets is None
+    lazy = make_task("latch", min_length=20, max_length=30, train_size=12, test_size=6, data_seed=3)
+    test_first = lazy.test                                 # the test set first: the same draws
+    rng = np.random.default_rng(3)
+    train, test = lazy._balanced(rng, 12), lazy._balanced(rng, 6)
+    np.testing.assert_array_equal(lazy.train.x, train.x)
+    np.testing.assert_array_equal(test_first.x, test.x)
+    assert lazy.train is lazy.train                        # drawn once
