@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -31,11 +32,8 @@ def cell(solved_at: list, trials: int, budget, unit: str) -> str:
     text = (f"**{len(solved_at)} of {trials}** within {_count(budget)} {unit} "
             f"({len(solved_at) / trials:.0%}, 95% interval {low:.0%}-{high:.0%}, Wilson)")
     if solved_at:
-        ordered = sorted(solved_at)
-        middle = len(ordered) // 2
-        median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-        text += (f"; mean {_count(sum(ordered) / len(ordered))}, median {_count(median)} "
-                 f"({_count(ordered[0])} to {_count(ordered[-1])})")
+        text += (f"; mean {_count(statistics.mean(solved_at))}, median {_count(statistics.median(solved_at))} "
+                 f"({_count(min(solved_at))} to {_count(max(solved_at))})")
     return text
 
 

@@ -81,7 +81,9 @@ def read_npz(path) -> dict[str, np.ndarray]:
     except TrainError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError, ValueError, KeyError,
-            OSError, NotImplementedError, RuntimeError) as err:     # RuntimeError: an encrypted member
+            OSError, NotImplementedError, RuntimeError) as err:
+        # zipfile's own answers to a damaged archive: NotImplementedError for a compression
+        # method it lacks, RuntimeError for an encrypted member
         raise damaged(path, f"not a readable .npz file ({type(err).__name__}: {err})") from None
     return arrays
 
