@@ -6,7 +6,7 @@ prints, per loader: inputs, unhandled exceptions (anything but a GraphRNNError
 with a code, a location and a fix), MemoryError, inputs over the soft time
 limit (2 s), and the first examples of each failure (seed and message), so
 one can be replayed with ``--replay LOADER SEED``. Inputs are generated in
-the workers from (loader, seed) by tests/fuzz/loaders.py's ``mutate`` with
+the workers from (loader, seed) by tests/fuzz/loaders.py's ``mutate_for`` with
 ``random.Random(seed)``; a worker runs under ``resource.setrlimit`` (address
 space, default 3 GiB) and is killed and replaced past the hard time limit.
 A worker loads each loader's first shipped file before it times anything, so
@@ -35,7 +35,7 @@ def make_input(loader: str, seed: int) -> str:
     import loaders
     rng = random.Random(f"{loader}:{seed}")
     texts = loaders.seeds()[loader]
-    return loaders.mutate(texts[rng.randrange(len(texts))], rng.randrange)
+    return loaders.mutate_for(loader, texts[rng.randrange(len(texts))], rng.randrange)
 
 
 def worker(memory_bytes: int) -> None:

@@ -31,7 +31,8 @@ from numpy.lib import format as npy_format
 from ..atomic import write_atomic
 from ..errors import TrainError
 
-__all__ = ["CHECKPOINT", "save_checkpoint", "load_checkpoint", "read_npz", "write_npz", "check_finite_arrays"]
+__all__ = ["CHECKPOINT", "save_checkpoint", "load_checkpoint", "read_npz", "write_npz", "check_finite_arrays",
+           "restore_monitor"]
 
 CHECKPOINT = "checkpoint.npz"
 #: deflate cannot shrink data more than about 1032:1, so a member claiming more is a lie
@@ -171,6 +172,16 @@ def load_checkpoint(run_dir, net, state_template: dict | None = None):
             raise another(path, "optimizer", f"its state has {len(state)} arrays, this optimizer's "
                                              f"{len(state_template)}")
     return params, state, meta["updates"], meta["sequences"], meta["history"], meta["monitor"]
+
+
+def restore_monitor(path, monitor, monitor_state: dict) -> None:
+    """Put the training stop's saved state back; GR303 naming ``path`` when the metadata holds
+    something else (its JSON was edited: the loop writes only what ``state_dict`` returns)."""
+    try:
+        monitor.load_state_dict(monitor_state)
+    except (KeyError, TypeError, ValueError, OverflowError) as err:
+        raise damaged(path, f"its metadata's `monitor` is not the state of this task's training stop "
+                            f"({type(err).__name__}: {err})") from None
 
 
 def _meta(path, raw: np.ndarray) -> dict:

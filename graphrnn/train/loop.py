@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import TrainError
 from . import methods
-from .checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
+from .checkpoint import CHECKPOINT, load_checkpoint, restore_monitor, save_checkpoint
 from .step import LOSS_MODES, sse_scale, training_step
 
 __all__ = ["TrainingPlan", "TrainResult", "train", "CHECKPOINT", "load_checkpoint", "save_checkpoint"]
@@ -112,7 +113,7 @@ def train(net, task, optimizer, plan: TrainingPlan, params=None, run_dir=None, r
     if resume:
         params, state, updates, seen, history, monitor_state = load_checkpoint(run_dir, net, state)
         if monitor is not None and monitor_state is not None:
-            monitor.load_state_dict(monitor_state)
+            restore_monitor(Path(run_dir) / CHECKPOINT, monitor, monitor_state)
         # a run checkpointed when solved stays solved: the verdict is in its history
         solved = any(row.get("history_criterion") or (monitor is None and row.get("test_solved"))
                      for row in history)

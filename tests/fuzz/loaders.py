@@ -5,11 +5,16 @@ rule (issue 17) is that nothing else escapes. ``mutate(text, pick)`` applies
 a few mutations chosen by ``pick(n) -> int in [0, n)``: a hypothesis draw in
 the test (so failures shrink), a seeded ``random.Random`` in the script.
 The seeds are the shipped files: library specs and modules, experiments,
-hierarchies, and tree data written here (no tree files ship).
+hierarchies, and tree data written here (no tree files ship); for checkpoints,
+one written here by ``save_checkpoint`` (bytes carried as latin-1 text, so
+every loader takes and mutates a ``str``).
 """
 from __future__ import annotations
 
+import io
+import json
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +99,117 @@ def mutate(text: str, pick, rounds: int | None = None) -> str:
     return text
 
 
+def _rezip(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _npy_bytes(array) -> bytes:
+    out = io.BytesIO()
+    np.save(out, array, allow_pickle=True)       # object arrays too: the reader must refuse them
+    return out.getvalue()
+
+
+ARRAYS = [np.array(np.nan), np.full((2, 2), np.inf), np.zeros(0), np.zeros((3, 0, 7)), np.arange(5),
+          np.array(["a", "b"]), np.array([{"a": 1}], dtype=object), np.zeros((2, 3), dtype=np.complex128),
+          np.zeros(3, dtype=[("a", "<f8")]), np.array([True]), np.full((4, 4), 1e308), np.zeros(10 ** 4)]
+
+
+def mutate_checkpoint(text: str, pick) -> str:
+    """A checkpoint's bytes (latin-1 text) after 1-3 mutations: bytes flipped, cut, zeroed,
+    inserted or repeated (damage the zip layer sees), or members removed, duplicated, renamed,
+    replaced by odd arrays, or the metadata's JSON text mutated like a YAML file, each re-zipped
+    with correct CRCs (damage only the reader's own checks can see)."""
+    data = text.encode("latin-1")
+    for _ in range(1 + pick(3)):
+        i = pick(len(data) + 1)
+        kind = pick(10)
+        if kind == 0 and data:
+            data = data[:i] + bytes([data[min(i, len(data) - 1)] ^ (1 << pick(8))]) + data[i + 1:]
+        elif kind == 1:
+            data = data[:i]
+        elif kind == 2:
+            data = data[:i] + bytes(pick(300)) + data[i + 300:]
+        elif kind == 3:
+            data = data[:i] + bytes(pick(256) for _ in range(1 + pick(40))) + data[i:]
+        elif kind == 4:
+            data = data[:i] + data[i:i + 1 + pick(200)] * (1 + pick(3)) + data[i:]
+        else:
+            try:
+                with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                    files = {info.filename: archive.read(info) for info in archive.infolist()}
+            except Exception:      # already damaged beyond the zip layer: byte damage only from here
+                continue
+            names = list(files)
+            if not names:
+                continue
+            name = names[pick(len(names))]
+            if kind == 5:
+                del files[name]
+            elif kind == 6:
+                files[name[:-4] + "x.npy" if pick(2) else "param/" + "x" * pick(300) + ".npy"] = files[name]
+            elif kind == 7:
+                files[name] = _npy_bytes(ARRAYS[pick(len(ARRAYS))])
+            elif "meta.npy" in files:
+                try:     # an earlier round may have put another array there
+                    raw = np.load(io.BytesIO(files["meta.npy"]), allow_pickle=False).tobytes().decode("utf-8", "replace")
+                except ValueError:
+                    continue
+                meta = mutate(raw, pick, rounds=1 + pick(2)).encode("utf-8", "surrogatepass")
+                files["meta.npy"] = _npy_bytes(np.frombuffer(meta, dtype=np.uint8))
+            data = _rezip(files)
+    return data.decode("latin-1")
+
+
+def mutate_for(loader: str, text: str, pick) -> str:
+    """The mutation fed to ``loader``: bytes for checkpoints, text for the rest."""
+    return mutate_checkpoint(text, pick) if loader == "checkpoints" else mutate(text, pick)
+
+
+_CHECKPOINT_NET = "elman"
+
+
+def _checkpoint_setup():
+    from graphrnn.train.optimizers import Adam
+    net = gr.load(_CHECKPOINT_NET)
+    optimizer = Adam(0.01)
+    return net, optimizer
+
+
+def _checkpoint_text() -> str:
+    """A checkpoint of the library's `elman` net with Adam's state after 2 updates, written by
+    ``save_checkpoint`` as `graphrnn train` writes it."""
+    from graphrnn.train.checkpoint import CHECKPOINT, save_checkpoint
+    net, optimizer = _checkpoint_setup()
+    params = net.init(0)
+    state = optimizer.init(params)
+    history = [{"update": 1, "sequences": 10, "loss": 0.5, "train_wrong": 3},
+               {"update": 2, "sequences": 20, "loss": 0.25, "train_wrong": 1}]
+    with tempfile.TemporaryDirectory() as folder:
+        save_checkpoint(folder, params, state, 2, 20, history, {"best": 0.25, "since": 0})
+        return (Path(folder) / CHECKPOINT).read_bytes().decode("latin-1")
+
+
+def load_checkpoint_text(text: str) -> None:
+    """``text`` (latin-1 bytes) as a run directory's checkpoint, read for the net and optimizer that
+    wrote it; a GraphRNNError must name the file (it has no lines: the path is the location)."""
+    from graphrnn.errors import Location
+    from graphrnn.train.checkpoint import CHECKPOINT, load_checkpoint
+    net, optimizer = _checkpoint_setup()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / CHECKPOINT
+        path.write_bytes(text.encode("latin-1"))
+        try:
+            load_checkpoint(folder, net, optimizer.init(net.init(0)))
+        except GraphRNNError as err:
+            assert str(path) in err.message, f"the file is not named: {err}"
+            err.loc = err.loc or Location(str(path))
+            raise
+
+
 def _exercise(net) -> None:
     """Initialise, run and differentiate a network on a tiny batch (what a user does next)."""
     params = net.init(0)
@@ -165,6 +281,7 @@ def seeds() -> dict[str, list[str]]:
         "sweeps": [p.read_text() for p in sorted(SWEEPS.glob("*.yaml"))],
         "tree s-expressions": TREE_SEXPRS,
         "tree JSON": TREE_JSON,
+        "checkpoints": [_checkpoint_text()],
     }
 
 
@@ -176,6 +293,7 @@ LOADERS = {
     "sweeps": load_sweep,
     "tree s-expressions": lambda text: load_trees(text, json=False),
     "tree JSON": lambda text: load_trees(text, json=True),
+    "checkpoints": load_checkpoint_text,
 }
 
 

@@ -51,4 +51,4 @@ def test_mutated_files_give_a_result_or_a_located_error(loader, data):
     def pick(n: int) -> int:
         return data.draw(st.integers(0, max(n - 1, 0)))
 
-    loaders.check_rule(loader, loaders.mutate(text, pick))
+    loaders.check_rule(loader, loaders.mutate_for(loader, text, pick))

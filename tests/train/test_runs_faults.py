@@ -293,3 +293,19 @@ def test_nan_in_a_tree_batch_is_gr202_at_the_tree_node(tmp_path):
     err = info.value
     assert err.code == "GR202" and "unit 1" in err.message and "1 of" in err.message
     assert str(err.loc).startswith(str(tmp_path / "trees.txt") + ":")
+
+
+@pytest.mark.parametrize("state", [{"correct": [1]}, {"correct": 5, "errors": [], "seen": 0},
+                                   {"correct": [], "errors": [{}], "seen": 0},
+                                   {"correct": [], "errors": [], "seen": "many"}])
+def test_a_monitor_state_that_is_not_the_training_stops_is_gr303(tmp_path, state):
+    """The metadata's `monitor` is the task's training-stop state; edited into something else it is
+    the same GR303 naming the file as any other damage (found by the checkpoint fuzz loader)."""
+    from graphrnn.tasks import make_task
+    from graphrnn.train.checkpoint import restore_monitor
+    monitor = make_task("adding", T=20).monitor()
+    restore_monitor(tmp_path / CHECKPOINT, monitor, monitor.state_dict())      # its own state: fine
+    with pytest.raises(TrainError) as info:
+        restore_monitor(tmp_path / CHECKPOINT, monitor, state)
+    assert info.value.code == "GR303" and str(tmp_path / CHECKPOINT) in info.value.message
+    assert "`monitor`" in info.value.message
