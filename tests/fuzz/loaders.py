@@ -12,7 +12,6 @@ every loader takes and mutates a ``str``).
 from __future__ import annotations
 
 import io
-import json
 import tempfile
 import zipfile
 from pathlib import Path
