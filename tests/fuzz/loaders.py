@@ -11,6 +11,7 @@ every loader takes and mutates a ``str``).
 """
 from __future__ import annotations
 
+import functools
 import io
 import tempfile
 import zipfile
@@ -171,7 +172,9 @@ def mutate_for(loader: str, text: str, pick) -> str:
 _CHECKPOINT_NET = "elman"
 
 
+@functools.lru_cache(maxsize=None)
 def _checkpoint_setup():
+    """The network and optimizer the fuzzed checkpoint belongs to (built once per process)."""
     from graphrnn.train.optimizers import Adam
     net = gr.load(_CHECKPOINT_NET)
     optimizer = Adam(0.01)
@@ -269,8 +272,9 @@ def _modules() -> list[Path]:
             or "\nmodule:" in p.read_text()]
 
 
+@functools.lru_cache(maxsize=None)
 def seeds() -> dict[str, list[str]]:
-    """The shipped texts each loader starts from."""
+    """The shipped texts each loader starts from (read once per process; do not change them)."""
     modules = set(_modules())
     return {
         "specs": [p.read_text() for p in sorted(SPECS.glob("*.yaml")) if p not in modules],
