@@ -504,6 +504,9 @@ def test_the_1997_networks_start_as_the_papers_do():
     p = reber.init(3)
     assert [float(p[f"block{k}.out_gate.bias"][0]) for k in (1, 2, 3)] == [-1.0, -2.0, -3.0]
     assert all(abs(float(p[f"block{k}.in_gate.bias"][0])) <= 0.2 for k in (1, 2, 3))
+    four = gr.load("lstm1997_reber_4x1")
+    assert four.num_params == 264   # Table 1's count for 4 blocks of 1 cell
+    assert [float(four.init(3)[f"block{k}.out_gate.bias"][0]) for k in (1, 2, 3, 4)] == [-1.0, -2.0, -3.0, -4.0]
     adding = gr.load("lstm1997_adding").init(3)
     assert [float(adding[f"block{k}.in_gate.bias"][0]) for k in (1, 2)] == [-3.0, -6.0]
     drawn = [adding[f"block{k}.{n}.bias"] for k in (1, 2) for n in ("out_gate", "cell_in")]
