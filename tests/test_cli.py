@@ -284,9 +284,11 @@ TREE_NETWORKS = [p for p in NETWORKS if "\nover: tree" in p.read_text(encoding="
 # the NTM specs (62k parameters, autograd engine) take minutes to check; a small memory network is
 # checked by test_check_a_memory_network
 MEMORY_NETWORKS = [p for p in NETWORKS if p not in TREE_NETWORKS and gr.load(p).stateful]
+# so do the NTM paper's LSTM baselines (330k parameters); their `lstm` module is checked in lstm_2layer
+LARGE_NETWORKS = [p for p in NETWORKS if p not in TREE_NETWORKS and gr.load(p).num_params > 100_000]
 
 
-@pytest.mark.parametrize("spec", [p for p in NETWORKS if p not in TREE_NETWORKS + MEMORY_NETWORKS],
+@pytest.mark.parametrize("spec", [p for p in NETWORKS if p not in TREE_NETWORKS + MEMORY_NETWORKS + LARGE_NETWORKS],
                          ids=lambda p: p.name)
 def test_check_every_library_network(capsys, spec):
     code, out, err = run_cli(capsys, "check", spec, "--examples", 1, "--seed", 1)

@@ -7,7 +7,7 @@ from autograd.tracer import getval, isbox
 
 from ..errors import RunError
 from ..ops.losses import LOSS_GRADS, LOSSES
-from ..plan.limits import check_run
+from ..plan.limits import check_run, memory_limit, run_bytes
 from ..trees import TreeBatch
 from .network_base import CompiledNetwork, check_finite_input, check_loss_kind, computation_dtype
 from .state import final_state
@@ -45,6 +45,12 @@ class Network(CompiledNetwork):
             check_finite_input(x, self.inputs)
         check_run(self.plan, *np.shape(x)[:2], engine=self.engine.name, graph=self.ir)   # GR108 before allocating
         return x
+
+    def largest_batch(self, steps: int) -> int:
+        """The most sequences one run of ``steps`` steps may take within the memory budget
+        (graphrnn.plan.limits, the estimate ``run`` checks); at least 1."""
+        per_sequence, _ = run_bytes(self.plan, int(steps), 1, delays_materialised=self.engine.name == "compiled")
+        return max(1, memory_limit() // max(per_sequence, 1))
 
     def _check_state(self, state) -> None:
         if state is not None and self.stateful:

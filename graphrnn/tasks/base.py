@@ -301,11 +301,14 @@ class Task(ABC):
                              f"{net.output_size}")
 
     def outputs(self, net, params, batch: Batch) -> np.ndarray:
-        """The network's outputs (T, B, O) for ``batch``, run ``eval_batch`` sequences at a time."""
+        """The network's outputs (T, B, O) for ``batch``, run ``eval_batch`` sequences at a time, or
+        fewer where a run of that many would not fit the memory budget (``net.largest_batch``)."""
         self.check_net(net)
+        largest = getattr(net, "largest_batch", None)      # a network-like object without a plan (an oracle) has none
+        chunk = self.eval_batch if largest is None else min(self.eval_batch, largest(batch.x.shape[0]))
         parts = []
-        for start in range(0, batch.size, self.eval_batch):
-            cols = slice(start, start + self.eval_batch)
+        for start in range(0, batch.size, chunk):
+            cols = slice(start, start + chunk)
             parts.append(np.asarray(getval(net.run(params, batch.x[:, cols]).y), dtype=float))
         return np.concatenate(parts, axis=1)
 
