@@ -69,8 +69,9 @@ SHIPPED = sorted((Path(__file__).resolve().parents[2] / "examples" / "reproducti
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_the_shipped_sweeps_load(path):
+    """Each is a real reproduction: at least 4 trials (the NTM rows; 30 for exp. 1)."""
     sweep = load_sweep(path)
-    assert sweep.name == path.stem and len(sweep.trials) >= 5
+    assert sweep.name == path.stem and len(sweep.trials) >= 4
 
 
 def test_each_distinct_network_and_task_is_built_once_while_a_grid_is_checked(folder, monkeypatch):
