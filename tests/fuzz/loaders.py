@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import io
 import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -99,20 +98,6 @@ def mutate(text: str, pick, rounds: int | None = None) -> str:
     return text
 
 
-def _rezip(files: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return out.getvalue()
-
-
-def _npy_bytes(array) -> bytes:
-    out = io.BytesIO()
-    np.save(out, array, allow_pickle=True)       # object arrays too: the reader must refuse them
-    return out.getvalue()
-
-
 ARRAYS = [np.array(np.nan), np.full((2, 2), np.inf), np.zeros(0), np.zeros((3, 0, 7)), np.arange(5),
           np.array(["a", "b"]), np.array([{"a": 1}], dtype=object), np.zeros((2, 3), dtype=np.complex128),
           np.zeros(3, dtype=[("a", "<f8")]), np.array([True]), np.full((4, 4), 1e308), np.zeros(10 ** 4)]
@@ -138,29 +123,27 @@ def mutate_checkpoint(text: str, pick) -> str:
         elif kind == 4:
             data = data[:i] + data[i:i + 1 + pick(200)] * (1 + pick(3)) + data[i:]
         else:
-            try:
-                with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                    files = {info.filename: archive.read(info) for info in archive.infolist()}
-            except Exception:      # already damaged beyond the zip layer: byte damage only from here
+            try:     # the members as arrays, unless an earlier round left one no reader takes
+                with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+                    arrays = {name: archive[name] for name in archive.files}
+            except Exception:
                 continue
-            names = list(files)
-            if not names:
+            if not arrays:
                 continue
-            name = names[pick(len(names))]
+            name = list(arrays)[pick(len(arrays))]
             if kind == 5:
-                del files[name]
+                del arrays[name]
             elif kind == 6:
-                files[name[:-4] + "x.npy" if pick(2) else "param/" + "x" * pick(300) + ".npy"] = files[name]
+                arrays[name + "x" if pick(2) else "param/" + "x" * pick(300)] = arrays[name]
             elif kind == 7:
-                files[name] = _npy_bytes(ARRAYS[pick(len(ARRAYS))])
-            elif "meta.npy" in files:
-                try:     # an earlier round may have put another array there
-                    raw = np.load(io.BytesIO(files["meta.npy"]), allow_pickle=False).tobytes().decode("utf-8", "replace")
-                except ValueError:
-                    continue
+                arrays[name] = ARRAYS[pick(len(ARRAYS))]
+            elif "meta" in arrays:
+                raw = arrays["meta"].tobytes().decode("utf-8", "replace")
                 meta = mutate(raw, pick, rounds=1 + pick(2)).encode("utf-8", "surrogatepass")
-                files["meta.npy"] = _npy_bytes(np.frombuffer(meta, dtype=np.uint8))
-            data = _rezip(files)
+                arrays["meta"] = np.frombuffer(meta, dtype=np.uint8)
+            out = io.BytesIO()
+            np.savez(out, **arrays)      # object arrays are pickled: the reader must refuse them
+            data = out.getvalue()
     return data.decode("latin-1")
 
 
