@@ -283,9 +283,10 @@ TREE_NETWORKS = [p for p in NETWORKS if "\nover: tree" in p.read_text(encoding="
 
 # the NTM specs (62k parameters, autograd engine) take minutes to check; a small memory network is
 # checked by test_check_a_memory_network
-MEMORY_NETWORKS = [p for p in NETWORKS if p not in TREE_NETWORKS and gr.load(p).stateful]
+_SEQUENCE_NETS = {p: gr.load(p) for p in NETWORKS if p not in TREE_NETWORKS}     # each loaded once
+MEMORY_NETWORKS = [p for p, net in _SEQUENCE_NETS.items() if net.stateful]
 # so do the NTM paper's LSTM baselines (330k parameters); their `lstm` module is checked in lstm_2layer
-LARGE_NETWORKS = [p for p in NETWORKS if p not in TREE_NETWORKS and gr.load(p).num_params > 100_000]
+LARGE_NETWORKS = [p for p, net in _SEQUENCE_NETS.items() if net.num_params > 100_000]
 
 
 @pytest.mark.parametrize("spec", [p for p in NETWORKS if p not in TREE_NETWORKS + MEMORY_NETWORKS + LARGE_NETWORKS],
