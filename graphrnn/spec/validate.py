@@ -162,6 +162,11 @@ def schema_error(validator, doc, file: str, *, what: str = "the spec", hints: di
                 continue
             path = list(candidate.absolute_path)
             loc, notes = located(path + [key], key=True)
+            other = _other_file_kind(doc, allowed, file) if not path else None
+            if other is not None:
+                kind, how = other
+                return SpecError("GR103", f"unknown key `{_clip(key)[1:-1]}` in {_describe(path, what)}: "
+                                 f"this file is {kind}", loc=loc, notes=notes, fix=how)
             return SpecError("GR103", f"unknown key `{_clip(key)[1:-1]}` in {_describe(path, what)}"
                              f"{did_you_mean(key, allowed)}", loc=loc, notes=notes,
                              fix=f"use one of: {', '.join(allowed)}")
@@ -184,6 +189,29 @@ def schema_error(validator, doc, file: str, *, what: str = "the spec", hints: di
     fix = f"expected {hints[field]}" if field in hints else _fix_for(leaf)
     code = "GR108" if leaf.validator == "maximum" else "GR104"   # the schema's maximums are the limits
     return SpecError(code, f"{where}: {_words(leaf)}", loc=loc, notes=notes, fix=fix)
+
+
+# A file's kind shows in its top-level keys.  Handed to another kind's loader (a common slip:
+# `graphrnn validate experiment.yaml`), the error says which file it is and what reads it.
+FILE_KINDS = (   # a sweep names its experiment under `experiment:`: sweeps are recognised first
+    (("sweep", "grid", "overrides"), "a sweep file", "run it: `graphrnn sweep {file}`"),
+    (("hierarchy", "levels"), "a history-compressor hierarchy",
+     "load it with `graphrnn.models.load_hierarchy` (docs/compressor.md)"),
+    (("experiment", "network", "optimizer"), "an experiment file", "train with it: `graphrnn train {file}`"),
+    (("nodes", "edges", "module"), "a network spec",
+     "check it with `graphrnn validate {file}`; an experiment names it under `network:`"),
+)
+
+
+def _other_file_kind(doc, allowed, file: str) -> tuple[str, str] | None:
+    """(kind, what reads it) when ``doc``'s top level has another file kind's keys that the
+    schema being checked does not allow, else None."""
+    if not isinstance(doc, dict):
+        return None
+    for keys, kind, how in FILE_KINDS:
+        if any(key in doc and key not in allowed for key in keys):
+            return kind, how.format(file=file)
+    return None
 
 
 def _spec_names(leaf, path, where, loc):

@@ -110,3 +110,35 @@ def test_keys_that_are_not_text_are_located(key):
     text = net().replace("  y: {size: 2}\n", f"  y: {{size: 2}}\n  {key}: {{size: 2}}\n")
     err = error(text)
     assert err.code == "GR104" and str(err).startswith("m.yaml:7:3:"), str(err)
+
+
+# A file of one kind handed to another kind's loader says which file it is and what reads it.
+SHIPPED = {"spec": "specs/elman.yaml", "experiment": "experiments/reber_lstm1997.yaml",
+           "sweep": "examples/reproductions/sweeps/reber.yaml",
+           "hierarchy": "examples/history_compressor/lag20.yaml"}
+KIND_WORDS = {"spec": ("a network spec", "graphrnn validate"), "experiment": ("an experiment file", "graphrnn train"),
+              "sweep": ("a sweep file", "graphrnn sweep"), "hierarchy": ("a history-compressor hierarchy",
+                                                                        "load_hierarchy")}
+
+
+def _loaders():
+    from graphrnn.models import load_hierarchy
+    from graphrnn.sweep import load_sweep
+    from graphrnn.train.experiment import load_experiment
+    return {"spec": gr.load, "experiment": lambda p: load_experiment(p, build=False),
+            "sweep": load_sweep, "hierarchy": load_hierarchy}
+
+
+@pytest.mark.parametrize("kind", list(SHIPPED))
+@pytest.mark.parametrize("loader", list(SHIPPED))
+def test_a_file_given_to_another_kinds_loader_says_what_it_is(kind, loader):
+    if kind == loader:
+        return
+    from pathlib import Path
+    path = str(Path(__file__).parents[2] / SHIPPED[kind])
+    with pytest.raises(gr.GraphRNNError) as info:
+        _loaders()[loader](path)
+    err = info.value
+    words, command = KIND_WORDS[kind]
+    assert err.code == "GR103" and f"this file is {words}" in err.message, str(err)
+    assert command in err.fix and str(err).startswith(f"{path}:"), str(err)
