@@ -149,8 +149,9 @@ def summary_markdown(sweep_name: str, rows, grid_paths, unit: str = "sequences")
                      f"{_count(row['mean_sequences_to_success'])} | {_count(row['median_sequences_to_success'])} | "
                      f"{spread} | {_count(row['budget'])} |")
     lines.append("")
-    lines.append("Success: trials whose test criterion held within the budget (95% confidence interval: Wilson "
-                 f"score); {unit} to success: over the solved trials.")
+    lines.append("Success: trials whose test criterion held within the budget (for a task with a training "
+                 "stop, such as the 1997 experiments': trials that reached it; the test after the stop is in "
+                 f"trials.csv) (95% confidence interval: Wilson score); {unit} to success: over the solved trials.")
     return "\n".join(lines) + "\n"
 
 

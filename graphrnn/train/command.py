@@ -24,6 +24,7 @@ from pathlib import Path
 from ..errors import GraphRNNError, TrainError
 from .arguments import non_negative_int, positive_int
 from .experiment import load_experiment
+from .history import first_solved_row, solved_words
 from .runs import resume_budget
 from .trials import SUMMARY_JSON, resumed_trials, run_experiment, run_trials, summarize
 
@@ -69,7 +70,7 @@ def _report(outcome, out) -> None:
         print(f"{where}: {outcome.status}", file=out)
         return
     if outcome.solved:
-        head = f"solved after {outcome.solved_at:,} sequences"
+        head = f"{solved_words(first_solved_row(outcome.history, True) or {})} after {outcome.solved_at:,} sequences"
     else:
         head = f"not solved after {outcome.sequences:,} sequences"
     print(f"seed {outcome.seed}: {head} ({outcome.seconds:.1f} s of training); {outcome.verdict}", file=out)

@@ -49,6 +49,20 @@ def first_solved_row(history, stop_when_solved: bool):
     return None
 
 
+def solved_words(row) -> str:
+    """How a run's first solved row reads: a task's training stop (the 1997 experiments' rule,
+    judged on the training history) is "reached the training stop", a passed test "solved"."""
+    return "reached the training stop" if row.get("history_criterion") else "solved"
+
+
+def stop_verdict(row, verdict: str) -> str:
+    """``verdict`` (the last test, in words) prefixed, for a run that reached its task's training
+    stop, with that fact: the test after the stop is judged on its own and may fail."""
+    if row is not None and row.get("history_criterion"):
+        return f"training stop reached; the test after it: {verdict}" if verdict else "training stop reached"
+    return verdict
+
+
 # -- metrics files -----------------------------------------------------------------------------
 def history_columns(history) -> list[str]:
     columns = ["update", "sequences", "loss"]

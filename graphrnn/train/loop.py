@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import TrainError
 from . import methods
 from .checkpoint import CHECKPOINT, load_checkpoint, restore_monitor, save_checkpoint
+from .history import first_solved_row, solved_words, stop_verdict
 from .step import LOSS_MODES, sse_scale, training_step
 
 __all__ = ["TrainingPlan", "TrainResult", "train", "CHECKPOINT", "load_checkpoint", "save_checkpoint"]
@@ -75,9 +76,11 @@ class TrainResult:
     evaluation: object = None
 
     def __str__(self) -> str:
-        verdict = "solved" if self.solved else "not solved"
-        return (f"{verdict} after {self.sequences} sequences ({self.updates} updates, "
-                f"{self.seconds:.1f} s)" + (f"; {self.evaluation}" if self.evaluation is not None else ""))
+        row = first_solved_row(self.history, True) if self.solved else None
+        head = solved_words(row) if row is not None else "solved" if self.solved else "not solved"
+        test = stop_verdict(row, str(self.evaluation) if self.evaluation is not None else "")
+        return (f"{head} after {self.sequences} sequences ({self.updates} updates, "
+                f"{self.seconds:.1f} s)" + (f"; {test}" if test else ""))
 
 
 def _loss_grads_outputs(net, params, batch, task, plan):

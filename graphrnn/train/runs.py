@@ -35,7 +35,7 @@ from ..errors import GraphRNNError, TrainError
 from ..atomic import write_atomic
 from .checkpoint import read_npz, write_npz
 from .history import (evaluation_metrics, evaluation_rows, first_solved_row, json_safe, metrics_csv, plot_curve,
-                      success_rate)
+                      solved_words, stop_verdict, success_rate)
 from .loop import CHECKPOINT, load_checkpoint, train
 from .progress import ProgressBar, format_number
 from .runlock import RunLock
@@ -160,7 +160,7 @@ def _write_results(run_dir: Path, exp, seed, plan, history, status, seconds, res
     write_atomic(run_dir / METRICS_JSON, json.dumps(json_safe(doc), indent=1) + "\n")
     if params is not None:
         save_params(run_dir / PARAMS, params)
-    verdict_word = {"finished": "solved" if final["solved"] else "not solved"}.get(status, status)
+    verdict_word = {"finished": solved_words(solved_row) if solved_row else "not solved"}.get(status, status)
     title = f"{exp.name}, seed {seed}: {verdict_word}"
     if final["solved_at"] is not None:
         title += f" after {final['solved_at']:,} sequences"
@@ -263,9 +263,10 @@ def _run_trial(exp, seed, run_dir, resume, sequences, progress, stream, on_row) 
     bar.close()
     seconds = time.perf_counter() - started
     verdict = str(result.evaluation) if result.evaluation is not None else _verdict_from(result.history)
+    solved_row = first_solved_row(result.history, plan.stop_when_solved)
+    verdict = stop_verdict(solved_row, verdict)
     _write_results(run_dir, exp, seed, plan, result.history, "finished", seconds, resumed_from, verdict,
                    params=result.params)
-    solved_row = first_solved_row(result.history, plan.stop_when_solved)
     return RunOutcome(run_dir, seed, "finished", solved_row is not None, result.sequences, result.updates,
                       solved_row["sequences"] if solved_row else None, seconds, verdict, result.params,
                       result.history)

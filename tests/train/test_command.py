@@ -115,3 +115,42 @@ def test_an_interrupted_trial_names_its_run_directory_and_exits_130(folder, caps
     run_dir = only_run(folder / "runs")
     assert f"the metrics so far are in {run_dir}; continue with: graphrnn train --resume {run_dir}" in err
     assert json.loads((run_dir / METRICS_JSON).read_text())["status"] == "interrupted"
+
+
+STOPPED_NET = """\
+graphrnn: 1
+name: tiny_marked
+inputs: {x: 2}
+outputs: {y: 1}
+nodes:
+  h: {size: 3, activation: tanh}
+  y: {size: 1, activation: sigmoid}
+edges:
+  - {from: x, to: h}
+  - {from: h, to: h, delay: 1}
+  - {from: h, to: y}
+"""
+
+# n_seq above the window of 2000: the training stop fires once 2000 sequences are seen; max_wrong 0:
+# the test after it fails
+STOPPED_EXPERIMENT = """\
+graphrnn: 1
+experiment: stop_then_fail
+engine: fused
+network: marked.yaml
+task: {name: multiplication, T: 20, n_seq: 2001, max_wrong: 0, test_size: 20}
+optimizer: {name: sgd, lr: 1.0e-9}
+train: {sequences: 4000, batch: 500, seed: 0, evaluate_every: 4000}
+"""
+
+
+def test_a_run_that_reaches_the_training_stop_but_fails_the_test_says_both(tmp_path, capsys):
+    (tmp_path / "marked.yaml").write_text(STOPPED_NET)
+    (tmp_path / "exp.yaml").write_text(STOPPED_EXPERIMENT)
+    assert main("train", tmp_path / "exp.yaml", "--runs-dir", tmp_path / "runs", "-q") == 0
+    out, _ = capsys.readouterr()
+    assert "seed 0: reached the training stop after 2,000 sequences" in out, out
+    assert "training stop reached; the test after it: not solved: wrong" in out, out
+    final = json.loads((only_run(tmp_path / "runs") / METRICS_JSON).read_text())["final"]
+    assert final["solved"] and final["solved_at"] == 2000
+    assert final["verdict"].startswith("training stop reached; the test after it: not solved"), final
