@@ -117,20 +117,6 @@ def test_an_interrupted_trial_names_its_run_directory_and_exits_130(folder, caps
     assert json.loads((run_dir / METRICS_JSON).read_text())["status"] == "interrupted"
 
 
-STOPPED_NET = """\
-graphrnn: 1
-name: tiny_marked
-inputs: {x: 2}
-outputs: {y: 1}
-nodes:
-  h: {size: 3, activation: tanh}
-  y: {size: 1, activation: sigmoid}
-edges:
-  - {from: x, to: h}
-  - {from: h, to: h, delay: 1}
-  - {from: h, to: y}
-"""
-
 # n_seq above the window of 2000: the training stop fires once 2000 sequences are seen; max_wrong 0:
 # the test after it fails
 STOPPED_EXPERIMENT = """\
@@ -144,8 +130,9 @@ train: {sequences: 4000, batch: 500, seed: 0, evaluate_every: 4000}
 """
 
 
-def test_a_run_that_reaches_the_training_stop_but_fails_the_test_says_both(tmp_path, capsys):
-    (tmp_path / "marked.yaml").write_text(STOPPED_NET)
+def test_a_run_that_reaches_the_training_stop_but_fails_the_test_says_both(net_folder, capsys):
+    tmp_path = net_folder   # the tiny net with the task's two inputs
+    (tmp_path / "marked.yaml").write_text((tmp_path / "net.yaml").read_text().replace("{x: 1}", "{x: 2}"))
     (tmp_path / "exp.yaml").write_text(STOPPED_EXPERIMENT)
     assert main("train", tmp_path / "exp.yaml", "--runs-dir", tmp_path / "runs", "-q") == 0
     out, _ = capsys.readouterr()
