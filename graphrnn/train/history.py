@@ -50,8 +50,11 @@ def first_solved_row(history, stop_when_solved: bool):
 
 
 def solved_words(row) -> str:
-    """How a run's first solved row reads: a task's training stop (the 1997 experiments' rule,
-    judged on the training history) is "reached the training stop", a passed test "solved"."""
+    """How a run's first solved row (:func:`first_solved_row`) reads: a task's training stop (the
+    1997 experiments' rule, judged on the training history) "reached the training stop", a passed
+    test "solved", none "not solved"."""
+    if row is None:
+        return "not solved"
     return "reached the training stop" if row.get("history_criterion") else "solved"
 
 

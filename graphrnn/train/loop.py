@@ -77,9 +77,8 @@ class TrainResult:
 
     def __str__(self) -> str:
         row = first_solved_row(self.history, True) if self.solved else None
-        head = solved_words(row) if row is not None else "solved" if self.solved else "not solved"
         test = stop_verdict(row, str(self.evaluation) if self.evaluation is not None else "")
-        return (f"{head} after {self.sequences} sequences ({self.updates} updates, "
+        return (f"{solved_words(row)} after {self.sequences} sequences ({self.updates} updates, "
                 f"{self.seconds:.1f} s)" + (f"; {test}" if test else ""))
 
 

@@ -160,7 +160,7 @@ def _write_results(run_dir: Path, exp, seed, plan, history, status, seconds, res
     write_atomic(run_dir / METRICS_JSON, json.dumps(json_safe(doc), indent=1) + "\n")
     if params is not None:
         save_params(run_dir / PARAMS, params)
-    verdict_word = {"finished": solved_words(solved_row) if solved_row else "not solved"}.get(status, status)
+    verdict_word = {"finished": solved_words(solved_row)}.get(status, status)
     title = f"{exp.name}, seed {seed}: {verdict_word}"
     if final["solved_at"] is not None:
         title += f" after {final['solved_at']:,} sequences"
