@@ -1,4 +1,4 @@
-"""A training history (one dict per update, graphrnn.train.loop) judged and written out:
+"""A training history (one dict per logged row, graphrnn.train.loop) judged and written out:
 success rates, the metrics CSV, JSON-safe values and the learning-curve figure."""
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def history_columns(history) -> list[str]:
 
 
 def metrics_csv(history) -> str:
-    """The history as CSV text: one row per update, empty cells where a row has no value;
+    """The history as CSV text: one line per row, empty cells where a row has no value;
     numbers as Python's repr, so the file round-trips exactly."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -103,8 +103,9 @@ def json_safe(value):
 
 
 def curve_figure(history, title: str = "", budget: int | None = None):
-    """The learning curve: the loss of every update (faint) and its running mean against
-    sequences seen (log scale), and each test's success rate (or its first metric) as marks
+    """The learning curve: the loss of every row (faint; a row is one update, or the mean of
+    several in a long run) and its running mean against sequences seen (log scale), and each
+    test's success rate (or its first metric) as marks
     on a second axis; a vertical line where the criterion first held.  The x-axis spans the
     sequences seen (not the budget, which the axis label gives), and one legend names every
     series, the test marks included.  Returns the matplotlib Figure."""
@@ -122,12 +123,14 @@ def curve_figure(history, title: str = "", budget: int | None = None):
     if len(loss):
         window = max(1, len(loss) // 100)
         smooth_it = window > 1 and bool(finite.all())
+        per_row = max((row.get("loss_updates", 1) for row in history), default=1)
         ax.plot(seqs[finite], loss[finite], color="tab:blue", alpha=0.25 if smooth_it else 1.0,
-                lw=0.6 if smooth_it else 1.2, label="loss (each update)")
+                lw=0.6 if smooth_it else 1.2,
+                label="loss (each update)" if per_row == 1 else f"loss (mean of up to {per_row} updates a row)")
         if smooth_it:
             kernel = np.ones(window) / window
             smooth = np.convolve(loss, kernel, mode="valid")
-            ax.plot(seqs[window - 1:], smooth, color="tab:blue", lw=1.5, label=f"running mean ({window} updates)")
+            ax.plot(seqs[window - 1:], smooth, color="tab:blue", lw=1.5, label=f"running mean ({window} rows)")
         if finite.any() and np.all(loss[finite] > 0):
             ax.set_yscale("log")
             low, high = np.percentile(loss[finite], [1, 100])   # a few tiny losses must not squash the rest

@@ -7,6 +7,16 @@ Determinism is by construction: the batch of update k is drawn from its own
 random stream, seeded by (seed, k), and evaluations by (seed, "eval", k), so
 a run resumed from a checkpoint at update k continues with exactly the
 batches and evaluations an uninterrupted run would have seen.
+
+The history keeps a row for each of the first FIRST_ROWS updates; after
+that the training loss is logged as the mean of 10 updates up to
+10 * FIRST_ROWS, of 100 up to 100 * FIRST_ROWS, and so on (:func:`loss_window`;
+the row's ``loss_updates`` says how many it averages), so that a run of
+millions of sequences neither holds nor writes into every checkpoint a row
+per sequence.  Every test, every fulfilled training-history criterion and
+every checkpoint still closes a row at its own update.  The windows depend on
+the update count alone, so a resumed or extended run logs the rows an
+uninterrupted one would.
 """
 from __future__ import annotations
 
@@ -22,9 +32,11 @@ from .checkpoint import CHECKPOINT, load_checkpoint, restore_monitor, save_check
 from .history import first_solved_row, solved_words, stop_verdict
 from .step import LOSS_MODES, sse_scale, training_step
 
-__all__ = ["TrainingPlan", "TrainResult", "train", "CHECKPOINT", "load_checkpoint", "save_checkpoint"]
+__all__ = ["TrainingPlan", "TrainResult", "train", "loss_window", "FIRST_ROWS", "CHECKPOINT",
+           "load_checkpoint", "save_checkpoint"]
 
 EVAL_STREAM = 1 << 20   # evaluation k draws from (seed, EVAL_STREAM + k): never a training stream
+FIRST_ROWS = 10_000     # updates logged one by one; then at most about 9,000 loss rows a decade
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,7 @@ class TrainResult:
     sequences: int
     updates: int
     seconds: float
-    history: list = field(default_factory=list)   # one dict per logged update or evaluation
+    history: list = field(default_factory=list)   # one dict per logged row (see the module's docstring)
     evaluation: object = None
 
     def __str__(self) -> str:
@@ -80,6 +92,15 @@ class TrainResult:
         test = stop_verdict(row, str(self.evaluation) if self.evaluation is not None else "")
         return (f"{solved_words(row)} after {self.sequences} sequences ({self.updates} updates, "
                 f"{self.seconds:.1f} s)" + (f"; {test}" if test else ""))
+
+
+def loss_window(update: int) -> int:
+    """How many updates the loss row of ``update`` (counted from 1) averages: 1 up to FIRST_ROWS,
+    10 up to 10 * FIRST_ROWS, 100 up to 100 * FIRST_ROWS, ...  A row closes at the multiples."""
+    window = 1
+    while update > FIRST_ROWS * window:
+        window *= 10
+    return window
 
 
 def _loss_grads_outputs(net, params, batch, task, plan):
@@ -99,7 +120,7 @@ def train(net, task, optimizer, plan: TrainingPlan, params=None, run_dir=None, r
 
     ``run_dir``: where checkpoints (and, through graphrnn.train.runs, the
     metrics and curve) go; ``resume``: continue from ``run_dir``'s
-    checkpoint; ``progress``: a callable(row) called after every update.
+    checkpoint; ``progress``: a callable(row) called with each row as it joins the history.
     Raises TrainError GR301 when the loss or a gradient is NaN or infinite:
     the update is not applied and the last checkpoint stays as it was;
     GR300 for ``plan.loss == "sse"`` on a task whose loss is not mse.
@@ -121,33 +142,42 @@ def train(net, task, optimizer, plan: TrainingPlan, params=None, run_dir=None, r
                      for row in history)
     next_eval = _next_mark(seen, plan.evaluate_every)
     next_checkpoint = _next_mark(seen, plan.checkpoint_every)
+    loss_sum, loss_count = 0.0, 0
     while seen < plan.sequences and not (solved and plan.stop_when_solved):
         batch = task.sample(np.random.default_rng([plan.seed, updates]), min(plan.batch, plan.sequences - seen))
         step = training_step(lambda p: _loss_grads_outputs(net, p, batch, task, plan), params, state,
                              optimizer, updates, seen=seen, scale=sse_scale(batch) if plan.loss == "sse" else 1.0)
         params, state, y = step.params, step.state, step.outputs
         updates, seen = updates + 1, seen + batch.size
-        row = {"update": updates, "sequences": seen, "loss": float(step.loss)}
-        fired = False
+        loss_sum, loss_count = loss_sum + float(step.loss), loss_count + 1
+        judged, was_solved = {}, solved
         if monitor is not None:
             if y is None:
                 y = task.outputs(net, params, batch)
-            fired = monitor.update(batch, y)
-            if fired:
-                row["history_criterion"] = 1.0
+            if monitor.update(batch, y):
+                judged["history_criterion"] = 1.0
                 solved = True
-        if fired or seen >= next_eval or seen >= plan.sequences:
+        if judged or seen >= next_eval or seen >= plan.sequences:
             evaluation = task.success(net, params, np.random.default_rng([plan.seed, EVAL_STREAM + updates]))
-            row.update({f"test_{k}": float(v) for k, v in evaluation.metrics.items()})
-            row["test_solved"] = float(bool(evaluation))
+            judged.update({f"test_{k}": float(v) for k, v in evaluation.metrics.items()})
+            judged["test_solved"] = float(bool(evaluation))
             solved = bool(evaluation) if monitor is None else solved
             next_eval = _next_mark(seen, plan.evaluate_every)
-        history.append(row)
-        if progress is not None:
-            progress(row)
-        if run_dir is not None and (seen >= next_checkpoint or seen >= plan.sequences or solved):
-            save_checkpoint(run_dir, params, state, updates, seen, history,
-                            monitor.state_dict() if monitor is not None else None)
+        # a checkpoint at the first solved update, not at every update after it (stop_when_solved: false)
+        checkpoint_due = seen >= next_checkpoint or seen >= plan.sequences or (solved and not was_solved)
+        if judged or checkpoint_due or updates % loss_window(updates) == 0:
+            row = {"update": updates, "sequences": seen, "loss": loss_sum / loss_count}
+            if loss_count > 1:
+                row["loss_updates"] = loss_count
+            row.update(judged)
+            history.append(row)
+            loss_sum, loss_count = 0.0, 0
+            if progress is not None:
+                progress(row)
+        if checkpoint_due:
+            if run_dir is not None:
+                save_checkpoint(run_dir, params, state, updates, seen, history,
+                                monitor.state_dict() if monitor is not None else None)
             next_checkpoint = _next_mark(seen, plan.checkpoint_every)
         if solved and plan.stop_when_solved:
             break

@@ -6,6 +6,7 @@ import pytest
 
 import graphrnn as gr
 from graphrnn.train import SGD, Adam
+from graphrnn.train import loop
 from graphrnn.train.loop import CHECKPOINT, TrainingPlan, load_checkpoint, train
 
 SPEC = """graphrnn: 1
@@ -77,7 +78,9 @@ def test_the_loop_learns_a_small_task():
     assert result.history[-1]["test_wrong"] == 0
 
 
-def test_resume_continues_to_the_same_result(tmp_path):
+@pytest.mark.parametrize("first_rows", [loop.FIRST_ROWS, 2])     # 2: the later rows average windows
+def test_resume_continues_to_the_same_result(tmp_path, monkeypatch, first_rows):
+    monkeypatch.setattr(loop, "FIRST_ROWS", first_rows)
     net, task = gr.loads(SPEC), RememberFirst()
     plan = TrainingPlan(sequences=160, batch=8, evaluate_every=80, checkpoint_every=40, stop_when_solved=False)
     whole = train(net, task, Adam(lr=0.01), plan, run_dir=tmp_path / "whole")
@@ -88,6 +91,41 @@ def test_resume_continues_to_the_same_result(tmp_path):
     for name in whole.params:
         np.testing.assert_array_equal(resumed.params[name], whole.params[name])
     assert resumed.history == whole.history
+
+
+def test_after_the_first_rows_a_row_holds_the_mean_loss_of_its_window(monkeypatch):
+    """FIRST_ROWS 3: updates 1-3 a row each, then windows of 10 (rows at 10, 20), and a row at each
+    test (7, 14, 21) and at the end (25); each row's loss is the mean of the per-update losses
+    of a run that logs every update (the same run: same parameters)."""
+    net, task = gr.loads(SPEC), RememberFirst()
+    plan = TrainingPlan(sequences=200, batch=8, evaluate_every=56, stop_when_solved=False)
+    every = train(net, task, Adam(lr=0.01), plan).history
+    monkeypatch.setattr(loop, "FIRST_ROWS", 3)
+    windowed = train(net, task, Adam(lr=0.01), plan)
+    assert [row["update"] for row in every] == list(range(1, 26))
+    assert [row["update"] for row in windowed.history] == [1, 2, 3, 7, 10, 14, 20, 21, 25]
+    start = 0
+    for row in windowed.history:
+        losses = [r["loss"] for r in every[start:row["update"]]]
+        assert row["loss"] == pytest.approx(np.mean(losses), rel=1e-14)
+        assert row.get("loss_updates", 1) == len(losses)
+        tested = every[row["update"] - 1]
+        assert {k: v for k, v in row.items() if k.startswith("test_")} == \
+            {k: v for k, v in tested.items() if k.startswith("test_")}
+        start = row["update"]
+    assert loop.loss_window(3) == 1 and loop.loss_window(4) == 10 and loop.loss_window(31) == 100
+
+
+def test_a_run_that_goes_on_after_solving_is_not_checkpointed_at_every_update(tmp_path, monkeypatch):
+    saved = []
+    monkeypatch.setattr(loop, "save_checkpoint", lambda *args: saved.append(args[4]))   # sequences seen
+    net, task = gr.loads(SPEC), RememberFirst()
+    plan = TrainingPlan(sequences=3000, batch=16, evaluate_every=320, checkpoint_every=1600,
+                        stop_when_solved=False)
+    result = train(net, task, Adam(lr=0.05), plan, run_dir=tmp_path)
+    solved_at = next(row["sequences"] for row in result.history if row.get("test_solved"))
+    assert solved_at < 1600
+    assert saved == [solved_at, 1600, 3000]
 
 
 class PoisonedAfter(RememberFirst):
