@@ -93,12 +93,13 @@ def run_each(trial, arguments, *, executor=None, on_outcome=None, on_error=None,
         while pending:
             done, pending = wait(pending, timeout=tick_seconds, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=futures.get):
+                index = futures.pop(future)     # no reference left: a Dask worker frees the result
                 try:
                     outcome = future.result()
                 except Exception as error:  # noqa: BLE001
-                    failed(futures[future], error)
+                    failed(index, error)
                 else:
-                    report(futures[future], outcome)
+                    report(index, outcome)
             if tick is not None:
                 tick()
     finally:
