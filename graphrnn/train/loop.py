@@ -15,8 +15,8 @@ the row's ``loss_updates`` says how many it averages), so that a run of
 millions of sequences neither holds nor writes into every checkpoint a row
 per sequence.  Every test, every fulfilled training-history criterion and
 every checkpoint still closes a row at its own update.  The windows depend on
-the update count alone, so a resumed or extended run logs the rows an
-uninterrupted one would.
+the update count alone, so a resumed run logs the rows an uninterrupted one
+would (an extended one also keeps the row of its first budget's end).
 """
 from __future__ import annotations
 
