@@ -70,7 +70,7 @@ def _report(outcome, out) -> None:
         print(f"{where}: {outcome.status}", file=out)
         return
     if outcome.solved:
-        head = f"{solved_words(first_solved_row(outcome.history, True))} after {outcome.solved_at:,} sequences"
+        head = f"{solved_words(first_solved_row(outcome.history))} after {outcome.solved_at:,} sequences"
     else:
         head = f"not solved after {outcome.sequences:,} sequences"
     print(f"seed {outcome.seed}: {head} ({outcome.seconds:.1f} s of training); {outcome.verdict}", file=out)

@@ -38,7 +38,7 @@ def evaluation_rows(history) -> list[dict]:
     return [row for row in history if "test_solved" in row or "history_criterion" in row]
 
 
-def first_solved_row(history, stop_when_solved: bool):
+def first_solved_row(history):
     """The first row at which the criterion held: where the task's training stop fired (a
     history criterion, as the 1997 experiments count sequences, even when a periodic test
     passed before it), else the first passed test."""
@@ -161,7 +161,7 @@ def curve_figure(history, title: str = "", budget: int | None = None):
                 handles.append(ax2.scatter(*zip(*picked), c=color, s=14, zorder=3,
                                            label=f"{label}, criterion {'met' if met else 'not met'}"))
         ax2.set_ylabel(label)
-    solved = first_solved_row(history, True)
+    solved = first_solved_row(history)
     if solved is not None:
         ax.axvline(solved["sequences"], color="tab:green", ls="--", lw=1,
                    label=f"criterion first met ({solved['sequences']:,} sequences)")

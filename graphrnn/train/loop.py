@@ -88,7 +88,7 @@ class TrainResult:
     evaluation: object = None
 
     def __str__(self) -> str:
-        row = first_solved_row(self.history, True) if self.solved else None
+        row = first_solved_row(self.history) if self.solved else None
         test = stop_verdict(row, str(self.evaluation) if self.evaluation is not None else "")
         return (f"{solved_words(row)} after {self.sequences} sequences ({self.updates} updates, "
                 f"{self.seconds:.1f} s)" + (f"; {test}" if test else ""))

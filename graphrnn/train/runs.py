@@ -134,7 +134,7 @@ class RunOutcome:
 
 def _write_results(run_dir: Path, exp, seed, plan, history, status, seconds, resumed_from, verdict,
                    error=None, params=None, timing=None) -> None:
-    solved_row = first_solved_row(history, plan.stop_when_solved)
+    solved_row = first_solved_row(history)
     evaluations = evaluation_rows(history)
     last = evaluations[-1] if evaluations else None
     final = {
@@ -263,7 +263,7 @@ def _run_trial(exp, seed, run_dir, resume, sequences, progress, stream, on_row) 
     bar.close()
     seconds = time.perf_counter() - started
     verdict = str(result.evaluation) if result.evaluation is not None else _verdict_from(result.history)
-    solved_row = first_solved_row(result.history, plan.stop_when_solved)
+    solved_row = first_solved_row(result.history)
     verdict = stop_verdict(solved_row, verdict)
     _write_results(run_dir, exp, seed, plan, result.history, "finished", seconds, resumed_from, verdict,
                    params=result.params)
