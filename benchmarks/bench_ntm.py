@@ -1,9 +1,11 @@
-"""Seconds per training sequence of the NTM copy network (specs/ntm_copy.yaml), both engines.
+"""Seconds per training sequence of an NTM network of specs/ on its task, both engines.
 
-    python benchmarks/bench_ntm.py [--sequences 100] [--batch 1 16]
+    python benchmarks/bench_ntm.py [--network ntm_copy] [--sequences 100] [--batch 1 16]
 
-One training sequence = the loss and gradient of one copy sequence (length
-1-20, so 3-41 steps) plus the optimizer's update, BLAS on one thread.  The
+One training sequence = the loss and gradient of one sequence of the
+network's task (copy: length 1-20, so 3-41 steps; dynamic N-grams: 199
+steps; priority sort: 37 steps) plus the optimizer's update, BLAS on one
+thread.  The
 same sequences and parameters go to both engines; the script checks that
 their losses agree before timing.  Run by hand, never by CI.
 """
@@ -27,6 +29,11 @@ from graphrnn.tasks import make_task  # noqa: E402
 from graphrnn.train.optimizers import from_config  # noqa: E402
 
 
+#: each NTM network of specs/ and the task of its experiment
+TASKS = {"ntm_copy": "copy", "ntm_copy_ff": "copy", "ntm_repeat_copy": "repeat_copy",
+         "ntm_recall": "associative_recall", "ntm_ngrams": "dynamic_ngrams", "ntm_sort": "priority_sort"}
+
+
 def per_sequence(net, batches, params) -> float:
     optimizer = from_config({"name": "rmsprop_graves", "lr": 1e-4, "momentum": 0.9, "clip": {"value": 10}})
     state = optimizer.init(params, names=net.trainable)
@@ -39,17 +46,18 @@ def per_sequence(net, batches, params) -> float:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--network", choices=sorted(TASKS), default="ntm_copy")
     parser.add_argument("--sequences", type=int, default=100)
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 16])
     args = parser.parse_args(argv)
-    task = make_task("copy")
-    fused, reference = gr.load("ntm_copy", engine="fused"), gr.load("ntm_copy", engine="autograd")
+    task = make_task(TASKS[args.network])
+    fused, reference = gr.load(args.network, engine="fused"), gr.load(args.network, engine="autograd")
     params = fused.init(0)
     check = task.sample(np.random.default_rng(0), 2)
     gap = abs(float(fused.loss(params, check.x, check.target, "bce", check.mask))
               - float(reference.loss(params, check.x, check.target, "bce", check.mask)))
     assert gap < 1e-12, gap
-    print(f"ntm_copy ({fused.num_params} parameters), copy sequences of length 1-20; loss gap {gap:.1e}")
+    print(f"{args.network} ({fused.num_params} parameters) on {task.name} sequences; loss gap {gap:.1e}")
     print("| batch | fused: ms per sequence | autograd: ms per sequence | ratio |")
     print("|---|---|---|---|")
     for B in args.batch:

@@ -37,13 +37,17 @@ def _softmax_back(y, g):
 
 @lru_cache(maxsize=64)
 def _layout(options: tuple):
-    """(M, S, reads, writes, each head's first column in raw) of a node's options; once per node,
-    not once per step."""
+    """(M, S, reads, writes, column indices into raw) of a node's options, once per node: the
+    addressing parameters of every head (H, M+3+S), and each write head's erase and add (W, M),
+    so all heads are gathered by one indexing each and addressed together."""
     o = dict(options)
     M, S, R, W = o["width"], o["shifts"], o["reads"], o["writes"]
     read, write = sum(head_sizes(M, S, False).values()), sum(head_sizes(M, S, True).values())
-    starts = [i * read for i in range(R)] + [R * read + j * write for j in range(W)]
-    return M, S, R, W, starts
+    starts = np.array([i * read for i in range(R)] + [R * read + j * write for j in range(W)], dtype=np.intp)
+    span = M + 3 + S
+    addressing = starts[:, None] + np.arange(span)
+    erase = starts[R:, None] + span + np.arange(M)
+    return M, S, R, W, addressing, erase, erase + M
 
 
 @lru_cache(maxsize=64)
@@ -54,70 +58,67 @@ def _rolls(N: int, S: int, back: bool = False) -> np.ndarray:
     return (np.arange(N)[None, :] + (shifts[:, None] if back else -shifts[:, None])) % N
 
 
-def _address(memory, prev, raw, M, S):
-    """A head's weighting (B, N) and what its backward pass needs (see ntm.address)."""
-    key = raw[:, :M]
-    beta, g = np.logaddexp(0.0, raw[:, M:M + 1]), _sigmoid(raw[:, M + 1:M + 2])
-    s, gamma = _softmax(raw[:, M + 2:M + 2 + S]), 1.0 + np.logaddexp(0.0, raw[:, M + 2 + S:M + 3 + S])
-    dots = np.einsum("bnm,bm->bn", memory, key)
-    n_mem = np.sqrt(np.sum(memory ** 2, axis=-1) + EPS ** 2)
-    n_key = np.sqrt(np.sum(key ** 2, axis=-1, keepdims=True) + EPS ** 2)
+def _address(memory, prev, a, M, S):
+    """Every head's weighting (B, H, N) from the memory (B, N, M), the previous weightings
+    (B, H, N) and the addressing parameters a (B, H, M+3+S); with what the backward pass needs
+    (see ntm.address)."""
+    key = a[..., :M]
+    beta, g = np.logaddexp(0.0, a[..., M:M + 1]), _sigmoid(a[..., M + 1:M + 2])
+    s, gamma = _softmax(a[..., M + 2:M + 2 + S]), 1.0 + np.logaddexp(0.0, a[..., M + 2 + S:M + 3 + S])
+    dots = key @ memory.transpose(0, 2, 1)                                 # (B, H, N)
+    n_mem = np.sqrt((memory * memory).sum(axis=-1) + EPS ** 2)[:, None, :]   # (B, 1, N)
+    n_key = np.sqrt((key * key).sum(axis=-1, keepdims=True) + EPS ** 2)      # (B, H, 1)
     cos = dots / (n_mem * n_key)
     wc = _softmax(beta * cos)
     wg = g * wc + (1.0 - g) * prev
-    rolled = wg[:, _rolls(wg.shape[1], S)]              # (B, S, N): rolled[:, j] = roll(wg, j - S // 2)
-    ws = np.sum(rolled * s[:, :, None], axis=1)
+    rolled = wg[..., _rolls(wg.shape[-1], S)]          # (B, H, S, N): [..., j, :] = roll(wg, j - S // 2)
+    ws = (rolled * s[..., None]).sum(axis=-2)
     log_ws = np.log(ws + EPS)
     w = _softmax(gamma * log_ws)
-    return w, (key, beta, g, s, gamma, dots, n_mem, n_key, cos, wc, wg, rolled, ws, log_ws)
+    return w, (key, beta, g, s, gamma, n_mem, n_key, cos, wc, wg, rolled, ws, log_ws)
 
 
-def _address_back(dw, w, memory, prev, raw, cache, M, S):
-    """(d raw of the addressing parameters (B, M+3+S), d memory (B, N, M), d prev (B, N))."""
-    key, beta, g, s, gamma, dots, n_mem, n_key, cos, wc, wg, rolled, ws, log_ws = cache
+def _address_back(dw, w, memory, prev, a, cache, M, S):
+    """(d a (B, H, M+3+S), d memory (B, N, M), d prev (B, H, N)) for :func:`_address`."""
+    key, beta, g, s, gamma, n_mem, n_key, cos, wc, wg, rolled, ws, log_ws = cache
     du = _softmax_back(w, dw)                           # u = gamma * log(ws + eps)
-    dgamma = np.sum(du * log_ws, axis=-1, keepdims=True)
+    dgamma = (du * log_ws).sum(axis=-1, keepdims=True)
     dws = du * gamma / (ws + EPS)
-    dwg = np.sum(dws[:, _rolls(dws.shape[1], S, back=True)] * s[:, :, None], axis=1)
-    ds = np.sum(dws[:, None, :] * rolled, axis=-1)
-    dg = np.sum(dwg * (wc - prev), axis=-1, keepdims=True)
+    dwg = (dws[..., _rolls(dws.shape[-1], S, back=True)] * s[..., None]).sum(axis=-2)
+    ds = (dws[..., None, :] * rolled).sum(axis=-1)
+    dg = (dwg * (wc - prev)).sum(axis=-1, keepdims=True)
     dprev = (1.0 - g) * dwg
     dz = _softmax_back(wc, g * dwg)                     # z = beta * cos
-    dbeta = np.sum(dz * cos, axis=-1, keepdims=True)
-    dcos = dz * beta
+    dbeta = (dz * cos).sum(axis=-1, keepdims=True)
+    dcos = dz * beta                                    # cos = dots / (n_mem n_key)
     ddots = dcos / (n_mem * n_key)
-    dn_mem = -dcos * dots / (n_mem ** 2 * n_key)
-    dn_key = -np.sum(dcos * dots / (n_mem * n_key ** 2), axis=-1, keepdims=True)
-    dmemory = ddots[:, :, None] * key[:, None, :] + (dn_mem / n_mem)[:, :, None] * memory
-    dkey = np.einsum("bn,bnm->bm", ddots, memory) + dn_key / n_key * key
-    draw = np.concatenate([dkey, dbeta * _sigmoid(raw[:, M:M + 1]), dg * g * (1.0 - g),
-                           _softmax_back(s, ds), dgamma * _sigmoid(raw[:, M + 2 + S:M + 3 + S])], axis=-1)
-    return draw, dmemory, dprev
+    dn_mem = -(dcos * cos).sum(axis=1) / n_mem[:, 0]    # (B, N), every head's share
+    dn_key = -(dcos * cos).sum(axis=-1, keepdims=True) / n_key
+    dmemory = ddots.transpose(0, 2, 1) @ key + (dn_mem / n_mem[:, 0])[..., None] * memory
+    dkey = ddots @ memory + dn_key / n_key * key
+    da = np.concatenate([dkey, dbeta * _sigmoid(a[..., M:M + 1]), dg * g * (1.0 - g),
+                         _softmax_back(s, ds), dgamma * _sigmoid(a[..., M + 2 + S:M + 3 + S])], axis=-1)
+    return da, dmemory, dprev
 
 
 def step_forward(raw, memory, weightings, options):
-    """((read vectors, new memory, new weightings), what :func:`step_backward` needs); numpy."""
-    M, S, R, W, starts = _layout(options)
-    span = M + 3 + S
-    new_w, caches, reads = [], [], []
-    for h in range(R + W):
-        w, cache = _address(memory, weightings[:, h], raw[:, starts[h]:starts[h] + span], M, S)
-        new_w.append(w)
-        caches.append(cache)
-    for i in range(R):
-        reads.append(np.einsum("bn,bnm->bm", new_w[i], memory))
+    """((read vectors, new memory, new weightings), what :func:`step_backward` needs); numpy.
+    Every head addresses the old memory at once; the reads read it; then the writes."""
+    M, S, R, W, addressing, erase_cols, add_cols = _layout(options)
+    a = raw[:, addressing]                                # (B, H, M+3+S)
+    new_w, cache = _address(memory, weightings, a, M, S)
+    B = raw.shape[0]
+    value = (new_w[:, :R] @ memory).reshape(B, R * M)
+    if not W:
+        return (value, memory, new_w), (a, cache, None, None, ())
     # every erase, then every add (the paper's Section 3.2): the heads' order is irrelevant
-    keeps, keep, added = [], 1.0, 0.0
-    for j in range(W):
-        start = starts[R + j] + span
-        erase, add = _sigmoid(raw[:, start:start + M]), raw[:, start + M:start + 2 * M]
-        w = new_w[R + j][:, :, None]
-        keeps.append(1.0 - w * erase[:, None, :])
-        keep = keep * keeps[-1]
-        added = added + w * add[:, None, :]
-    new_memory = memory * keep + added if W else memory
-    value = reads[0] if R == 1 else np.concatenate(reads, axis=-1)
-    return (value, new_memory, np.stack(new_w, axis=1)), (caches, keeps)
+    erase, add, ww = _sigmoid(raw[:, erase_cols]), raw[:, add_cols], new_w[:, R:]
+    keeps = [1.0 - ww[:, j, :, None] * erase[:, j, None, :] for j in range(W)]
+    keep = keeps[0]
+    for k in keeps[1:]:
+        keep = keep * k
+    new_memory = memory * keep + ww.transpose(0, 2, 1) @ add
+    return (value, new_memory, new_w), (a, cache, erase, keep, keeps)
 
 
 @primitive
@@ -127,42 +128,48 @@ def memory_step(raw, memory, weightings, options: tuple):
     return step_forward(raw, memory, weightings, options)[0]
 
 
+def _others(memory, keeps):
+    """memory times every keep but the j-th, for each write head j: prefix and suffix products,
+    no division by a keep that may be exactly 0."""
+    before, after = [memory], [None] * len(keeps)
+    for k in keeps[:-1]:
+        before.append(before[-1] * k)
+    rest = 1.0
+    for j in range(len(keeps) - 1, -1, -1):
+        after[j] = before[j] * rest
+        rest = rest * keeps[j]
+    return after
+
+
 def step_backward(raw, memory, weightings, options, outputs, cache, g):
     """(d raw, d memory, d weightings) from the cotangents ``g`` of the three outputs (None: zero)."""
-    M, S, R, W, starts = _layout(options)
-    span = M + 3 + S
+    M, S, R, W, addressing, erase_cols, add_cols = _layout(options)
     new_w = outputs[2]
-    caches, keeps = cache
-    g_value, g_memory, g_w = (np.zeros_like(a) if c is None else c for a, c in zip(outputs, g))
-    dw = [g_w[:, h].copy() for h in range(R + W)]
+    a, address_cache, erase, keep, keeps = cache
+    g_value, g_memory, g_w = (np.zeros_like(o) if c is None else c for o, c in zip(outputs, g))
+    B = raw.shape[0]
     draw = np.zeros_like(raw)
+    dw = np.array(g_w, copy=True)
     dnew = np.asarray(g_memory)
-    dmem = np.array(g_memory, copy=True)             # new = memory * prod_j keep_j + sum_j w_j add_j
-    for j in range(W):
-        others = memory                              # memory times the other heads' keeps: no division
-        for k in range(W):                           # by a keep that may be exactly 0
-            if k != j:
-                others = others * keeps[k]
-        dkeep_j = dnew * others
-        start = starts[R + j] + span
-        erase, add = _sigmoid(raw[:, start:start + M]), raw[:, start + M:start + 2 * M]
-        w = new_w[:, R + j]
-        dw[R + j] += np.sum(dnew * add[:, None, :] - dkeep_j * erase[:, None, :], axis=-1)
-        derase = -np.einsum("bnm,bn->bm", dkeep_j, w)
-        draw[:, start:start + M] = derase * erase * (1.0 - erase)
-        draw[:, start + M:start + 2 * M] = np.einsum("bnm,bn->bm", dnew, w)
-        dmem *= keeps[j]
-    for i in range(R):                               # the reads of the old memory
-        dr = g_value[:, i * M:(i + 1) * M]
-        dw[i] += np.einsum("bm,bnm->bn", dr, memory)
-        dmem += new_w[:, i][:, :, None] * dr[:, None, :]
-    dweights = np.zeros_like(weightings)
-    for h in range(R + W):
-        d_addr, d_m, d_prev = _address_back(dw[h], new_w[:, h], memory, weightings[:, h],
-                                            raw[:, starts[h]:starts[h] + span], caches[h], M, S)
-        draw[:, starts[h]:starts[h] + span] += d_addr
-        dmem += d_m
-        dweights[:, h] = d_prev
+    if W:                                            # new = memory * prod_j keep_j + sum_j w_j add_j
+        ww, add = new_w[:, R:], raw[:, add_cols]
+        dw[:, R:] += (dnew @ add.transpose(0, 2, 1)).transpose(0, 2, 1)
+        derase = np.empty_like(erase)
+        for j, others in enumerate(_others(memory, keeps)):
+            dkeep_j = dnew * others
+            dw[:, R + j] -= (dkeep_j @ erase[:, j, :, None])[..., 0]
+            derase[:, j] = -(ww[:, j, None, :] @ dkeep_j)[:, 0]
+        draw[:, erase_cols] = derase * erase * (1.0 - erase)
+        draw[:, add_cols] = ww @ dnew
+        dmem = dnew * keep
+    else:
+        dmem = np.array(dnew, copy=True)
+    dr = np.asarray(g_value).reshape(B, R, M)        # the reads of the old memory
+    dw[:, :R] += dr @ memory.transpose(0, 2, 1)
+    dmem += new_w[:, :R].transpose(0, 2, 1) @ dr
+    da, d_m, dweights = _address_back(dw, new_w, memory, weightings, a, address_cache, M, S)
+    draw[:, addressing] = da
+    dmem += d_m
     return draw, dmem, dweights
 
 
