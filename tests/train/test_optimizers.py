@@ -227,6 +227,31 @@ def test_update_does_not_mutate_its_inputs(opt):
 
 
 @pytest.mark.parametrize("opt", [c[0] for c in CASES], ids=[repr(c[0]) for c in CASES])
+def test_grouping_the_parameters_changes_no_number(opt):
+    """update() runs small arrays concatenated and large ones alone (optimizers._groups); every
+    parameter comes out bitwise as an update of that parameter on its own gives, and the inputs
+    (the large ones passed as views) are left as they were."""
+    from graphrnn.train.optimizers import GROUP_SIZE, _groups
+    rng = np.random.default_rng(0)
+    shapes = {"big": (GROUP_SIZE + 7,), "s1": (3,), "s2": (2, 5), "wide": (2, GROUP_SIZE), "s3": (1,)}
+    params = {k: rng.normal(size=shape) for k, shape in shapes.items()}
+    assert _groups(tuple(int(np.prod(v)) for v in shapes.values())) == ((0, 1), (1, 3), (3, 4), (4, 5))
+    grads = [{k: rng.normal(size=shape) for k, shape in shapes.items()} for _ in range(2)]
+    together, state = params, opt.init(params)
+    saved = copy(params)
+    for step, g in enumerate(grads):
+        together, state = opt.update(together, g, state, step)
+    for k in shapes:
+        np.testing.assert_array_equal(params[k], saved[k])
+        alone, alone_state = {k: params[k]}, opt.init({k: params[k]})
+        for step, g in enumerate(grads):
+            alone, alone_state = opt.update(alone, {k: g[k]}, alone_state, step)
+        np.testing.assert_array_equal(together[k], alone[k], err_msg=k)
+        for key in alone_state:
+            np.testing.assert_array_equal(state[key], alone_state[key], err_msg=key)
+
+
+@pytest.mark.parametrize("opt", [c[0] for c in CASES], ids=[repr(c[0]) for c in CASES])
 def test_state_round_trips_through_npz(opt, tmp_path):
     params, state = run(opt, 2)
     path = tmp_path / "state.npz"
