@@ -131,9 +131,10 @@ class FusedEngine(Engine):
     backward rule for every node kind and activation.
 
     Its passes are the plan's generated numpy kernels (runtime/generated_numpy.py: straight-line
-    in-place numpy, made once per plan) where every block is a combiner kind, else the
-    interpreter of runtime/fused.py, which runs the kinds' own rules (a kind with state, a plug-in
-    combiner).  ``kernels(plan)`` says which.
+    in-place numpy, made once per plan; a kind with state runs its own numpy step from them) where
+    every block is a built-in combiner or a kind with state, else the interpreter of
+    runtime/fused.py, which runs the kinds' own rules (a plug-in combiner).  ``kernels(plan)`` says
+    which.
     """
 
     name, over = "fused", "sequence"

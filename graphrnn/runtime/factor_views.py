@@ -35,8 +35,8 @@ def factor_views(plan: Plan) -> dict:
     for (name, k), found in writers.items():
         block = plan.blocks[name]
         w = block.width
-        if found is None or (len(found) > 1 and OPS[block.op].kernel == "multiply"):
-            continue
+        if found is None or OPS[block.op].stateful or (len(found) > 1 and OPS[block.op].kernel == "multiply"):
+            continue   # (a stateful kind's step takes its slots whole)
         if all(run.scale is None and not run.broadcast and run.dst == k * w and run.n == w for _, run in found):
             views[name, k] = found
     return views

@@ -22,6 +22,7 @@ from ..ops import ACTIVATIONS, OPS
 from ..plan.ir import INPUT_BLOCK, Block, Plan, Projection
 from ..plan.walk import PlanOps, walk_backward, walk_forward
 from .fused_buffers import joint_key, product_into, slot_buffers, slot_layout
+from .fused_stateful import initial_state, stateful_step, stateful_step_vjp
 from .state import start_rows
 
 
@@ -354,27 +355,3 @@ class _Backward(PlanOps):
                 learned = OPS[block.op].initial_state_vjp(dict(block.options), self.g_carried[block.name])
                 for suffix, name in block.state_arrays:
                     g_arrays[name] += learned[suffix]
-
-
-# -- node kinds with state (the NTM memory): their own numpy step and its backward pass --------
-
-def initial_state(block: Block, arrays, B: int, dtype) -> tuple:
-    learned = {suffix: arrays[name] for suffix, name in block.state_arrays}
-    return tuple(np.asarray(a, dtype=dtype) for a in
-                 OPS[block.op].initial_state(dict(block.options), learned, B, dtype))
-
-
-def stateful_step(block: Block, slots, carried, arrays):
-    """(value (B, width), new state, record, cache) of a stateful kind's block at one step."""
-    raw = slots + arrays[block.bias] if block.bias is not None else slots
-    value, carried, record, cache = OPS[block.op].fused_step(dict(block.options), raw, carried)
-    return ACTIVATIONS[block.activation].fn(value), carried, record, cache
-
-
-def stateful_step_vjp(block: Block, value, cache, g_value, g_carried, g_arrays):
-    """(gradient of the block's slots (B, P), gradient of the state it started the step with)."""
-    g_pre = ACTIVATIONS[block.activation].grad_from_output(value, g_value)
-    g_raw, g_before = OPS[block.op].fused_step_vjp(dict(block.options), cache, g_pre, g_carried)
-    if block.bias is not None:
-        g_arrays[block.bias] += g_raw.sum(axis=0)
-    return g_raw, g_before

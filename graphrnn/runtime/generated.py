@@ -28,6 +28,7 @@ from ..atomic import write_atomic
 from ..ops import OPS
 from ..plan.ir import INPUT_BLOCK, Plan
 from . import generated_numpy
+from .fused_stateful import StatefulSteps
 from .generated_source import ACTIVATION_CODES, backward_source, forward_source
 from .state import start_rows
 
@@ -146,6 +147,15 @@ class _Buffers:
         return cut
 
 
+class _Tape(dict):
+    """What a forward pass keeps for the backward pass: the slots (block -> (T, B, slot_width)) and,
+    in ``steps``, each stateful block's StatefulSteps (their caches)."""
+
+    def __init__(self, slots: dict, steps: list):
+        super().__init__(slots)
+        self.steps = steps
+
+
 class CompiledPlan:
     """A plan's forward and backward passes generated once; call with numpy arrays.
 
@@ -170,6 +180,7 @@ class CompiledPlan:
             module = load_module(decorator + forward_source(plan) + "\n\n" + decorator + backward_source(plan))
             self._forward, self._backward = module.forward, module.backward
         self._buffers = None
+        self._stateful = generated_numpy.stateful_blocks(plan)
 
     def _before(self, arrays, B, dtype, state):
         """(D, B, width) rows read before the first step of each looked-back block: contiguous for
@@ -209,9 +220,12 @@ class CompiledPlan:
         else:
             values = {name: np.empty((T, B, b.width), dtype) for name, b in plan.blocks.items()}
             slots = {name: np.zeros((T, B, b.slot_width), dtype) for name, b in plan.blocks.items()}
-        self._forward(x, *self._before(arrays, B, dtype, state), *arrays, *values.values(), *slots.values())
+        steps = [StatefulSteps(plan.blocks[name], plan.named(arrays), B, dtype, records)
+                 for name in self._stateful]
+        self._forward(x, *self._before(arrays, B, dtype, state), *arrays, *values.values(), *slots.values(),
+                      *steps)
         values[INPUT_BLOCK] = x
-        return values, slots
+        return values, _Tape(slots, steps)
 
     def backward(self, arrays, x, values, slots, g_values, state=None, want_x=True, scratch=False):
         """(gradients of the fused arrays, gradient of x) from the cotangents ``g_values`` of blocks.
@@ -246,10 +260,17 @@ class CompiledPlan:
             GP = {name: np.zeros((B, b.width), dtype) for name, b in plan.blocks.items()}
             GX = np.zeros_like(x)
             before_input = np.zeros((B, plan.input_width), dtype)   # reads of the input before the start
-        only_numpy = (want_x,) if self.kernels == "numpy" else ()   # the loops always take x's gradient
+        # the numpy kernels take the stateful blocks' steps and x's gradient only when wanted; the loops
+        # have neither (no stateful kinds) and always take x's gradient
+        named_GW = plan.named(GW)
+        for steps in slots.steps:
+            steps.begin_back()
+        only_numpy = (*slots.steps, named_GW, want_x) if self.kernels == "numpy" else ()
         self._backward(x, *self._before(arrays, B, dtype, state), *arrays,
                        *(values[name] for name in plan.blocks), *slots.values(), GX,
                        *G.values(), *GS.values(), *GW, *GP.values(), before_input, *only_numpy)
+        for steps in slots.steps:
+            steps.finish_back(named_GW)
         at = {name: i for i, name in enumerate(plan.array_names)}
         for name, block in plan.blocks.items():
             if state is None or name not in state:

@@ -12,6 +12,11 @@ per call).  It needs no compiler, and numpy's vectorised transcendentals
 keep it ahead of the scalar loops once rows are wide (runtime/engine.py
 chooses between the two per plan and batch).
 
+A block of a kind with state (the NTM memory) is one call per step of its
+``StatefulSteps`` (fused_stateful.py: the kind's numpy step, its state and
+caches carried over the run), forward and back, as the interpreter calls
+the same step.
+
 What it does beyond the interpreter of fused.py: a block's bias gradient
 is one sum over all positions after the step loop (from the slots'
 gradients, which hold it), not one per step; the weights' gradients are
@@ -29,9 +34,16 @@ from .generated_source import _g_row, _Loops, _Names, _read_row as _row, _Source
 
 
 def supports(plan: Plan) -> bool:
-    """Whether every block is one this source handles: a combiner kind (not a kind with state)."""
+    """Whether every block is one this source handles: a combiner kind, or a kind with state (its
+    numpy step called at each step, fused_stateful.StatefulSteps) in a loop stage."""
+    looped = {b.name for stage in plan.stages if stage.loop for b in stage.blocks()}
     return all(getattr(OPS[b.op], "kernel", None) in ("add", "multiply") and not b.ports
-               for b in plan.blocks.values())
+               or OPS[b.op].stateful and b.name in looped for b in plan.blocks.values())
+
+
+def stateful_blocks(plan: Plan) -> list:
+    """The names of the plan's blocks of kinds with state, in the order of the kernels' K arguments."""
+    return [name for name, b in plan.blocks.items() if OPS[b.op].stateful]
 
 
 def namespace() -> dict:
@@ -94,6 +106,10 @@ class _Emit(_Loops):
     def W(self, array: str) -> str:
         return self.n.W(array)
 
+    def K(self, block: str) -> str:
+        """The variable of a stateful block's StatefulSteps."""
+        return f"K{stateful_blocks(self.plan).index(block)}"
+
 
 class _Forward(_Emit):
     def hoist(self, stage, p):
@@ -143,6 +159,9 @@ class _Forward(_Emit):
         self._project(p, f"{self.n.V(p.source)}[{t}]", t)
 
     def finish(self, block, t):
+        if OPS[block.op].stateful:
+            self.out(f"{self.K(block.name)}.step({self.n.S(block.name)}[{t}], {self.n.V(block.name)}[{t}])")
+            return
         self._finish(block, t)
 
     def _finish(self, block, at: str) -> None:
@@ -181,7 +200,7 @@ class _Backward(_Emit):
     product) has its slots' gradient equal to its value's: its G array serves as both."""
 
     def passes_gradient(self, block) -> bool:
-        return block.activation == "identity" and block.factors == 1 and OPS[block.op].kernel == "add"
+        return block.activation == "identity" and block.factors == 1 and getattr(OPS[block.op], "kernel", None) == "add"
 
     def GS(self, name: str) -> str:
         block = self.plan.blocks[name]
@@ -226,6 +245,11 @@ class _Backward(_Emit):
         self._to_source(p, t, _g_row(self.n, p.source, p.delay, t))
 
     def finish_back(self, block, t):
+        if OPS[block.op].stateful:
+            n = self.n
+            self.out(f"{self.K(block.name)}.step_back({t}, {n.V(block.name)}[{t}], {n.G(block.name)}[{t}], "
+                     f"{n.GS(block.name)}[{t}], GA)")
+            return
         self._finish_back(block, t)
 
     def finish_all_back(self, stage, block):
@@ -266,8 +290,8 @@ class _Backward(_Emit):
     def _bias(self, block) -> None:
         """A combiner's bias gradient, all positions at once: the gradient of its pre-activation,
         which the slots' gradient holds (every slot of a sum; a product's is summed in _finish_back)."""
-        if block.bias is None or OPS[block.op].kernel == "multiply" and block.factors > 1:
-            return
+        if block.bias is None or OPS[block.op].stateful or OPS[block.op].kernel == "multiply" and block.factors > 1:
+            return   # (a stateful block's bias: StatefulSteps.step_back, as the interpreter takes it)
         w = block.width
         self.out(f"G{self.W(block.bias)} += {self.GS(block.name)}[..., 0:{w}].reshape(-1, {w}).sum(axis=0)")
 
@@ -352,21 +376,29 @@ def _function(header: str, emitter, walk, plan: Plan) -> str:
 
 
 def forward_source(plan: Plan) -> str:
-    """Python source of ``forward(X, P..., W..., V..., S...)`` in numpy (generated_source's contract)."""
+    """Python source of ``forward(X, P..., W..., V..., S..., K...)`` in numpy (generated_source's
+    contract, and K: a fused_stateful.StatefulSteps for each stateful block)."""
     n = _Names(plan)
     args = ["X"] + [n.P(b) for b in plan.lookback] + [f"W{i}" for i in range(len(plan.fused))] + \
-        [n.V(b) for b in plan.blocks] + [n.S(b) for b in plan.blocks]
+        [n.V(b) for b in plan.blocks] + [n.S(b) for b in plan.blocks] + _stateful_args(plan)
     return _function(f"def forward({', '.join(args)}):", _Forward(None, n, plan), walk_forward, plan)
 
 
+def _stateful_args(plan: Plan) -> list:
+    """The K arguments: each stateful block's StatefulSteps (none for a plan of combiners only)."""
+    return [f"K{i}" for i in range(len(stateful_blocks(plan)))]
+
+
 def backward_source(plan: Plan) -> str:
-    """Python source of ``backward(X, P..., W..., V..., S..., GX, G..., GS..., GW..., GP..., GPX, want_x)``
-    in numpy; ``want_x`` false skips the input's gradient (GX is then left as it was)."""
+    """Python source of ``backward(X, P..., W..., V..., S..., GX, G..., GS..., GW..., GP..., GPX, K...,
+    GA, want_x)`` in numpy; ``want_x`` false skips the input's gradient (GX is then left as it was);
+    K the stateful blocks' StatefulSteps of the forward pass, GA the GW arrays by name (for them)."""
     n = _Names(plan)
     args = ["X"] + [n.P(b) for b in plan.lookback] + [f"W{i}" for i in range(len(plan.fused))] + \
         [n.V(b) for b in plan.blocks] + [n.S(b) for b in plan.blocks] + ["GX"] + \
         [n.G(b) for b in plan.blocks] + [n.GS(b) for b in plan.blocks] + \
-        [f"GW{i}" for i in range(len(plan.fused))] + [n.GP(b) for b in plan.blocks] + ["GPX", "want_x=True"]
+        [f"GW{i}" for i in range(len(plan.fused))] + [n.GP(b) for b in plan.blocks] + ["GPX"] + \
+        _stateful_args(plan) + ["GA=None", "want_x=True"]
     return _function(f"def backward({', '.join(args)}):", _Backward(None, n, plan), walk_backward, plan)
 
 
