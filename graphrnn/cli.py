@@ -105,7 +105,7 @@ def cmd_show(args) -> int:
     if args.plan:
         print(net.plan)
         print(f"engine: {net.engine.name}: {net.engine.backward}")
-        if net.engine.name == "compiled":
+        if net.engine.name == "compiled" and net.engine.largest_loop_batch(net.plan):
             print(f"  batches up to {net.engine.largest_loop_batch(net.plan)} run the compiled loops, larger ones "
                   f"the fused engine's {net.engine.kernels(net.plan, 1 << 30)} passes (BLAS)")
         elif hasattr(net.engine, "kernels"):

@@ -109,20 +109,33 @@ def _record(o: dict, raw, weightings) -> dict:
     return record
 
 
-def fused_step(options, raw, state: tuple):
+def fused_step(options, raw, state: tuple, forward=step_forward):
     """:func:`step` for the fused engine, in numpy: (value, state, record, cache)."""
     key = tuple(sorted(_options(options).items()))
-    outputs, cache = step_forward(raw, state[0], state[1], key)
+    outputs, cache = forward(raw, state[0], state[1], key)
     return outputs[0], (outputs[1], outputs[2]), _record(dict(key), raw, outputs[2]), \
         (raw, state, key, outputs, cache)
 
 
-def fused_step_vjp(options, cache, g_value, g_state):
+def fused_step_vjp(options, cache, g_value, g_state, backward=step_backward):
     """(d raw (B, P), (d memory, d weightings) of the previous state) for one :func:`fused_step`."""
     raw, state, key, outputs, inner = cache
-    draw, dmemory, dweightings = step_backward(raw, state[0], state[1], key, outputs, inner,
-                                               (g_value, g_state[0], g_state[1]))
+    draw, dmemory, dweightings = backward(raw, state[0], state[1], key, outputs, inner,
+                                          (g_value, g_state[0], g_state[1]))
     return draw, (dmemory, dweightings)
+
+
+def compiled_step(options, raw, state: tuple):
+    """:func:`fused_step` with the step's loops compiled by numba (memory_kernels.py): the compiled
+    engine's."""
+    from . import memory_kernels   # numba is optional: imported where the compiled engine runs
+    return fused_step(options, raw, state, memory_kernels.step_forward)
+
+
+def compiled_step_vjp(options, cache, g_value, g_state):
+    """:func:`fused_step_vjp` of a :func:`compiled_step`."""
+    from . import memory_kernels
+    return fused_step_vjp(options, cache, g_value, g_state, memory_kernels.step_backward)
 
 
 def initial_state_vjp(options, g_state) -> dict:
@@ -160,4 +173,4 @@ MEMORY = register_op(StatefulKind(
     bias_default=True, allows_bias=True, needs_inputs=True,
     options=OPTIONS, check_options=check_options, size_of=size_of, port_sizes=port_sizes, state_params=state_params,
     initial_state=initial_state, step=step, fused_step=fused_step, fused_step_vjp=fused_step_vjp,
-    initial_state_vjp=initial_state_vjp))
+    initial_state_vjp=initial_state_vjp, compiled_step=compiled_step, compiled_step_vjp=compiled_step_vjp))

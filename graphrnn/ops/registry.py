@@ -167,7 +167,10 @@ class StatefulKind(NodeKind):
       where ``raw`` (B, P) is the ports side by side, and
       ``fused_step_vjp(options, cache, g_value, g_state) -> (g_raw,
       g_previous_state)``; ``initial_state_vjp(options, g_state) ->
-      {suffix: gradient}`` for the learned parts of the initial state.
+      {suffix: gradient}`` for the learned parts of the initial state;
+    - for the compiled engine, optionally, ``compiled_step`` and
+      ``compiled_step_vjp``: fused_step and fused_step_vjp compiled by numba
+      (imported only when called: numba is optional).
     """
 
     options: dict
@@ -180,6 +183,8 @@ class StatefulKind(NodeKind):
     fused_step: Callable | None = None
     fused_step_vjp: Callable | None = None
     initial_state_vjp: Callable | None = None
+    compiled_step: Callable | None = None
+    compiled_step_vjp: Callable | None = None
 
     @property
     def stateful(self) -> bool:

@@ -182,7 +182,8 @@ class CompiledEngine(FusedEngine):
     Python per block and per step; the first run of a new plan compiles it (seconds, cached on
     disk).  Where a batch makes a step's matrix products large, BLAS beats the loops: a run whose
     batch times the plan's dense multiply-adds per step exceeds ``LOOPS_UP_TO`` takes the fused
-    engine's numpy passes instead (measured: benchmarks/README.md).
+    engine's numpy passes instead (measured: benchmarks/README.md).  A plan with a kind with state
+    (the NTM memory) runs the generated numpy kernels, which call the kind's compiled step.
     """
 
     name, over = "compiled", "sequence"
@@ -211,17 +212,26 @@ class CompiledEngine(FusedEngine):
     def _for(self, plan: Plan) -> None:
         if self._loops_plan is not plan:   # a network runs one plan: this is worked out once
             self._loops_plan, self._passes = plan, None
-            self._largest = max(self.LOOPS_UP_TO // max(generated.dense_work(plan), 1), 1)
+            self._largest = 0 if generated_numpy.stateful_blocks(plan) else \
+                max(self.LOOPS_UP_TO // max(generated.dense_work(plan), 1), 1)
 
     def kernels(self, plan: Plan, batch: int = 1) -> str:
+        if generated_numpy.stateful_blocks(plan):
+            return "generated numpy, the steps of kinds with state compiled by numba"
         return "numba loops" if batch <= self.largest_loop_batch(plan) else super().kernels(plan, batch)
 
     def largest_loop_batch(self, plan: Plan) -> int:
-        """The largest batch that runs on the compiled loops (larger ones run the numpy passes)."""
+        """The largest batch that runs on the compiled loops (larger ones run the numpy passes; 0
+        for a plan with a kind with state)."""
         self._for(plan)
         return self._largest
 
     def passes(self, plan, batch):
+        self._for(plan)
+        if generated_numpy.stateful_blocks(plan):   # no loops call Python: the numpy kernels, compiled steps
+            if self._passes is None:
+                self._passes = generated.CompiledPlan(plan, "numpy", compiled_steps=True)
+            return self._passes
         if batch > self.largest_loop_batch(plan):
             return self.numpy_passes(plan)
         if self._passes is None:

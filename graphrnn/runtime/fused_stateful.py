@@ -20,17 +20,22 @@ def initial_state(block: Block, arrays, B: int, dtype) -> tuple:
                  OPS[block.op].initial_state(dict(block.options), learned, B, dtype))
 
 
-def stateful_step(block: Block, slots, carried, arrays):
-    """(value (B, width), new state, record, cache) of a stateful kind's block at one step."""
+def stateful_step(block: Block, slots, carried, arrays, compiled: bool = False):
+    """(value (B, width), new state, record, cache) of a stateful kind's block at one step; its
+    ``compiled_step`` where ``compiled`` (the compiled engine), else its numpy ``fused_step``."""
     raw = slots + arrays[block.bias] if block.bias is not None else slots
-    value, carried, record, cache = OPS[block.op].fused_step(dict(block.options), raw, carried)
+    kind = OPS[block.op]
+    step = kind.compiled_step if compiled else kind.fused_step
+    value, carried, record, cache = step(dict(block.options), raw, carried)
     return ACTIVATIONS[block.activation].fn(value), carried, record, cache
 
 
-def stateful_step_vjp(block: Block, value, cache, g_value, g_carried, g_arrays):
+def stateful_step_vjp(block: Block, value, cache, g_value, g_carried, g_arrays, compiled: bool = False):
     """(gradient of the block's slots (B, P), gradient of the state it started the step with)."""
     g_pre = ACTIVATIONS[block.activation].grad_from_output(value, g_value)
-    g_raw, g_before = OPS[block.op].fused_step_vjp(dict(block.options), cache, g_pre, g_carried)
+    kind = OPS[block.op]
+    vjp = kind.compiled_step_vjp if compiled else kind.fused_step_vjp
+    g_raw, g_before = vjp(dict(block.options), cache, g_pre, g_carried)
     if block.bias is not None:
         g_arrays[block.bias] += g_raw.sum(axis=0)
     return g_raw, g_before
@@ -40,10 +45,11 @@ class StatefulSteps:
     """One stateful kind's block over one run, for the generated numpy kernels (generated_numpy.py),
     which call :meth:`step` and :meth:`step_back` where the interpreter calls stateful_step and
     stateful_step_vjp: it carries the state from step to step, keeps each step's cache for the
-    backward pass and the kind's records.  ``arrays``: the fused arrays by name."""
+    backward pass and the kind's records.  ``arrays``: the fused arrays by name; ``compiled``: the
+    kind's steps compiled by numba (the compiled engine's), else its numpy ones."""
 
-    def __init__(self, block: Block, arrays: dict, B: int, dtype, records=None):
-        self.block, self.arrays, self.records = block, arrays, records
+    def __init__(self, block: Block, arrays: dict, B: int, dtype, records=None, compiled: bool = False):
+        self.block, self.arrays, self.records, self.compiled = block, arrays, records, compiled
         self.carried = initial_state(block, arrays, B, dtype)
         self.caches = []
         self.g_carried = (None, None)
@@ -54,7 +60,8 @@ class StatefulSteps:
 
     def step(self, slots, out) -> None:
         """out (B, width) = the block's value at the next step, from its slots (B, P)."""
-        value, self.carried, record, cache = stateful_step(self.block, slots, self.carried, self.arrays)
+        value, self.carried, record, cache = stateful_step(self.block, slots, self.carried, self.arrays,
+                                                           self.compiled)
         out[...] = value
         self.caches.append(cache)
         if self.records is not None:
@@ -63,7 +70,7 @@ class StatefulSteps:
     def step_back(self, t: int, value, g_value, g_slots, g_arrays: dict) -> None:
         """g_slots (B, P) = the gradient of step t's slots; its bias's gradient into ``g_arrays``."""
         g_slots[...], self.g_carried = stateful_step_vjp(self.block, value, self.caches[t], g_value,
-                                                         self.g_carried, g_arrays)
+                                                         self.g_carried, g_arrays, self.compiled)
 
     def finish_back(self, g_arrays: dict) -> None:
         """A learned initial state's gradient, once every step has been taken back."""

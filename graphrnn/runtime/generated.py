@@ -45,6 +45,8 @@ def node_unsupported(node) -> str | None:
     """None when the compiled engine has kernels for ``node``'s kind and activation, else why not."""
     if node.is_input:
         return None
+    if OPS[node.op].stateful:   # its own step, compiled, called from the numpy kernels
+        return None if OPS[node.op].compiled_step else f"node kind `{node.op}` has no compiled step"
     if getattr(OPS[node.op], "kernel", None) not in ("add", "multiply"):
         return f"node kind `{node.op}` has no kernel in the compiled engine (see CombinerKind.kernel)"
     if node.activation not in ACTIVATION_CODES:
@@ -161,7 +163,9 @@ class CompiledPlan:
 
     ``kernels``: ``"numba"``, the loops of generated_source.py compiled by
     numba, or ``"numpy"``, the straight-line numpy of generated_numpy.py
-    (same arguments, same results to rounding).
+    (same arguments, same results to rounding).  ``compiled_steps``: the numpy
+    kernels call the compiled steps of kinds with state (the compiled engine's
+    way with an NTM), not their numpy steps.
 
     The passes fit fused_primitive.run_fused.  With ``scratch=True`` (a caller
     that keeps none of the arrays, as Network.value_and_grad's direct path)
@@ -171,8 +175,8 @@ class CompiledPlan:
     calls from several threads; processes, as Dask's workers, are fine).
     """
 
-    def __init__(self, plan: Plan, kernels: str = "numba"):
-        self.plan, self.kernels = plan, kernels
+    def __init__(self, plan: Plan, kernels: str = "numba", compiled_steps: bool = False):
+        self.plan, self.kernels, self.compiled_steps = plan, kernels, compiled_steps
         if kernels == "numpy":
             self._forward, self._backward = generated_numpy.load(plan)
         else:
@@ -220,7 +224,7 @@ class CompiledPlan:
         else:
             values = {name: np.empty((T, B, b.width), dtype) for name, b in plan.blocks.items()}
             slots = {name: np.zeros((T, B, b.slot_width), dtype) for name, b in plan.blocks.items()}
-        steps = [StatefulSteps(plan.blocks[name], plan.named(arrays), B, dtype, records)
+        steps = [StatefulSteps(plan.blocks[name], plan.named(arrays), B, dtype, records, self.compiled_steps)
                  for name in self._stateful]
         self._forward(x, *self._before(arrays, B, dtype, state), *arrays, *values.values(), *slots.values(),
                       *steps)

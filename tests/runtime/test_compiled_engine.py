@@ -124,7 +124,21 @@ def test_drawn_networks_agree_with_autograd(data):
 
 
 @needs_numba
-def test_a_kind_without_kernels_is_gr115_at_its_node():
+@pytest.mark.parametrize("name", ["ntm_copy", "ntm_sort"])
+def test_the_ntm_networks_agree_with_autograd(name):
+    """A kind with state runs its compiled step (ops/memory_kernels.py) from the numpy kernels:
+    one read and one write head, and five of each (every erase before every add)."""
+    assert "compiled by numba" in gr.load(SPECS / f"{name}.yaml", engine="compiled").engine.kernels(
+        gr.load(SPECS / f"{name}.yaml").plan)
+    _agree((SPECS / f"{name}.yaml").read_text(), T=4, B=2)
+
+
+@needs_numba
+def test_a_kind_without_kernels_is_gr115_at_its_node(monkeypatch):
+    from dataclasses import replace
+
+    from graphrnn.ops import OPS
+    monkeypatch.setitem(OPS, "memory", replace(OPS["memory"], compiled_step=None))   # a kind without one
     with pytest.raises(GraphRNNError) as err:
         gr.load(SPECS / "ntm_copy.yaml", engine="compiled")
     assert err.value.code == "GR115"
