@@ -212,8 +212,9 @@ class CompiledEngine(FusedEngine):
     def _for(self, plan: Plan) -> None:
         if self._loops_plan is not plan:   # a network runs one plan: this is worked out once
             self._loops_plan, self._passes = plan, None
+            # 0 where one sequence's step is already past the limit: the loops are for no batch
             self._largest = 0 if generated_numpy.stateful_blocks(plan) else \
-                max(self.LOOPS_UP_TO // max(generated.dense_work(plan), 1), 1)
+                self.LOOPS_UP_TO // max(generated.dense_work(plan), 1)
 
     def kernels(self, plan: Plan, batch: int = 1) -> str:
         if generated_numpy.stateful_blocks(plan):

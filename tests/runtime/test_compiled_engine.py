@@ -159,7 +159,9 @@ def test_a_batch_past_the_loops_limit_runs_the_numpy_passes_and_agrees(monkeypat
     text = (SPECS / "elman.yaml").read_text()
     net = gr.loads(text, engine="compiled")
     monkeypatch.setattr(CompiledEngine, "LOOPS_UP_TO", 1)
-    assert net.engine.largest_loop_batch(net.plan) == 1
+    # one sequence's step is past the limit: no batch runs the loops, not even batch 1 (they were
+    # measured 2.5x slower than the numpy kernels at batch 1 for lstm3_ngrams, 4.4x past the limit)
+    assert net.engine.largest_loop_batch(net.plan) == 0
     reference = gr.loads(text, engine="autograd")
     params = net.init(0)
     rng = np.random.default_rng(0)
