@@ -117,11 +117,16 @@ class NumpyPasses:
     def __init__(self, plan: Plan):
         self.plan = plan
 
-    def forward(self, arrays, x, state=None, records=None, scratch=False):
+    def forward(self, arrays, x, state=None, records=None, scratch=False, keep=True):
         return forward(self.plan, arrays, x, state, records)
 
     def backward(self, arrays, x, values, tape, g_values, state=None, want_x=True, scratch=False):
         return backward(self.plan, arrays, x, values, tape, g_values, state, want_x)
+
+
+def differentiated(arrays, x) -> bool:
+    """Whether autograd traces ``arrays`` (a list, or a box of one) or ``x``: a backward pass may follow."""
+    return isbox(x) or isbox(arrays) or any(isbox(a) for a in getval(arrays))
 
 
 def run_fused(passes, arrays, x, dtype=np.float64, state=None, records=None) -> dict:
@@ -133,13 +138,16 @@ def run_fused(passes, arrays, x, dtype=np.float64, state=None, records=None) -> 
     being differentiated (not an autograd box), and its gradient may be skipped.
     Both take ``scratch``: true when the caller keeps none of the arrays they
     return, so they may reuse buffers (generated.CompiledPlan does), in numpy (:class:`NumpyPasses`, or the
-    compiled engine's generated loops).  They compute in ``dtype``; the
+    compiled engine's generated loops); ``forward`` takes ``keep``: false when
+    nothing is differentiated (neither argument is an autograd box), so it
+    may keep nothing for a backward pass (a kind with state then keeps no
+    step caches: an NTM's memory of every step).  They compute in ``dtype``; the
     gradients are returned in the dtypes of ``arrays`` and ``x`` (float64
     parameters stay float64 for the optimizer).
     """
     raw_arrays = [np.asarray(a, dtype=dtype) for a in getval(arrays)]
     raw_x = np.asarray(getval(x), dtype=dtype)
-    values, tape = passes.forward(raw_arrays, raw_x, state, records)
+    values, tape = passes.forward(raw_arrays, raw_x, state, records, keep=differentiated(arrays, x))
     run = FusedRun(passes, raw_arrays, raw_x, state, values, tape,
                    [np.result_type(a) for a in getval(arrays)], np.result_type(getval(x)), isbox(x))
     return LazyValues(unrolled(arrays, x, run), x)

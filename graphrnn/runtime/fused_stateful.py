@@ -46,10 +46,12 @@ class StatefulSteps:
     which call :meth:`step` and :meth:`step_back` where the interpreter calls stateful_step and
     stateful_step_vjp: it carries the state from step to step, keeps each step's cache for the
     backward pass and the kind's records.  ``arrays``: the fused arrays by name; ``compiled``: the
-    kind's steps compiled by numba (the compiled engine's), else its numpy ones."""
+    kind's steps compiled by numba (the compiled engine's), else its numpy ones; ``keep`` false: no
+    backward pass follows, so no step's cache is kept (each is freed with the next step)."""
 
-    def __init__(self, block: Block, arrays: dict, B: int, dtype, records=None, compiled: bool = False):
-        self.block, self.arrays, self.records, self.compiled = block, arrays, records, compiled
+    def __init__(self, block: Block, arrays: dict, B: int, dtype, records=None, compiled: bool = False,
+                 keep: bool = True):
+        self.block, self.arrays, self.records, self.compiled, self.keep = block, arrays, records, compiled, keep
         self.carried = initial_state(block, arrays, B, dtype)
         self.caches = []
         self.g_carried = (None, None)
@@ -63,7 +65,8 @@ class StatefulSteps:
         value, self.carried, record, cache = stateful_step(self.block, slots, self.carried, self.arrays,
                                                            self.compiled)
         out[...] = value
-        self.caches.append(cache)
+        if self.keep:
+            self.caches.append(cache)
         if self.records is not None:
             self.records.setdefault(self.block.name, []).append(record)
 

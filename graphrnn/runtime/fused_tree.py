@@ -285,7 +285,7 @@ class TreePasses:
     def __init__(self, plan: Plan, batch, batching: str = "level"):
         self.plan, self.batch, self.groups = plan, batch, groups_of(batch, batching)
 
-    def forward(self, arrays, x, state=None, records=None, scratch=False):
+    def forward(self, arrays, x, state=None, records=None, scratch=False, keep=True):
         return tree_forward(self.plan, arrays, x, self.batch, self.groups)
 
     def backward(self, arrays, x, values, tape, g_values, state=None, want_x=True, scratch=False):

@@ -211,8 +211,9 @@ class CompiledPlan:
             kept = self._buffers = _Buffers(self.plan, [np.shape(a) for a in arrays], T, B, dtype)
         return kept.first(T)
 
-    def forward(self, arrays, x, state=None, records=None, scratch=False):
-        """(values: block -> (T, B, width), slots: block -> (T, B, slot_width)) for x (T, B, I)."""
+    def forward(self, arrays, x, state=None, records=None, scratch=False, keep=True):
+        """(values: block -> (T, B, width), slots: block -> (T, B, slot_width)) for x (T, B, I);
+        ``keep`` false: no backward pass will follow, so the stateful blocks keep no step caches."""
         plan = self.plan
         T, B = x.shape[:2]
         dtype = x.dtype
@@ -224,7 +225,7 @@ class CompiledPlan:
         else:
             values = {name: np.empty((T, B, b.width), dtype) for name, b in plan.blocks.items()}
             slots = {name: np.zeros((T, B, b.slot_width), dtype) for name, b in plan.blocks.items()}
-        steps = [StatefulSteps(plan.blocks[name], plan.named(arrays), B, dtype, records, self.compiled_steps)
+        steps = [StatefulSteps(plan.blocks[name], plan.named(arrays), B, dtype, records, self.compiled_steps, keep)
                  for name in self._stateful]
         self._forward(x, *self._before(arrays, B, dtype, state), *arrays, *values.values(), *slots.values(),
                       *steps)

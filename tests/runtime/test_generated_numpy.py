@@ -104,3 +104,24 @@ def test_a_stateful_block_records_what_the_interpreter_records():
             assert a.keys() == b.keys()
             for key in a:
                 np.testing.assert_allclose(a[key], b[key], **TOL, err_msg=f"{name} {key}")
+
+
+def test_a_run_nothing_differentiates_keeps_no_step_caches():
+    """An NTM run with plain arrays (evaluation) keeps no memory step's cache; the values are the
+    same, and a traced run keeps one per step for its backward pass."""
+    from autograd import grad
+
+    from graphrnn.runtime.fused_primitive import differentiated
+    net = gr.load("ntm_copy", engine="fused")
+    params = net.init(2)
+    x = np.random.default_rng(2).normal(size=(4, 2, net.input_size))
+    passes = net.engine.numpy_passes(net.plan)
+    arrays = net.assembler.forward(net.assembler.flatten(params))
+    kept, tape = passes.forward(arrays, x)
+    dropped, no_tape = passes.forward(arrays, x, keep=False)
+    assert [len(s.caches) for s in tape.steps] == [4] and [len(s.caches) for s in no_tape.steps] == [0]
+    for name in kept:
+        np.testing.assert_array_equal(kept[name], dropped[name])
+    assert not differentiated(arrays, x)
+    g = grad(lambda p: net.loss(p, x, np.zeros((4, 2, net.output_size))))(params)   # traced: caches kept
+    assert all(np.all(np.isfinite(v)) for v in g.values())
