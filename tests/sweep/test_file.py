@@ -68,7 +68,7 @@ SHIPPED = sorted((Path(__file__).resolve().parents[2] / "examples" / "reproducti
 
 
 #: one seed each: the paper's figures show one curve a network, and a trial of 100,000 sequences
-#: is 1.3 to 4.5 hours on one core here (docs/ntm.md)
+#: is up to about 2 hours on one core here (docs/ntm.md)
 ONE_SEED = {"ntm_ngrams", "lstm_ngrams", "ntm_sort", "lstm_sort"}
 
 
