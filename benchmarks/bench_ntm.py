@@ -1,13 +1,13 @@
-"""Seconds per training sequence of an NTM network of specs/ on its task, both engines.
+"""Seconds per training sequence of an NTM network of specs/ on its task, on each engine.
 
     python benchmarks/bench_ntm.py [--network ntm_copy] [--sequences 100] [--batch 1 16]
 
+On the fused, compiled (where numba is installed) and autograd engines.
 One training sequence = the loss and gradient of one sequence of the
 network's task (copy: length 1-20, so 3-41 steps; dynamic N-grams: 199
 steps; priority sort: 37 steps) plus the optimizer's update, BLAS on one
-thread.  The
-same sequences and parameters go to both engines; the script checks that
-their losses agree before timing.  Run by hand, never by CI.
+thread.  The same sequences and parameters go to every engine; the script
+checks that their losses agree before timing.  Run by hand, never by CI.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import graphrnn as gr  # noqa: E402
+from graphrnn.runtime import generated  # noqa: E402
 from graphrnn.tasks import make_task  # noqa: E402
 from graphrnn.train.optimizers import from_config  # noqa: E402
 
@@ -52,19 +53,22 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     task = make_task(TASKS[args.network])
     fused, reference = gr.load(args.network, engine="fused"), gr.load(args.network, engine="autograd")
+    compiled = gr.load(args.network, engine="compiled") if generated.available() else None   # numba: optional
     params = fused.init(0)
     check = task.sample(np.random.default_rng(0), 2)
-    gap = abs(float(fused.loss(params, check.x, check.target, "bce", check.mask))
-              - float(reference.loss(params, check.x, check.target, "bce", check.mask)))
+    want = float(reference.loss(params, check.x, check.target, "bce", check.mask))
+    gap = max(abs(float(net.loss(params, check.x, check.target, "bce", check.mask)) - want)
+              for net in (fused, compiled) if net is not None)
     assert gap < 1e-12, gap
     print(f"{args.network} ({fused.num_params} parameters) on {task.name} sequences; loss gap {gap:.1e}")
-    print("| batch | fused: ms per sequence | autograd: ms per sequence | ratio |")
-    print("|---|---|---|---|")
+    print("| batch | fused: ms per sequence | compiled | autograd | autograd / fused |")
+    print("|---|---|---|---|---|")
     for B in args.batch:
         batches = [task.sample(np.random.default_rng([1, k]), B) for k in range(max(1, args.sequences // B))]
         f = per_sequence(fused, batches, dict(params))
+        c = "-" if compiled is None else f"{per_sequence(compiled, batches, dict(params)) * 1000:.1f}"
         a = per_sequence(reference, batches, dict(params))
-        print(f"| {B} | {f * 1000:.1f} | {a * 1000:.1f} | {a / f:.1f}x |", flush=True)
+        print(f"| {B} | {f * 1000:.1f} | {c} | {a * 1000:.1f} | {a / f:.1f}x |", flush=True)
     return 0
 
 
