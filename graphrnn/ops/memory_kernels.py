@@ -138,6 +138,7 @@ def _backward(raw, memory, prev, addressing, erase_cols, add_cols, R, M, S, w,
     key = np.empty(M)
     dkey = np.empty(M)
     erase = np.empty((W, M))
+    dw_write = np.empty((W, N))   # each write head's weighting gradient from the write itself
     for b in range(B):
         draw[b, :] = 0.0
         dn_mem[:] = 0.0
@@ -152,9 +153,10 @@ def _backward(raw, memory, prev, addressing, erase_cols, add_cols, R, M, S, w,
                 for j in range(W):
                     keep *= 1.0 - w[b, R + j, n] * erase[j, m]
                 dmemory[b, n, m] = d * keep
+        dw_write[:, :] = 0.0
         for j in range(W):
             for m in range(M):
-                e = erase[j, m]
+                e, add = erase[j, m], raw[b, add_cols[j, m]]
                 derase, dadd = 0.0, 0.0
                 for n in range(N):
                     others = memory[b, n, m]   # memory times the other heads' keeps (no division by 0)
@@ -163,6 +165,7 @@ def _backward(raw, memory, prev, addressing, erase_cols, add_cols, R, M, S, w,
                             others *= 1.0 - w[b, R + k, n] * erase[k, m]
                     derase -= g_memory[b, n, m] * others * w[b, R + j, n]
                     dadd += g_memory[b, n, m] * w[b, R + j, n]
+                    dw_write[j, n] += g_memory[b, n, m] * (add - others * e)
                 draw[b, erase_cols[j, m]] = derase * e * (1.0 - e)
                 draw[b, add_cols[j, m]] = dadd
         for h in range(H):
@@ -170,16 +173,8 @@ def _backward(raw, memory, prev, addressing, erase_cols, add_cols, R, M, S, w,
             for n in range(N):
                 dw[n] = g_w[b, h, n]
             if h >= R:
-                j = h - R
                 for n in range(N):
-                    acc = 0.0
-                    for m in range(M):
-                        others = memory[b, n, m]
-                        for k in range(W):
-                            if k != j:
-                                others *= 1.0 - w[b, R + k, n] * erase[k, m]
-                        acc += g_memory[b, n, m] * (raw[b, add_cols[j, m]] - others * erase[j, m])
-                    dw[n] += acc
+                    dw[n] += dw_write[h - R, n]
             else:   # a read of the old memory
                 for n in range(N):
                     acc = 0.0

@@ -195,6 +195,7 @@ class CompiledEngine(FusedEngine):
     def __init__(self):
         super().__init__()
         self._loops_plan = None   # the plan of the cached limit and loops below
+        self._stateful = False    # whether it has a kind with state
         self._largest = None      # its largest_loop_batch
         self._passes = None       # its CompiledPlan: compiled on the first run that takes the loops
 
@@ -212,12 +213,13 @@ class CompiledEngine(FusedEngine):
     def _for(self, plan: Plan) -> None:
         if self._loops_plan is not plan:   # a network runs one plan: this is worked out once
             self._loops_plan, self._passes = plan, None
+            self._stateful = bool(generated_numpy.stateful_blocks(plan))
             # 0 where one sequence's step is already past the limit: the loops are for no batch
-            self._largest = 0 if generated_numpy.stateful_blocks(plan) else \
-                self.LOOPS_UP_TO // max(generated.dense_work(plan), 1)
+            self._largest = 0 if self._stateful else self.LOOPS_UP_TO // max(generated.dense_work(plan), 1)
 
     def kernels(self, plan: Plan, batch: int = 1) -> str:
-        if generated_numpy.stateful_blocks(plan):
+        self._for(plan)
+        if self._stateful:
             return "generated numpy, the steps of kinds with state compiled by numba"
         return "numba loops" if batch <= self.largest_loop_batch(plan) else super().kernels(plan, batch)
 
@@ -229,7 +231,7 @@ class CompiledEngine(FusedEngine):
 
     def passes(self, plan, batch):
         self._for(plan)
-        if generated_numpy.stateful_blocks(plan):   # no loops call Python: the numpy kernels, compiled steps
+        if self._stateful:   # no loops call Python: the numpy kernels, with the kinds' compiled steps
             if self._passes is None:
                 self._passes = generated.CompiledPlan(plan, "numpy", compiled_steps=True)
             return self._passes
