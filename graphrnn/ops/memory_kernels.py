@@ -138,6 +138,10 @@ def _backward(raw, memory, prev, addressing, erase_cols, add_cols, R, M, S, w,
     key = np.empty(M)
     dkey = np.empty(M)
     erase = np.empty((W, M))
+    add = np.empty((W, M))
+    derase = np.empty((W, M))
+    dadd = np.empty((W, M))
+    before = np.empty(W + 1)       # before[j]: the keeps of heads 0..j-1 multiplied
     dw_write = np.empty((W, N))   # each write head's weighting gradient from the write itself
     for b in range(B):
         draw[b, :] = 0.0
@@ -145,29 +149,33 @@ def _backward(raw, memory, prev, addressing, erase_cols, add_cols, R, M, S, w,
         for j in range(W):
             for m in range(M):
                 erase[j, m] = _sigmoid(raw[b, erase_cols[j, m]])
-        # the writes: new = memory * prod_j keep_j + sum_j w_j add_j, keep_j = 1 - w_j erase_j
+                add[j, m] = raw[b, add_cols[j, m]]
+        # the writes: new = memory * prod_j keep_j + sum_j w_j add_j, keep_j = 1 - w_j erase_j;
+        # head j's share needs memory times the other heads' keeps: prefix times suffix products,
+        # O(W) a slot and column, no division (a keep can be 0)
+        derase[:, :] = 0.0
+        dadd[:, :] = 0.0
+        dw_write[:, :] = 0.0
         for n in range(N):
             for m in range(M):
                 d = g_memory[b, n, m]
-                keep = 1.0
+                before[0] = 1.0
                 for j in range(W):
-                    keep *= 1.0 - w[b, R + j, n] * erase[j, m]
-                dmemory[b, n, m] = d * keep
-        dw_write[:, :] = 0.0
+                    before[j + 1] = before[j] * (1.0 - w[b, R + j, n] * erase[j, m])
+                dmemory[b, n, m] = d * before[W]
+                after = memory[b, n, m]   # memory times the keeps of heads j+1..W-1
+                for j in range(W - 1, -1, -1):
+                    wj = w[b, R + j, n]
+                    others = after * before[j]
+                    derase[j, m] -= d * others * wj
+                    dadd[j, m] += d * wj
+                    dw_write[j, n] += d * (add[j, m] - others * erase[j, m])
+                    after *= 1.0 - wj * erase[j, m]
         for j in range(W):
             for m in range(M):
-                e, add = erase[j, m], raw[b, add_cols[j, m]]
-                derase, dadd = 0.0, 0.0
-                for n in range(N):
-                    others = memory[b, n, m]   # memory times the other heads' keeps (no division by 0)
-                    for k in range(W):
-                        if k != j:
-                            others *= 1.0 - w[b, R + k, n] * erase[k, m]
-                    derase -= g_memory[b, n, m] * others * w[b, R + j, n]
-                    dadd += g_memory[b, n, m] * w[b, R + j, n]
-                    dw_write[j, n] += g_memory[b, n, m] * (add - others * e)
-                draw[b, erase_cols[j, m]] = derase * e * (1.0 - e)
-                draw[b, add_cols[j, m]] = dadd
+                e = erase[j, m]
+                draw[b, erase_cols[j, m]] = derase[j, m] * e * (1.0 - e)
+                draw[b, add_cols[j, m]] = dadd[j, m]
         for h in range(H):
             a = addressing[h]
             for n in range(N):

@@ -163,10 +163,11 @@ class StatefulKind(NodeKind):
       (B, size) output (no activation, no bias) and ``record`` names
       (B, k) arrays a trace keeps (weightings, for instance);
     - for the fused engine, the same step in numpy with its backward pass:
-      ``fused_step(options, raw, state) -> (value, state, record, cache)``
-      where ``raw`` (B, P) is the ports side by side, and
+      ``fused_step(options, raw, state) -> (value, state, cache)``
+      where ``raw`` (B, P) is the ports side by side,
       ``fused_step_vjp(options, cache, g_value, g_state) -> (g_raw,
-      g_previous_state)``; ``initial_state_vjp(options, g_state) ->
+      g_previous_state)`` and ``fused_record(options, cache) -> record``
+      (called only where records are kept); ``initial_state_vjp(options, g_state) ->
       {suffix: gradient}`` for the learned parts of the initial state;
     - for the compiled engine, optionally, ``compiled_step`` and
       ``compiled_step_vjp``: fused_step and fused_step_vjp compiled by numba
@@ -182,6 +183,7 @@ class StatefulKind(NodeKind):
     step: Callable
     fused_step: Callable | None = None
     fused_step_vjp: Callable | None = None
+    fused_record: Callable | None = None
     initial_state_vjp: Callable | None = None
     compiled_step: Callable | None = None
     compiled_step_vjp: Callable | None = None
@@ -205,7 +207,7 @@ class StatefulKind(NodeKind):
 
     @property
     def has_fused_rule(self) -> bool:
-        return self.fused_step is not None and self.fused_step_vjp is not None
+        return None not in (self.fused_step, self.fused_step_vjp, self.fused_record)
 
     def keeps_slots(self, factors: int) -> bool:
         return True

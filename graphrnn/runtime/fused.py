@@ -22,7 +22,7 @@ from ..ops import ACTIVATIONS, OPS
 from ..plan.ir import INPUT_BLOCK, Block, Plan, Projection
 from ..plan.walk import PlanOps, walk_backward, walk_forward
 from .fused_buffers import joint_key, product_into, slot_buffers, slot_layout
-from .fused_stateful import initial_state, stateful_step, stateful_step_vjp
+from .fused_stateful import initial_state, stateful_record, stateful_step, stateful_step_vjp
 from .state import start_rows
 
 
@@ -234,11 +234,10 @@ class _Forward(PlanOps):
     def finish(self, block, t):
         name = block.name
         if name in self.carried:
-            value, self.carried[name], record, cache = stateful_step(block, self.slots[name], self.carried[name],
-                                                                     self.arrays)
+            value, self.carried[name], cache = stateful_step(block, self.slots[name], self.carried[name], self.arrays)
             self.kept[name].append(cache)
             if self.records is not None:
-                self.records.setdefault(name, []).append(record)
+                self.records.setdefault(name, []).append(stateful_record(block, cache))
             self.out[name][t] = value
             return
         _, factors = finish(block, self.slots[name], self.arrays, (self.B,), self.out[name][t])

@@ -21,13 +21,18 @@ def initial_state(block: Block, arrays, B: int, dtype) -> tuple:
 
 
 def stateful_step(block: Block, slots, carried, arrays, compiled: bool = False):
-    """(value (B, width), new state, record, cache) of a stateful kind's block at one step; its
+    """(value (B, width), new state, cache) of a stateful kind's block at one step; its
     ``compiled_step`` where ``compiled`` (the compiled engine), else its numpy ``fused_step``."""
     raw = slots + arrays[block.bias] if block.bias is not None else slots
     kind = OPS[block.op]
     step = kind.compiled_step if compiled else kind.fused_step
-    value, carried, record, cache = step(dict(block.options), raw, carried)
-    return ACTIVATIONS[block.activation].fn(value), carried, record, cache
+    value, carried, cache = step(dict(block.options), raw, carried)
+    return ACTIVATIONS[block.activation].fn(value), carried, cache
+
+
+def stateful_record(block: Block, cache) -> dict:
+    """What the block's kind records at the step that left ``cache``: name -> (B, k) array."""
+    return OPS[block.op].fused_record(dict(block.options), cache)
 
 
 def stateful_step_vjp(block: Block, value, cache, g_value, g_carried, g_arrays, compiled: bool = False):
@@ -62,13 +67,12 @@ class StatefulSteps:
 
     def step(self, slots, out) -> None:
         """out (B, width) = the block's value at the next step, from its slots (B, P)."""
-        value, self.carried, record, cache = stateful_step(self.block, slots, self.carried, self.arrays,
-                                                           self.compiled)
+        value, self.carried, cache = stateful_step(self.block, slots, self.carried, self.arrays, self.compiled)
         out[...] = value
         if self.keep:
             self.caches.append(cache)
         if self.records is not None:
-            self.records.setdefault(self.block.name, []).append(record)
+            self.records.setdefault(self.block.name, []).append(stateful_record(self.block, cache))
 
     def step_back(self, t: int, value, g_value, g_slots, g_arrays: dict) -> None:
         """g_slots (B, P) = the gradient of step t's slots; its bias's gradient into ``g_arrays``."""
