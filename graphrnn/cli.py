@@ -106,8 +106,8 @@ def cmd_show(args) -> int:
         print(net.plan)
         print(f"engine: {net.engine.name}: {net.engine.backward}")
         if net.engine.name == "compiled" and net.engine.largest_loop_batch(net.plan):
-            print(f"  batches up to {net.engine.largest_loop_batch(net.plan)} run the compiled loops, larger ones "
-                  f"the fused engine's {net.engine.kernels(net.plan, 1 << 30)} passes (BLAS)")
+            print(f"  batches up to {net.engine.largest_loop_batch(net.plan)} run {net.engine.kernels(net.plan, 1)}, "
+                  f"larger ones the fused engine's {net.engine.kernels(net.plan, 1 << 30)} passes (BLAS)")
         elif hasattr(net.engine, "kernels"):
             print(f"  passes: {net.engine.kernels(net.plan)}")
         for name, why in engine_choices(net.ir).items():

@@ -180,9 +180,11 @@ class CompiledEngine(FusedEngine):
     optional dependency: ``pip install graphrnn[fast]``), for node kinds and activations it has
     kernels for.  Made for small networks and long sequences, where the fused engine's cost is
     Python per block and per step; the first run of a new plan compiles it (seconds, cached on
-    disk).  Where a batch makes a step's matrix products large, BLAS beats the loops: a run whose
-    batch times the plan's dense multiply-adds per step exceeds ``LOOPS_UP_TO`` takes the fused
-    engine's numpy passes instead (measured: benchmarks/README.md).  A plan with a kind with state
+    disk).  Where a batch makes a step's matrix products large, numpy's passes beat the loops: a
+    run whose batch times the plan's dense multiply-adds per step exceeds ``LOOPS_UP_TO`` takes the
+    fused engine's numpy passes instead (measured: benchmarks/README.md), unless the loops take
+    the plan's large products from BLAS (SciPy installed) and the batch is at most
+    ``BLAS_LOOPS_UP_TO``.  A plan with a kind with state
     (the NTM memory) runs the generated numpy kernels, which call the kind's compiled step.
     """
 
@@ -191,6 +193,9 @@ class CompiledEngine(FusedEngine):
     LOOPS_UP_TO = 49_152   # batch x multiply-adds per step: the LSTM crossover against the generated numpy
                            # kernels measured here (loops/numpy 0.98 at 41k and 0.90 at 49k, 1.15 at 74k,
                            # 1.27 at 82k: benchmarks/README.md)
+    BLAS_LOOPS_UP_TO = 8   # batch: where the loops take large products from BLAS they run up to it whatever
+                           # the multiply-adds (numpy/loops, 3 x 128 LSTM cells: 1.79 at batch 1, 1.18 at 8,
+                           # 0.99 at 16; 64 cells: 2.72 at 1, 1.50 at 8, 0.95 at 32)
 
     def __init__(self):
         super().__init__()
@@ -215,13 +220,18 @@ class CompiledEngine(FusedEngine):
             self._loops_plan, self._passes = plan, None
             self._stateful = bool(generated_numpy.stateful_blocks(plan))
             # 0 where one sequence's step is already past the limit: the loops are for no batch
-            self._largest = 0 if self._stateful else self.LOOPS_UP_TO // max(generated.dense_work(plan), 1)
+            self._largest = 0 if self._stateful else max(
+                self.LOOPS_UP_TO // max(generated.dense_work(plan), 1),
+                self.BLAS_LOOPS_UP_TO if generated.blas_projections(plan) else 0)
 
     def kernels(self, plan: Plan, batch: int = 1) -> str:
         self._for(plan)
         if self._stateful:
             return "generated numpy, the steps of kinds with state compiled by numba"
-        return "numba loops" if batch <= self.largest_loop_batch(plan) else super().kernels(plan, batch)
+        if batch > self.largest_loop_batch(plan):
+            return super().kernels(plan, batch)
+        blas = generated.blas_projections(plan)
+        return f"the compiled loops ({blas} of its products by BLAS)" if blas else "the compiled loops"
 
     def largest_loop_batch(self, plan: Plan) -> int:
         """The largest batch that runs on the compiled loops (larger ones run the numpy passes; 0

@@ -153,6 +153,42 @@ def test_without_numba_the_compiled_engine_is_gr116(monkeypatch):
     assert "pip install" in str(err.value)
 
 
+LARGE = """graphrnn: 1
+name: large_products
+inputs: {x: 40}
+outputs: {y: 3}
+nodes:
+  h: {use: lstm, size: 32}
+  a: {size: 40, activation: tanh, initial: learned}
+  y: {size: 3, activation: softmax}
+edges:
+  - {from: x, to: h}
+  - {from: x, to: a, delay: 2}
+  - {from: a, to: a, delay: 3}
+  - {from: a, to: h, truncate: true, delay: 1}
+  - {from: h, to: y}
+  - {from: y, to: a, delay: 4}
+"""
+
+
+@needs_numba
+@pytest.mark.parametrize("blas", [True, False])
+def test_large_products_agree_with_autograd_with_and_without_blas(monkeypatch, blas):
+    """Projections of 1,024 weights or more (h's recurrent 32 x 128, a's 40 x 40 and 40 x 128, the
+    input's 40 x 128 and 40 x 40) take BLAS where SciPy is installed: hoisted, delayed past the
+    start, truncated, feeding several targets; without it, the loops."""
+    from graphrnn.runtime import generated_kernels, generated_source
+    if blas and not generated_kernels.BLAS:
+        pytest.skip("SciPy is not installed: numba's np.dot has no BLAS")
+    monkeypatch.setattr(generated_kernels, "BLAS", blas)
+    net = gr.loads(LARGE, engine="compiled")
+    assert (generated.blas_projections(net.plan) >= 4) == blas
+    assert ("np.dot" in generated_source.forward_source(net.plan, blas)) == blas
+    assert net.engine.largest_loop_batch(net.plan) >= (8 if blas else 1)
+    _agree(LARGE, seed=1, T=7, B=1)
+    _agree(LARGE, seed=2, T=5, B=3, mask=True)
+
+
 @needs_numba
 def test_a_batch_past_the_loops_limit_runs_the_numpy_passes_and_agrees(monkeypatch):
     from graphrnn.runtime.engine import CompiledEngine
