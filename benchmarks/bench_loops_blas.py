@@ -1,6 +1,7 @@
 """The compiled engine's loops with and without BLAS, against the generated numpy kernels, by batch.
 
     python benchmarks/bench_loops_blas.py [--network lstm3_ngrams] [--batch 1 4 8 16] [--rounds 7]
+    python benchmarks/bench_loops_blas.py --network my_spec.yaml --task adding
 
 One loss and gradient (bce, T = the task's length) of a network of specs/
 on its task's sequences, three ways on the same plan: the numba loops
@@ -34,7 +35,8 @@ TASKS = {"lstm3_ngrams": "dynamic_ngrams", "lstm3_sort": "priority_sort", "lstm1
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--network", choices=sorted(TASKS), default="lstm3_ngrams")
+    parser.add_argument("--network", default="lstm3_ngrams", help=f"a spec file or library name ({', '.join(TASKS)})")
+    parser.add_argument("--task", help="the task whose sequences it runs (default: the network's, above)")
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 4, 8, 16])
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args(argv)
@@ -43,7 +45,9 @@ def main(argv=None) -> int:
         print("SciPy is not installed: numba's np.dot has no BLAS (pip install 'graphrnn[fast]')")
         return 1
     net = gr.load(args.network, engine="compiled")
-    task, params = make_task(TASKS[args.network]), net.init(0)
+    if args.task is None and args.network not in TASKS:
+        parser.error(f"--task is needed for {args.network}")
+    task, params = make_task(args.task or TASKS[args.network]), net.init(0)
     passes = {"loops+BLAS": generated.CompiledPlan(net.plan, "numba")}
     generated_kernels.BLAS = False
     passes["loops"] = generated.CompiledPlan(net.plan, "numba")
