@@ -29,7 +29,7 @@ from ..ops import OPS
 from ..plan.ir import INPUT_BLOCK, Plan
 from . import generated_numpy
 from .fused_stateful import StatefulSteps
-from .generated_source import ACTIVATION_CODES, BLAS_FROM, backward_source, forward_source
+from .generated_source import ACTIVATION_CODES, backward_source, blas_product, forward_source
 from .state import start_rows
 
 
@@ -66,7 +66,7 @@ def dense_work(plan: Plan) -> int:
 
 
 def blas_projections(plan: Plan) -> int:
-    """How many of the plan's dense projections the loops take from BLAS (generated_source.BLAS_FROM;
+    """How many of the plan's dense projections the loops take from BLAS (generated_source.blas_product;
     0 where numba or SciPy is not installed)."""
     if not available():
         return 0
@@ -75,8 +75,7 @@ def blas_projections(plan: Plan) -> int:
         return 0
     projections = [p for stage in plan.stages
                    for p in list(stage.hoisted) + list(stage.delayed) + [p for _, ps in stage.instant for p in ps]]
-    return sum(1 for p in projections if p.runs is None
-               and int(np.prod(plan.fused_by_name[p.weight].shape)) >= BLAS_FROM)
+    return sum(1 for p in projections if blas_product(plan, p))
 
 
 def cache_dir() -> Path:

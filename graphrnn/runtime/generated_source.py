@@ -104,8 +104,13 @@ def _read_row(n: _Names, src: str, delay: int, t: str = "t") -> str:
 BLAS_FROM = 1024
 
 
+def blas_product(plan: Plan, p) -> bool:
+    """Whether projection ``p`` is dense and large enough to take its products from BLAS."""
+    return p.runs is None and math.prod(plan.fused_by_name[p.weight].shape) >= BLAS_FROM
+
+
 def _uses_blas(n: _Names, p, blas: bool) -> bool:
-    return blas and p.runs is None and math.prod(n.plan.fused_by_name[p.weight].shape) >= BLAS_FROM
+    return blas and blas_product(n.plan, p)
 
 
 def _rows_back(n: _Names, src: str, delay: int) -> str:
