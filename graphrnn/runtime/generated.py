@@ -54,15 +54,15 @@ def node_unsupported(node) -> str | None:
     return None
 
 
+def _projections(plan: Plan) -> list:
+    """Every projection of the plan: each stage's hoisted, delayed and instant ones."""
+    return [p for stage in plan.stages
+            for p in list(stage.hoisted) + list(stage.delayed) + [p for _, ps in stage.instant for p in ps]]
+
+
 def dense_work(plan: Plan) -> int:
     """Multiply-adds of one step's matrix products for one sequence (hoisted ones included)."""
-    total = 0
-    for stage in plan.stages:
-        projections = list(stage.hoisted) + list(stage.delayed) + [p for _, ps in stage.instant for p in ps]
-        for p in projections:
-            if p.runs is None:
-                total += int(np.prod(plan.fused_by_name[p.weight].shape))
-    return total
+    return sum(int(np.prod(plan.fused_by_name[p.weight].shape)) for p in _projections(plan) if p.runs is None)
 
 
 def blas_projections(plan: Plan) -> int:
@@ -73,9 +73,7 @@ def blas_projections(plan: Plan) -> int:
     from .generated_kernels import BLAS   # imports numba
     if not BLAS:
         return 0
-    projections = [p for stage in plan.stages
-                   for p in list(stage.hoisted) + list(stage.delayed) + [p for _, ps in stage.instant for p in ps]]
-    return sum(1 for p in projections if blas_product(plan, p))
+    return sum(1 for p in _projections(plan) if blas_product(plan, p))
 
 
 def cache_dir() -> Path:
