@@ -5,13 +5,19 @@ From the repository root, with run directories of `graphrnn train` or of a sweep
 
     python examples/ntm/compare.py NTM_RUN LSTM_RUN --metric test_cost_bits --optimal test_optimal_bits \\
         --out ngrams.png
-    python examples/ntm/compare.py NTM_RUN LSTM_RUN --metric test_bit_errors --out sort.png
+    python examples/ntm/compare.py NTM_RUN LSTM_RUN --metric test_bit_errors --sort-ladder --out sort.png
 
 With ``--ngram-ladder`` (dynamic N-grams) it also prints, and draws as
 dotted lines, the cost of the Bayes predictor that looks at only the last
 0-4 bits (the task's own Equation 10 over a shorter context) on 1,000
 sequences of the task, which places a curve: a network at a line predicts
-as well as counting after contexts of that many bits.
+as well as counting after contexts of that many bits.  With
+``--sort-ladder`` (priority sort) the lines are predictors that know the
+input vectors but only part of their order: each output step says, bit by
+bit, the fraction of ones among a group of vectors that holds its target:
+all the inputs (priorities ignored), the 16 kept (selected by priority, not
+ordered), or the sorted kept ones in consecutive groups of 8, 4 or 2; a
+network at a line knows the order that well.
 
 It draws the test metric of each run against sequences seen (with the
 Bayes-optimal cost of the same test sequences, for dynamic N-grams, as a
@@ -32,7 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from graphrnn.tasks.ntm import cost_bits  # noqa: E402
+from graphrnn.tasks.ntm import PrioritySort, bit_errors, cost_bits  # noqa: E402
 from graphrnn.tasks.ntm_ngrams import DynamicNGrams, bayes_optimal  # noqa: E402
 from graphrnn.train.checkpoint import read_npz  # noqa: E402
 
@@ -71,6 +77,29 @@ def ngram_ladder(sequences: int = 1000, seed: int = 0) -> dict[int, float]:
     return ladder
 
 
+def sort_ladder(sequences: int = 1000, seed: int = 0) -> dict[str, dict[str, float]]:
+    """{group: {"test_cost_bits": mean cost, "test_bit_errors": mean bits wrong}} per sequence of the
+    predictor that says, at each output step, the fraction of ones among the vectors of a group that
+    holds the step's target: all the inputs, the ones kept, or the kept ones sorted and cut into
+    consecutive groups of 8, 4 and 2; on ``sequences`` fresh priority-sort sequences."""
+    task = PrioritySort()
+    batch = task.sample(np.random.default_rng(seed), sequences)
+    groups = {"all inputs": None, f"the {task.keep} kept": task.keep, "groups of 8": 8, "groups of 4": 4,
+              "groups of 2": 2}
+    ladder = {}
+    for name, size in groups.items():
+        y = np.zeros_like(batch.target)
+        for i, (vectors, priorities) in enumerate(zip(batch.info["vectors"], batch.info["priorities"])):
+            L = len(vectors)
+            kept = vectors[np.argsort(-priorities, kind="stable")[:min(task.keep, L)]]
+            for j in range(len(kept)):
+                group = vectors if size is None else kept[j - j % size:j - j % size + size]
+                y[L + 1 + j, i] = group.mean(axis=0)
+        ladder[name] = {"test_cost_bits": float(np.mean(cost_bits(y, batch.target, batch.mask, eps=0.0))),
+                        "test_bit_errors": float(np.mean(bit_errors(y, batch.target, batch.mask)))}
+    return ladder
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", type=Path, help="run directories")
@@ -78,6 +107,8 @@ def main(argv=None) -> int:
     parser.add_argument("--optimal", help="a test metric to draw dashed (test_optimal_bits for N-grams)")
     parser.add_argument("--ngram-ladder", action="store_true",
                         help="also the Bayes predictors with 0-4 bits of context (dynamic N-grams)")
+    parser.add_argument("--sort-ladder", action="store_true",
+                        help="also predictors that know the inputs and part of their order (priority sort)")
     parser.add_argument("--every", type=int, default=10_000, help="table rows every this many sequences")
     parser.add_argument("--out", type=Path, help="the picture (.png or .svg)")
     args = parser.parse_args(argv)
@@ -96,9 +127,16 @@ def main(argv=None) -> int:
             if args.optimal:
                 cells.append(f"{runs[names[0]][seen].get(args.optimal, float('nan')):.1f}")
             print(f"| {seen:,} | " + " | ".join(cells) + " |")
-    ladder = ngram_ladder() if args.ngram_ladder else {}
-    for k, cost in ladder.items():
-        print(f"Bayes predictor with a {k}-bit context: {cost:.1f} bits per sequence")
+    ladder = {}   # line label: its value of the metric
+    if args.ngram_ladder:
+        for k, cost in ngram_ladder().items():
+            print(f"Bayes predictor with a {k}-bit context: {cost:.1f} bits per sequence")
+            ladder[f"{k}-bit context"] = cost
+    if args.sort_ladder:
+        for name, values in sort_ladder().items():
+            print(f"fraction of ones among {name}: cost {values['test_cost_bits']:.1f} bits, "
+                  f"{values['test_bit_errors']:.1f} bits wrong per sequence")
+            ladder[name] = values.get(args.metric, float("nan"))
     if args.out:
         import matplotlib
         matplotlib.use("Agg")
@@ -111,10 +149,9 @@ def main(argv=None) -> int:
             rows = runs[names[0]]
             seen = sorted(s for s in rows if args.optimal in rows[s])
             ax.plot([s / 1000 for s in seen], [rows[s][args.optimal] for s in seen], "k--", label="optimal")
-        for k, cost in ladder.items():
-            ax.axhline(cost, color="grey", linestyle=":", linewidth=0.8)
-            ax.annotate(f"{k}-bit context", (ax.get_xlim()[1], cost), fontsize=7, color="grey",
-                        ha="right", va="bottom")
+        for name, value in ladder.items():
+            ax.axhline(value, color="grey", linestyle=":", linewidth=0.8)
+            ax.annotate(name, (ax.get_xlim()[1], value), fontsize=7, color="grey", ha="right", va="bottom")
         ax.set_xlabel("sequence number (thousands)")
         ax.set_ylabel(args.metric.replace("test_", "test ").replace("_", " "))
         ax.legend()
