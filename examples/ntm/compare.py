@@ -61,6 +61,18 @@ def label(run_dir: Path) -> str:
     return Path(network).stem if network else run_dir.name
 
 
+def labels(run_dirs: list[Path]) -> list[str]:
+    """One column name a run: its network's name, followed by its sweep's name (a sweep's trial is
+    SWEEP_DIR/POINT/sSEED) or else its directory's where two runs share a network."""
+    networks = [label(r) for r in run_dirs]
+    names = []
+    for network, r in zip(networks, run_dirs):
+        sweep = r.resolve().parents[1]
+        where = sweep.name if (sweep / "sweep.yaml").is_file() else r.name
+        names.append(f"{network} ({where})" if networks.count(network) > 1 else network)
+    return names
+
+
 def ngram_ladder(sequences: int = 1000, seed: int = 0) -> dict[int, float]:
     """{k: mean cost in bits per sequence of the Bayes predictor with a k-bit context} for k = 0..4, on
     ``sequences`` fresh dynamic N-gram sequences (k = 0: the running frequency of ones)."""
@@ -112,7 +124,10 @@ def main(argv=None) -> int:
     parser.add_argument("--every", type=int, default=10_000, help="table rows every this many sequences")
     parser.add_argument("--out", type=Path, help="the picture (.png or .svg)")
     args = parser.parse_args(argv)
-    runs = {label(r): {int(row["sequences"]): row for row in test_rows(r)} for r in args.runs}
+    names = labels(args.runs)
+    if len(set(names)) < len(names):
+        parser.error(f"two runs would share a column name: {', '.join(names)}")
+    runs = {name: {int(row["sequences"]): row for row in test_rows(r)} for name, r in zip(names, args.runs)}
     for name, rows in runs.items():
         if not rows or args.metric not in next(iter(rows.values())):
             parser.error(f"{name}: no `{args.metric}` among its test rows")

@@ -101,3 +101,25 @@ def test_a_metric_no_run_has_is_refused(tmp_path):
     (run / "metrics.csv").write_text(metrics_csv(history([180.0], [130.0])))
     with pytest.raises(SystemExit):
         compare.main([str(run), "--metric", "test_bit_errors"])
+
+
+def test_runs_of_one_network_are_told_apart_by_their_sweeps(tmp_path, capsys):
+    runs = []
+    for sweep in ("ntm_sort", "ntm_sort_lr1e4"):
+        run = tmp_path / sweep / "base" / "s0"
+        run.mkdir(parents=True)
+        (tmp_path / sweep / "sweep.yaml").write_text("")
+        (run / "metrics.csv").write_text(metrics_csv(history([180.0], [130.0])))
+        (run / "run.json").write_text(json.dumps({"network": "specs/ntm_sort.yaml"}))
+        runs.append(str(run))
+    assert compare.main(runs) == 0
+    assert capsys.readouterr().out.splitlines()[0] == \
+        "| sequences | ntm_sort (ntm_sort) | ntm_sort (ntm_sort_lr1e4) |"
+
+
+def test_runs_that_cannot_be_told_apart_are_refused(tmp_path):
+    run = tmp_path / "r"
+    run.mkdir()
+    (run / "metrics.csv").write_text(metrics_csv(history([180.0], [130.0])))
+    with pytest.raises(SystemExit):
+        compare.main([str(run), str(run)])
