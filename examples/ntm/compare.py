@@ -98,15 +98,15 @@ def sort_ladder(sequences: int = 1000, seed: int = 0) -> dict[str, dict[str, flo
     batch = task.sample(np.random.default_rng(seed), sequences)
     groups = {"all inputs": None, f"the {task.keep} kept": task.keep, "groups of 8": 8, "groups of 4": 4,
               "groups of 2": 2}
+    kept = [vectors[np.argsort(-priorities, kind="stable")[:task.keep]]
+            for vectors, priorities in zip(batch.info["vectors"], batch.info["priorities"])]
     ladder = {}
     for name, size in groups.items():
         y = np.zeros_like(batch.target)
-        for i, (vectors, priorities) in enumerate(zip(batch.info["vectors"], batch.info["priorities"])):
-            L = len(vectors)
-            kept = vectors[np.argsort(-priorities, kind="stable")[:min(task.keep, L)]]
-            for j in range(len(kept)):
-                group = vectors if size is None else kept[j - j % size:j - j % size + size]
-                y[L + 1 + j, i] = group.mean(axis=0)
+        for i, (vectors, ordered) in enumerate(zip(batch.info["vectors"], kept)):
+            for j in range(len(ordered)):
+                group = vectors if size is None else ordered[j - j % size:j - j % size + size]
+                y[len(vectors) + 1 + j, i] = group.mean(axis=0)
         ladder[name] = {"test_cost_bits": float(np.mean(cost_bits(y, batch.target, batch.mask, eps=0.0))),
                         "test_bit_errors": float(np.mean(bit_errors(y, batch.target, batch.mask)))}
     return ladder
